@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point of `npx flags`: runs the compiled CLI from build/ (made by `npm run build`, which
+// `npm ci` runs through the prepare script).
+import { existsSync } from 'node:fs';
+
+const cli = new URL('../build/scripts/cli.js', import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write('flags: the toolkit is not built yet; run `npm ci` (or `npm run build`) first\n');
+  process.exit(2);
+}
+const { main } = await import(cli.href);
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,86 @@
+import { appendFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { checkRepository } from '../core/check/check-repository.js';
+import { changedFilesSince } from '../adapters/git.js';
+import { createProgress } from '../adapters/progress.js';
+import { loadRepository } from '../adapters/repository.js';
+import { renderGithub } from '../reporters/github.js';
+import { renderJson } from '../reporters/json.js';
+import { renderMarkdown } from '../reporters/markdown.js';
+import { styleFor } from '../reporters/style.js';
+import { summarize } from '../reporters/summary.js';
+import { renderText } from '../reporters/text.js';
+import {
+  inGithubActions,
+  parseFormat,
+  readText,
+  resolveRoot,
+  resolveToday,
+  withRepo,
+  withToday,
+} from './common.js';
+
+const FORMATS = ['text', 'json', 'github'] as const;
+
+interface CheckOptions {
+  repo: string;
+  today?: string;
+  changedSince?: string;
+  format: string;
+  json?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  strict?: boolean;
+  threads?: string;
+}
+
+export function registerCheck(program: Command): void {
+  const command = program
+    .command('check')
+    .description('validate every flag file, the policy and CODEOWNERS; the pull-request gate')
+    .option(
+      '--changed-since <ref>',
+      'lifecycle errors only for files changed since this git ref; warnings elsewhere',
+    )
+    .option('-f, --format <format>', `output: ${FORMATS.join(', ')}`, 'text')
+    .option('--json', 'same as --format json')
+    .option('--no-cache', 'analyse every file, ignoring the result cache')
+    .option('--cache-dir <dir>', 'where the result cache lives (default: .cache/flags, or $FLAGS_CACHE_DIR)')
+    .option('--strict', 'fail on warnings too')
+    .option('--threads <n>', 'threads to analyse with (default: all cores)');
+  withRepo(command);
+  withToday(command);
+  command.action(async (options: CheckOptions) => {
+    process.exitCode = await runCheck(options);
+  });
+}
+
+export async function runCheck(options: CheckOptions): Promise<number> {
+  const format = options.json ? 'json' : parseFormat(options.format, FORMATS);
+  const root = resolveRoot(options.repo);
+  const today = resolveToday(options.today);
+  const changedFiles = options.changedSince ? await changedFilesSince(root, options.changedSince) : undefined;
+  const progress = createProgress('checking flags');
+  const repo = await loadRepository(root, {
+    cacheDir: options.cache ? options.cacheDir : false,
+    threads: options.threads ? Number(options.threads) : undefined,
+    onProgress: progress.update,
+  });
+  progress.done();
+  const findings = checkRepository({ ...repo, today, changedFiles });
+  const summary = summarize(findings, {
+    files: repo.stats.files,
+    flags: repo.files.length,
+    cached: repo.stats.cached,
+  });
+  if (format === 'json') process.stdout.write(renderJson(findings, summary));
+  else if (format === 'github') process.stdout.write(renderGithub(findings));
+  else {
+    process.stdout.write(renderText(findings, summary, readText(root), styleFor(process.stdout)));
+    if (inGithubActions()) process.stdout.write(renderGithub(findings));
+  }
+  if (process.env.GITHUB_STEP_SUMMARY)
+    appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(findings, summary));
+  const failing = summary.errors > 0 || (options.strict === true && summary.warnings > 0);
+  return failing ? 1 : 0;
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * The flag file: one YAML file per flag under flags/. This zod schema is the single source of truth:
+ * the TypeScript type, the published JSON Schema (schemas/flag.schema.json) and the ajv validator
+ * all come from it.
+ */
+
+export const FLAG_TYPES = ['entitlement', 'release', 'experiment', 'operational'] as const;
+export type FlagType = (typeof FLAG_TYPES)[number];
+
+/** Temporary flags must expire; long-lived ones are reviewed on a cadence instead. */
+export const TEMPORARY_TYPES: ReadonlySet<FlagType> = new Set(['release', 'experiment']);
+export const isTemporary = (type: FlagType): boolean => TEMPORARY_TYPES.has(type);
+
+export const FLAG_KEY_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
+export const ISO_DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+export const OWNER_PATTERN = '^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?$';
+export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+
+const isoDate = z.string().regex(new RegExp(ISO_DATE_PATTERN)).describe('A calendar date, YYYY-MM-DD (UTC).');
+const variantName = z.string().regex(new RegExp(VARIANT_NAME_PATTERN));
+const reference = z.string().min(1).max(128);
+
+export const VariantValueSchema = z
+  .union([z.boolean(), z.string(), z.number(), z.record(z.string(), z.unknown())])
+  .describe('A variant value: boolean, string, number or object. All variants of a flag share one type.');
+
+export const GrantSchema = z
+  .strictObject({
+    org: z.string().min(1).max(128).describe('The organization id that receives the feature.'),
+    agreement: reference
+      .optional()
+      .describe(
+        'The customer agreement this grant reflects. Required for types whose policy requires agreements.',
+      ),
+    expires: isoDate.optional().describe('Last day the grant applies (trials, betas, support cases).'),
+    ticket: reference
+      .optional()
+      .describe('A tracking reference, e.g. the support case behind a temporary grant.'),
+    variant: variantName
+      .optional()
+      .describe('For flags with variants: the variant this organization receives.'),
+    note: z.string().max(500).optional(),
+  })
+  .describe('One organization granted the feature in this environment.');
+
+export const RolloutSchema = z
+  .strictObject({
+    percentage: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .describe('Share of organizations, bucketed as flagd fractional does.'),
+    variant: variantName
+      .optional()
+      .describe('For flags with variants: the variant served to the rolled-out share.'),
+  })
+  .describe('A deterministic percentage rollout over organizations.');
+
+export const EnvironmentSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .describe('Off means every organization gets the off value (false, or defaultVariant).'),
+    default: z
+      .union([z.boolean(), variantName])
+      .optional()
+      .describe(
+        'Value for organizations not granted: true/false for boolean flags, a variant name otherwise.',
+      ),
+    grants: z.array(GrantSchema).max(10000).optional(),
+    rollout: RolloutSchema.optional(),
+  })
+  .describe('How the flag behaves in one environment declared by the policy.');
+
+export const FlagSchema = z
+  .strictObject({
+    key: z
+      .string()
+      .regex(new RegExp(FLAG_KEY_PATTERN))
+      .max(100)
+      .describe('Lowercase kebab-case; equals the file name.'),
+    description: z.string().min(1).max(2000),
+    owner: z
+      .string()
+      .regex(new RegExp(OWNER_PATTERN))
+      .describe('Accountable GitHub team (@org/team) or user (@user).'),
+    type: z.enum(FLAG_TYPES),
+    contract: reference
+      .optional()
+      .describe('Entitlements: the agreement, plan or SKU reference the flag belongs to.'),
+    ticket: reference.optional().describe('A tracking reference (issue, ticket) for temporary flags.'),
+    expires: isoDate.optional().describe('Required for temporary types; bounded by the policy lifetime.'),
+    reviewed: isoDate
+      .optional()
+      .describe('Date of the last review; long-lived types are reviewed on a cadence.'),
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    variants: z
+      .record(variantName, VariantValueSchema)
+      .optional()
+      .describe('Typed variants. Without them the flag is boolean.'),
+    defaultVariant: variantName.optional().describe('With variants: served when an environment is off.'),
+    environments: z.record(z.string(), EnvironmentSchema),
+  })
+  .meta({ title: 'Feature flag', description: 'One feature flag of a flags-as-code repository.' });
+
+export type Flag = z.infer<typeof FlagSchema>;
+export type FlagEnvironment = z.infer<typeof EnvironmentSchema>;
+export type Grant = z.infer<typeof GrantSchema>;
+export type Rollout = z.infer<typeof RolloutSchema>;
+export type VariantValue = z.infer<typeof VariantValueSchema>;

@@ -1,0 +1,247 @@
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseAllDocuments,
+  visit,
+} from 'yaml';
+import { type Finding, finding, type Position, START } from '../findings/finding.js';
+import { decodeUtf8 } from './utf8.js';
+
+/**
+ * Turns the bytes of a YAML file into a plain value, refusing every hazard before it can matter:
+ * oversized input, bad encoding, duplicate keys, anchors and aliases, explicit tags, and keys that
+ * poison JavaScript objects. Only one YAML parser is used anywhere in the toolkit (the `yaml`
+ * package, YAML 1.2 core schema), so no two parsers can disagree about a file.
+ */
+
+export interface LoadedYaml {
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  value: unknown;
+}
+
+export interface LoadResult {
+  loaded?: LoadedYaml;
+  findings: Finding[];
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function loadYaml(file: string, bytes: Uint8Array, maxBytes: number): LoadResult {
+  if (bytes.length > maxBytes) {
+    return fail(
+      finding(
+        'file/too-large',
+        file,
+        START,
+        `file is ${bytes.length} bytes, over the cap of ${maxBytes}`,
+        'split the flag or raise limits.maxFileBytes in the policy',
+      ),
+    );
+  }
+  const decoded = decodeUtf8(bytes);
+  if ('badOffset' in decoded) {
+    const before = new TextDecoder().decode(bytes.subarray(0, decoded.badOffset));
+    return fail(
+      finding(
+        'file/not-utf8',
+        file,
+        positionInText(before, before.length),
+        `byte 0x${bytes[decoded.badOffset]?.toString(16).padStart(2, '0')} at offset ${decoded.badOffset} is not UTF-8`,
+        'save the file as UTF-8',
+      ),
+    );
+  }
+  try {
+    return parseText(file, decoded.text);
+  } catch (error) {
+    // The parser recurses per nesting level; pathological nesting ends here rather than in a crash.
+    const reason = error instanceof RangeError ? 'nesting is too deep' : String(error);
+    return fail(
+      finding('yaml/syntax', file, START, `cannot parse YAML: ${reason}`, 'simplify the file structure'),
+    );
+  }
+}
+
+function parseText(file: string, text: string): LoadResult {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    version: '1.2',
+  });
+  const at = (offset: number): Position => lines.linePos(offset);
+  if (!Array.isArray(docs) || docs.length === 0) {
+    return fail(
+      finding(
+        'schema/wrong-type',
+        file,
+        START,
+        'the file holds no YAML document',
+        'write the flag as a mapping',
+      ),
+    );
+  }
+  const findings: Finding[] = [];
+  if (docs.length > 1) {
+    const second = docs[1]!;
+    findings.push(
+      finding(
+        'yaml/multi-document',
+        file,
+        at(second.range[0]),
+        `the file holds ${docs.length} YAML documents`,
+        'keep one flag per file; remove the --- separator',
+      ),
+    );
+  }
+  const doc = docs[0]!;
+  for (const error of doc.errors) {
+    const duplicate = error.code === 'DUPLICATE_KEY';
+    findings.push(
+      finding(
+        duplicate ? 'yaml/duplicate-key' : 'yaml/syntax',
+        file,
+        at(error.pos[0]),
+        duplicate ? `duplicate key ${JSON.stringify(keyText(text, error.pos[0]))}` : error.message,
+        duplicate ? 'remove or merge one of the two entries' : 'fix the YAML syntax at this position',
+      ),
+    );
+  }
+  if (findings.length === 0) findings.push(...hazards(file, doc, at));
+  if (findings.length > 0) return { findings };
+  // maxAliasCount 0: aliases were refused above, so any expansion here would be a bug, not a bomb.
+  const value = doc.toJS({ maxAliasCount: 0 });
+  return { loaded: { text, doc, lines, value }, findings };
+}
+
+function hazards(file: string, doc: Document.Parsed, at: (offset: number) => Position): Finding[] {
+  const found: Finding[] = [];
+  visit(doc, {
+    Alias(_, node) {
+      found.push(
+        finding(
+          'yaml/alias',
+          file,
+          at(node.range?.[0] ?? 0),
+          `alias *${node.source}`,
+          'write the value out in full',
+        ),
+      );
+    },
+    Pair(_, pair) {
+      const key = pair.key;
+      if (isScalar(key) && typeof key.value === 'string' && FORBIDDEN_KEYS.has(key.value)) {
+        found.push(
+          finding(
+            'yaml/forbidden-key',
+            file,
+            at(key.range?.[0] ?? 0),
+            `key ${key.value} is not allowed`,
+            'rename the key',
+          ),
+        );
+      } else if (key !== null && !isScalar(key)) {
+        found.push(
+          finding(
+            'yaml/syntax',
+            file,
+            at((isCollection(key) || isAlias(key) ? key.range?.[0] : 0) ?? 0),
+            'mapping keys must be plain scalars',
+            'use a plain word as the key',
+          ),
+        );
+      }
+    },
+    Node(_, node) {
+      if (node.range === undefined || node.range === null) return;
+      if ('anchor' in node && node.anchor) {
+        found.push(
+          finding('yaml/alias', file, at(node.range[0]), `anchor &${node.anchor}`, 'remove the anchor'),
+        );
+      }
+      if (!isAlias(node) && node.tag !== undefined) {
+        found.push(
+          finding('yaml/tag', file, at(node.range[0]), `explicit tag ${node.tag}`, 'remove the tag'),
+        );
+      }
+    },
+  });
+  return found;
+}
+
+const keyText = (text: string, offset: number): string =>
+  /^[^:\n]*/.exec(text.slice(offset, offset + 200))![0].trim();
+
+function fail(f: Finding): LoadResult {
+  return { findings: [f] };
+}
+
+export function positionInText(text: string, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, col: offset - lineStart + 1 };
+}
+
+export type PathSegment = string | number;
+
+/**
+ * Position of the value at `path` (or of its key, for `which: 'key'`). A path that does not exist
+ * falls back to its nearest existing ancestor, so every finding has a position.
+ */
+export function locate(
+  loaded: Pick<LoadedYaml, 'doc' | 'lines'>,
+  path: readonly PathSegment[],
+  which: 'key' | 'value' = 'value',
+): Position {
+  let node: unknown = loaded.doc.contents;
+  let best: Position = firstContentPosition(loaded);
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+      );
+      if (!pair) return best;
+      const key = pair.key as { range?: [number, number, number] | null };
+      const last = i === path.length - 1;
+      if (last && which === 'key' && key.range) return loaded.lines.linePos(key.range[0]);
+      const value = pair.value as { range?: [number, number, number] | null } | null;
+      const range = value?.range ?? key.range;
+      if (range) best = loaded.lines.linePos(range[0]);
+      node = pair.value;
+    } else if (isCollection(node) && typeof segment === 'number') {
+      const item = node.items[segment] as { range?: [number, number, number] | null } | undefined;
+      if (!item) return best;
+      if (item.range) best = loaded.lines.linePos(item.range[0]);
+      node = item;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+function firstContentPosition(loaded: Pick<LoadedYaml, 'doc' | 'lines'>): Position {
+  const range = (loaded.doc.contents as { range?: [number, number, number] } | null)?.range;
+  return range ? loaded.lines.linePos(range[0]) : START;
+}
+
+/** Whether the scalar at `path` was written plain (unquoted): only then is `yes` a YAML 1.1 boolean. */
+export function isPlainScalarAt(loaded: Pick<LoadedYaml, 'doc'>, path: readonly PathSegment[]): boolean {
+  const node = loaded.doc.getIn(path, true);
+  return isScalar(node) && node.type === 'PLAIN';
+}

@@ -1,0 +1,19 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The end-to-end tests run the real `flags` binary, which runs the compiled build: make it fresh.
+ * Type errors do not stop the emit; `npm run typecheck` reports them on its own.
+ */
+export default function setup(): void {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    process.stderr.write(
+      `build reported problems (see npm run typecheck):\n${result.stdout.slice(0, 2000)}\n`,
+    );
+}

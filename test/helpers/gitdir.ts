@@ -1,0 +1,60 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type SimpleGit, simpleGit } from 'simple-git';
+import { onTestFinished } from 'vitest';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
+export const EXAMPLE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface TempRepo {
+  dir: string;
+  git: SimpleGit;
+  write(file: string, content: string | Uint8Array): void;
+  remove(file: string): void;
+  link(file: string, target: string): void;
+  commit(message: string): Promise<string>;
+}
+
+/** A temporary folder, removed when the test ends. */
+export function tempDir(prefix = 'flags-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A real git repository in a temporary folder, optionally seeded with a fixture folder or the example. */
+export async function gitdir(seed?: { fixture?: string; example?: boolean }): Promise<TempRepo> {
+  const dir = tempDir();
+  if (seed?.example) {
+    for (const part of ['flags', 'CODEOWNERS', 'schemas'])
+      cpSync(join(EXAMPLE_ROOT, part), join(dir, part), { recursive: true });
+  }
+  if (seed?.fixture) cpSync(join(FIXTURES, seed.fixture), dir, { recursive: true });
+  const git = simpleGit({ baseDir: dir });
+  await git.init(['--initial-branch=main']);
+  await git.addConfig('user.name', 'Test User');
+  await git.addConfig('user.email', 'test@example.com');
+  await git.addConfig('commit.gpgsign', 'false');
+  return {
+    dir,
+    git,
+    write(file, content) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), content);
+    },
+    remove(file) {
+      rmSync(join(dir, file), { force: true });
+    },
+    link(file, target) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      symlinkSync(target, join(dir, file));
+    },
+    async commit(message) {
+      await git.add(['-A']);
+      await git.commit(message, { '--allow-empty': null });
+      return (await git.revparse(['HEAD'])).trim();
+    },
+  };
+}
