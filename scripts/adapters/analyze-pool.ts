@@ -1,88 +1,244 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { analyzeFlagFile } from '../core/check/analyze-file.js';
 import type { FileResult } from '../core/check/file-result.js';
 import type { Policy } from '../core/model/policy.js';
+import type { ChunkMessage, ChunkReply, ErrorReply, PolicyMessage } from './analyze-worker.js';
 import type { FlagFileBytes } from './repo-files.js';
 
 /**
- * Analyses files on every core: worker threads and the main thread pull chunks from one queue, so
- * a slow chunk on one thread never leaves another idle. Small batches stay on the main thread,
- * where starting a worker would cost more than it saves.
+ * Analyses files on every core. Worker threads and the main thread pull chunks from one queue, so
+ * a slow chunk on one thread never leaves another idle; each worker holds two chunks so it never
+ * waits for the main thread to come back from a chunk of its own. Workers are started before the
+ * files are read (see loadRepository) so their start-up overlaps the reading.
+ *
+ * The analysis code (YAML parser, ajv, zod) is loaded only by the threads that analyse: a check
+ * answered from the cache never loads it on the main thread.
  */
 
-const CHUNK = 200;
-const MIN_FOR_WORKERS = 600;
+/** Fewer files than this are analysed on the main thread alone: a worker costs more than it saves. */
+export const MIN_FOR_WORKERS = 400;
+/** With a worker already running, the main thread joins in only for larger batches. */
+const MIN_FOR_MAIN = 200;
+const MAX_CHUNK = 64;
+const IN_FLIGHT = 2;
 
 export interface PoolOptions {
   threads?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface Analysed {
+  results: FileResult[];
+  /** Each result as JSON where a worker already made it (for the cache), else undefined. */
+  json: (string | undefined)[];
+}
+
+type AnalyzeFile = typeof import('../core/check/analyze-file.js').analyzeFlagFile;
+let localAnalyzer: Promise<AnalyzeFile> | undefined;
+const loadAnalyzer = (): Promise<AnalyzeFile> =>
+  (localAnalyzer ??= import('../core/check/analyze-file.js').then((m) => m.analyzeFlagFile));
+
+interface Slot {
+  worker: Worker;
+  inFlight: Set<number>;
+  alive: boolean;
+}
+
+interface Job {
+  files: readonly FlagFileBytes[];
+  chunks: { start: number; end: number }[];
+  next: number;
+  retry: number[];
+  done: number;
+  finished: number;
+  out: Analysed;
+  onProgress?: (done: number, total: number) => void;
+  /** Resolves the main thread's wait for a worker reply or a lost worker. */
+  wake: () => void;
+}
+
+export class AnalysisPool {
+  private readonly slots: Slot[];
+  private job: Job | undefined;
+
+  private constructor(workers: number) {
+    this.slots = Array.from({ length: workers }, () => this.spawn());
+  }
+
+  /** Starts `workers` worker threads; they begin loading the analysis code at once. */
+  static start(workers: number): AnalysisPool {
+    return new AnalysisPool(Math.max(0, workers));
+  }
+
+  get size(): number {
+    return this.slots.filter((s) => s.alive).length;
+  }
+
+  async analyze(
+    files: readonly FlagFileBytes[],
+    policy: Policy,
+    options: { onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<Analysed> {
+    const out: Analysed = { results: new Array(files.length), json: new Array(files.length) };
+    if (files.length === 0) return out;
+    const threads = this.size + 1;
+    const size = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(files.length / (threads * 4))));
+    const chunks: Job['chunks'] = [];
+    for (let start = 0; start < files.length; start += size)
+      chunks.push({ start, end: Math.min(files.length, start + size) });
+    const job: Job = { files, chunks, next: 0, retry: [], done: 0, finished: 0, out, ...options, wake() {} };
+    this.job = job;
+    try {
+      for (const slot of this.slots) {
+        if (!slot.alive) continue;
+        slot.worker.postMessage({ type: 'policy', policy } satisfies PolicyMessage);
+        this.feed(slot);
+      }
+      const mainJoins = this.size === 0 || files.length >= MIN_FOR_MAIN;
+      let analyze: AnalyzeFile | undefined;
+      while (job.finished < chunks.length) {
+        // Without a live worker (none started, or all lost) this thread finishes the queue.
+        const id = mainJoins || this.size === 0 ? this.take() : undefined;
+        if (id !== undefined) {
+          analyze ??= await loadAnalyzer();
+          this.runHere(id, analyze, policy);
+          // Let worker replies in between chunks, so workers are refilled while this thread works.
+          await yieldToEvents();
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          job.wake = resolve;
+        });
+      }
+      return out;
+    } finally {
+      this.job = undefined;
+    }
+  }
+
+  /** Stops the workers without waiting for them, so a process never lingers on their exit. */
+  close(): void {
+    for (const slot of this.slots) {
+      slot.alive = false;
+      slot.worker.unref();
+      slot.worker.terminate().catch(() => {});
+    }
+  }
+
+  private take(): number | undefined {
+    const job = this.job;
+    if (!job) return undefined;
+    if (job.retry.length > 0) return job.retry.pop();
+    return job.next < job.chunks.length ? job.next++ : undefined;
+  }
+
+  private runHere(id: number, analyze: AnalyzeFile, policy: Policy): void {
+    const job = this.job!;
+    const { start, end } = job.chunks[id]!;
+    for (let i = start; i < end; i++) {
+      const f = job.files[i]!;
+      job.out.results[i] = analyze(f.file, f.hash, f.bytes, policy);
+    }
+    this.complete(end - start);
+  }
+
+  private complete(count: number): void {
+    const job = this.job!;
+    job.finished++;
+    job.done += count;
+    job.onProgress?.(job.done, job.files.length);
+    job.wake();
+  }
+
+  private feed(slot: Slot): void {
+    const job = this.job;
+    if (!job || !slot.alive) return;
+    while (slot.inFlight.size < IN_FLIGHT) {
+      const id = this.take();
+      if (id === undefined) return;
+      const { start, end } = job.chunks[id]!;
+      const offsets = [0];
+      let total = 0;
+      for (let i = start; i < end; i++) {
+        total += job.files[i]!.bytes.length;
+        offsets.push(total);
+      }
+      // One fresh buffer per chunk, transferred rather than copied into the worker.
+      const buffer = new Uint8Array(total);
+      for (let i = start; i < end; i++) buffer.set(job.files[i]!.bytes, offsets[i - start]!);
+      const message: ChunkMessage = {
+        type: 'chunk',
+        id,
+        files: job.files.slice(start, end).map((f) => f.file),
+        hashes: job.files.slice(start, end).map((f) => f.hash),
+        offsets,
+        buffer: buffer.buffer,
+      };
+      slot.inFlight.add(id);
+      slot.worker.postMessage(message, [buffer.buffer]);
+    }
+  }
+
+  private receive(slot: Slot, reply: ChunkReply | ErrorReply): void {
+    const job = this.job;
+    slot.inFlight.delete(reply.id);
+    if (!job) return;
+    if ('error' in reply) {
+      // Hand it on; once no worker is left it runs here, and throws here if the analysis throws.
+      job.retry.push(reply.id);
+      this.retire(slot);
+      return;
+    }
+    const { start, end } = job.chunks[reply.id]!;
+    const parsed = JSON.parse(`[${reply.lines.map((l) => l || 'null').join(',')}]`) as (FileResult | null)[];
+    for (const [i, result] of reply.exact) parsed[i] = result;
+    for (let i = start; i < end; i++) {
+      job.out.results[i] = parsed[i - start]!;
+      job.out.json[i] = reply.lines[i - start] || undefined;
+    }
+    this.complete(end - start);
+    this.feed(slot);
+  }
+
+  private retire(slot: Slot): void {
+    if (!slot.alive) return;
+    slot.alive = false;
+    const job = this.job;
+    if (job) job.retry.push(...slot.inFlight);
+    slot.inFlight.clear();
+    slot.worker.unref();
+    slot.worker.terminate().catch(() => {});
+    for (const other of this.slots) this.feed(other);
+    job?.wake();
+  }
+
+  private spawn(): Slot {
+    const source = import.meta.url.endsWith('.ts');
+    const url = new URL(source ? './analyze-worker.ts' : './analyze-worker.js', import.meta.url);
+    // Under the test runner the sources are TypeScript; tsx lets the worker load them too.
+    const worker = new Worker(url, { execArgv: source ? ['--import', 'tsx'] : [] });
+    const slot: Slot = { worker, inFlight: new Set(), alive: true };
+    worker.on('message', (reply: ChunkReply | ErrorReply) => this.receive(slot, reply));
+    const lost = () => this.retire(slot);
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    return slot;
+  }
+}
+
+/** Analyses files on all cores (or `threads`), in the order given. */
 export async function analyzeAll(
   files: readonly FlagFileBytes[],
   policy: Policy,
   options: PoolOptions = {},
 ): Promise<FileResult[]> {
   const threads = Math.max(1, options.threads ?? availableParallelism());
-  const results: FileResult[] = new Array(files.length);
-  const chunks: { id: number; start: number; files: FlagFileBytes[] }[] = [];
-  for (let start = 0, id = 0; start < files.length; start += CHUNK, id++)
-    chunks.push({ id, start, files: files.slice(start, start + CHUNK) });
-  let next = 0;
-  let done = 0;
-  const progress = (n: number) => {
-    done += n;
-    options.onProgress?.(done, files.length);
-  };
-  const workerCount = files.length >= MIN_FOR_WORKERS ? Math.min(threads - 1, chunks.length - 1) : 0;
-  const workers = Array.from({ length: workerCount }, () => startWorker(policy));
+  const workers = files.length >= MIN_FOR_WORKERS ? Math.min(threads - 1, 8) : 0;
+  const pool = AnalysisPool.start(workers);
   try {
-    const workerRuns = workers.map(
-      (worker) =>
-        new Promise<void>((resolve, reject) => {
-          const feed = () => {
-            const chunk = chunks[next++];
-            if (!chunk) return resolve();
-            worker.postMessage({ id: chunk.id, files: chunk.files });
-          };
-          worker.on('message', (message: { id: number; results: FileResult[] }) => {
-            const chunk = chunks[message.id]!;
-            message.results.forEach((r, i) => {
-              results[chunk.start + i] = r;
-            });
-            progress(message.results.length);
-            feed();
-          });
-          worker.on('error', reject);
-          worker.on('exit', (code) =>
-            code === 0 ? resolve() : reject(new Error(`analysis worker exited with code ${code}`)),
-          );
-          feed();
-        }),
-    );
-    for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) {
-      chunk.files.forEach((f, i) => {
-        results[chunk!.start + i] = analyzeFlagFile(f.file, f.hash, f.bytes, policy);
-      });
-      progress(chunk.files.length);
-      // Let worker messages in between chunks, so workers are fed while the main thread works too.
-      await yieldToEvents();
-    }
-    await Promise.all(workerRuns);
+    return (await pool.analyze(files, policy, { onProgress: options.onProgress })).results;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    pool.close();
   }
-  return results;
-}
-
-function startWorker(policy: Policy): Worker {
-  const url = new URL(
-    import.meta.url.endsWith('.ts') ? './analyze-worker.ts' : './analyze-worker.js',
-    import.meta.url,
-  );
-  // Under the test runner the sources are TypeScript; tsx lets the worker load them too.
-  const execArgv = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return new Worker(url, { workerData: { policy }, execArgv });
 }

@@ -1,86 +1,205 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileResult } from '../core/check/file-result.js';
+import type { Finding } from '../core/findings/finding.js';
+import type { Policy } from '../core/model/policy.js';
 import { writeFileAtomic } from './files.js';
 import { sha256 } from './repo-files.js';
 
 /**
- * A content-addressed cache of per-file results. The key covers everything a result depends on:
- * the toolkit fingerprint, the policy, the file path and the file's bytes. Rules that depend on
- * today, CODEOWNERS or other files never enter the cache. A corrupt or foreign cache is ignored.
+ * A content-addressed cache of per-file results. An entry counts only when everything its result
+ * depends on matches: the toolkit fingerprint and the policy (together the salt, checked on every
+ * entry), the file path and the SHA-256 of the file's bytes. Rules that depend on today, CODEOWNERS
+ * or other files never enter the cache. A corrupt, truncated or foreign cache is ignored.
+ *
+ * The file is a log of JSON lines, so that a check after a small change appends a few lines instead
+ * of rewriting ten megabytes; it is compacted (rewritten atomically with only the entries of the
+ * run) when dead entries pile up or the salt changed. Every line carries the salt, so a line appended
+ * by an older toolkit after a newer one compacted the file can never be taken for a current one.
  */
 
-const FORMAT = 1;
+const FORMAT = 3;
+const RESULTS_FILE = 'check-results.jsonl';
+const POLICY_CACHE_FILE = 'policy.json';
+
+interface Entry {
+  result: FileResult;
+  /** The line as stored, so compaction never has to stringify a result again. */
+  line: string;
+}
 
 export class ResultCache {
-  private readonly entries: Map<string, FileResult>;
-  private readonly used = new Map<string, FileResult>();
-  private dirty = false;
+  private readonly used = new Map<string, Entry>();
+  private readonly appended: string[] = [];
 
   private constructor(
     private readonly path: string | undefined,
     private readonly salt: string,
-    entries: Map<string, FileResult>,
-  ) {
-    this.entries = entries;
-  }
+    private readonly entries: Map<string, Entry>,
+    /** Lines in the file that were not loaded: other salts, corrupt lines, a foreign header. */
+    private readonly waste: number,
+    /** The file is absent or its header is not ours: the next save writes it whole. */
+    private readonly fresh: boolean,
+  ) {}
 
   static disabled(): ResultCache {
-    return new ResultCache(undefined, '', new Map());
+    return new ResultCache(undefined, '', new Map(), 0, false);
   }
 
   static open(dir: string, fingerprint: string, policyHash: string): ResultCache {
-    const path = join(dir, 'check-results.json');
-    const salt = `${fingerprint}\0${policyHash}`;
-    let entries = new Map<string, FileResult>();
+    const path = join(dir, RESULTS_FILE);
+    const salt = sha256(`${FORMAT}\0${fingerprint}\0${policyHash}`).slice(0, 32);
+    const entries = new Map<string, Entry>();
+    let waste = 0;
+    let text: string;
     try {
-      const data: unknown = JSON.parse(readFileSync(path, 'utf8'));
-      if (isCacheFile(data) && data.salt === salt) entries = new Map(Object.entries(data.entries));
+      text = readFileSync(path, 'utf8');
     } catch {
-      // no cache yet, or an unreadable one: start empty
+      return new ResultCache(path, salt, entries, 0, true);
     }
-    return new ResultCache(path, salt, entries);
-  }
-
-  key(file: string, contentHash: string): string {
-    return sha256(`${this.salt}\0${file}\0${contentHash}`);
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    if (lines[0] !== headerLine(salt)) return new ResultCache(path, salt, entries, lines.length, true);
+    const body = lines.slice(1);
+    const parsed = parseLines(body);
+    for (let i = 0; i < body.length; i++) {
+      const value = parsed[i];
+      if (isEntryLine(value) && value.s === salt) {
+        entries.set(entryKey(value.r.file, value.r.hash), { result: value.r, line: body[i]! });
+      } else waste++;
+    }
+    return new ResultCache(path, salt, entries, waste, false);
   }
 
   get(file: string, contentHash: string): FileResult | undefined {
     if (!this.path) return undefined;
-    const key = this.key(file, contentHash);
+    const key = entryKey(file, contentHash);
     const hit = this.entries.get(key);
-    if (hit && hit.file === file && hit.hash === contentHash) {
+    if (hit && hit.result.file === file && hit.result.hash === contentHash) {
       this.used.set(key, hit);
-      return hit;
+      return hit.result;
     }
     return undefined;
   }
 
-  set(result: FileResult): void {
+  /**
+   * Records a fresh result. `json` is the result as JSON when the caller already has it (results
+   * from worker threads arrive that way); a result whose JSON would not read back equal (NaN,
+   * infinities, -0 in variant values) is not cached at all.
+   */
+  set(result: FileResult, json?: string): void {
     if (!this.path) return;
-    this.used.set(this.key(result.file, result.hash), result);
-    this.dirty = true;
+    const text = json ?? (isJsonSafe(result) ? JSON.stringify(result) : undefined);
+    if (text === undefined) return;
+    const line = `{"s":"${this.salt}","r":${text}}`;
+    this.used.set(entryKey(result.file, result.hash), { result, line });
+    this.appended.push(line);
   }
 
-  /** Keeps only the entries of this run, so the cache never grows past the repository. */
+  /**
+   * Appends this run's new entries, or compacts the file to exactly the entries this run used when
+   * a rewrite is due, so the cache never grows far past the repository.
+   */
   save(): void {
     if (!this.path) return;
-    if (!this.dirty && this.used.size === this.entries.size) return;
-    const entries = Object.fromEntries([...this.used].sort(([a], [b]) => (a < b ? -1 : 1)));
-    writeFileAtomic(this.path, JSON.stringify({ format: FORMAT, salt: this.salt, entries }));
+    const dead = this.waste + this.entries.size - countUsedOld(this.entries, this.used);
+    if (this.fresh || dead > Math.max(64, this.used.size / 4)) {
+      if (this.fresh && this.used.size === 0 && this.waste === 0) return;
+      const body = [...this.used.values()].map((e) => e.line);
+      writeFileAtomic(this.path, toBytes([headerLine(this.salt), ...body]));
+    } else if (this.appended.length > 0) {
+      // One write of whole lines with O_APPEND: concurrent checks interleave lines, never bytes.
+      appendFileSync(this.path, toBytes(this.appended));
+    }
   }
 }
 
-function isCacheFile(
-  data: unknown,
-): data is { format: number; salt: string; entries: Record<string, FileResult> } {
-  if (!data || typeof data !== 'object') return false;
-  const record = data as Record<string, unknown>;
+const headerLine = (salt: string) => `{"format":${FORMAT},"salt":"${salt}"}`;
+const entryKey = (file: string, hash: string) => `${hash}\0${file}`;
+const toBytes = (lines: string[]) => Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+
+function countUsedOld(entries: Map<string, Entry>, used: Map<string, Entry>): number {
+  let n = 0;
+  for (const key of used.keys()) if (entries.has(key)) n++;
+  return n;
+}
+
+/** One JSON.parse for the whole log when it is sound; line by line, skipping bad lines, when not. */
+function parseLines(lines: readonly string[]): unknown[] {
+  if (lines.length === 0) return [];
+  try {
+    const all: unknown = JSON.parse(`[${lines.join(',')}]`);
+    if (Array.isArray(all) && all.length === lines.length) return all;
+  } catch {
+    // a torn append or a corrupt line: fall through
+  }
+  return lines.map((line) => {
+    try {
+      return JSON.parse(line) as unknown;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+function isEntryLine(value: unknown): value is { s: string; r: FileResult } {
+  if (!value || typeof value !== 'object') return false;
+  const { s, r } = value as { s?: unknown; r?: unknown };
+  if (typeof s !== 'string' || !r || typeof r !== 'object') return false;
+  const result = r as Record<string, unknown>;
   return (
-    record.format === FORMAT &&
-    typeof record.salt === 'string' &&
-    !!record.entries &&
-    typeof record.entries === 'object'
+    typeof result.file === 'string' &&
+    typeof result.hash === 'string' &&
+    Array.isArray(result.findings) &&
+    !!result.positions &&
+    typeof result.positions === 'object' &&
+    (result.flag === undefined || (!!result.flag && typeof result.flag === 'object'))
   );
+}
+
+/** Whether JSON.stringify then JSON.parse gives back an equal value (no NaN, ±Infinity or -0). */
+export function isJsonSafe(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (value === null || typeof value !== 'object') return typeof value !== 'bigint';
+  if (Array.isArray(value)) return value.every(isJsonSafe);
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined && !isJsonSafe(v)) return false;
+  }
+  return true;
+}
+
+/** The analysed policy, cached by the policy file's bytes and the toolkit fingerprint. */
+export interface PolicyAnalysis {
+  policy: Policy;
+  findings: Finding[];
+}
+
+export function readPolicyCache(dir: string, fingerprint: string, bytesHash: string): PolicyAnalysis | undefined {
+  try {
+    const data = JSON.parse(readFileSync(join(dir, POLICY_CACHE_FILE), 'utf8')) as Record<string, unknown>;
+    if (
+      data.format === FORMAT &&
+      data.fingerprint === fingerprint &&
+      data.bytes === bytesHash &&
+      !!data.policy &&
+      typeof data.policy === 'object' &&
+      Array.isArray(data.findings)
+    )
+      return { policy: data.policy as Policy, findings: data.findings as Finding[] };
+  } catch {
+    // absent or unreadable: analyse the policy
+  }
+  return undefined;
+}
+
+export function writePolicyCache(
+  dir: string,
+  fingerprint: string,
+  bytesHash: string,
+  analysis: PolicyAnalysis,
+): void {
+  if (!isJsonSafe(analysis)) return;
+  const data = { format: FORMAT, fingerprint, bytes: bytesHash, ...analysis };
+  writeFileAtomic(join(dir, POLICY_CACHE_FILE), JSON.stringify(data));
 }

@@ -1,25 +1,32 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { sha256 } from './repo-files.js';
 
 /**
- * Identifies the code that produced a cached result: the package version plus a hash of the core's
- * own source files, so a changed rule can never be answered from an old cache entry, even without
- * a version bump.
+ * Identifies the code that produced a cached result: the package version, a hash of the core's and
+ * the adapters' own source files, the versions of the libraries whose behaviour enters a result
+ * (the YAML parser, ajv, zod) and the Node.js version, so a changed rule or an upgraded parser can
+ * never be answered from an old cache entry, even without a version bump.
  */
+const DEPENDENCIES = ['yaml', 'ajv', 'ajv-formats', 'zod'];
 let memo: string | undefined;
+const require = createRequire(import.meta.url);
 
 export function toolFingerprint(): string {
   if (memo) return memo;
   const here = dirname(fileURLToPath(import.meta.url));
+  const base = join(here, '..');
+  // Paths relative to the code, so two checkouts of the same code share a cache (CI restores one).
   const hash = sha256(
-    [join(here, '..', 'core'), here]
+    [join(base, 'core'), here]
       .flatMap((dir) => listCode(dir))
-      .map((file) => `${file}\0${sha256(readFileSync(file))}`)
+      .map((file) => `${relative(base, file)}\0${sha256(readFileSync(file))}`)
       .join('\n'),
   );
-  memo = `${packageVersion()}+${hash.slice(0, 16)}`;
+  const libraries = DEPENDENCIES.map((name) => `${name}@${dependencyVersion(name)}`).join(',');
+  memo = `${packageVersion()}+${hash.slice(0, 16)}+${sha256(`${libraries},node@${process.version}`).slice(0, 16)}`;
   return memo;
 }
 
@@ -28,6 +35,16 @@ function listCode(dir: string): string[] {
     .filter((e) => e.isFile() && /\.(js|ts)$/.test(e.name) && !e.name.endsWith('.d.ts'))
     .map((e) => join(e.parentPath, e.name))
     .sort();
+}
+
+function dependencyVersion(name: string): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8'));
+    if (pkg && typeof pkg === 'object' && 'version' in pkg) return String(pkg.version);
+  } catch {
+    // not resolvable from here (or no package.json export): fall back to the lock below
+  }
+  return 'unknown';
 }
 
 export function packageVersion(): string {

@@ -6,14 +6,22 @@ import { UsageError } from '../errors.js';
 export const gitAt = (root: string): SimpleGit => simpleGit({ baseDir: root, maxConcurrentProcesses: 4 });
 
 export async function resolveRef(git: SimpleGit, ref: string): Promise<string> {
-  try {
-    return (await git.revparse(['--verify', '--quiet', `${ref}^{commit}`])).trim();
-  } catch {
-    throw new UsageError(
+  const unknown = () =>
+    new UsageError(
       `unknown git ref "${ref}"`,
       'fetch it first; in GitHub Actions use actions/checkout with fetch-depth: 0',
     );
+  // A ref starting with "-" would be read as an option.
+  if (ref === '' || ref.startsWith('-')) throw unknown();
+  let commit: string;
+  try {
+    commit = (await git.revparse(['--verify', '--quiet', `${ref}^{commit}`])).trim();
+  } catch {
+    throw unknown();
   }
+  // With --quiet, git says nothing about an unknown ref, and simple-git sees no error in silence.
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw unknown();
+  return commit;
 }
 
 /** Files changed since the merge base of `ref` and HEAD, including uncommitted and untracked ones. */
@@ -22,7 +30,8 @@ export async function changedFilesSince(root: string, ref: string): Promise<Set<
   await ensureRepository(git, root);
   const target = await resolveRef(git, ref);
   const base = (await git.raw(['merge-base', target, 'HEAD'])).trim() || target;
-  const diff = await git.raw(['diff', '--name-only', '--no-renames', '-z', base]);
+  // --relative: paths relative to the repository root the toolkit runs in, also in a subfolder.
+  const diff = await git.raw(['diff', '--name-only', '--no-renames', '--relative', '-z', base]);
   const untracked = await git.raw(['ls-files', '--others', '--exclude-standard', '-z']);
   return new Set([...diff.split('\0'), ...untracked.split('\0')].filter(Boolean));
 }
@@ -48,7 +57,17 @@ export async function changedPaths(
   head: string | undefined,
   folder: string,
 ): Promise<ChangedPath[]> {
-  const args = ['diff', '--name-status', '--no-renames', '-z', base, ...(head ? [head] : []), '--', folder];
+  const args = [
+    'diff',
+    '--name-status',
+    '--no-renames',
+    '--relative',
+    '-z',
+    base,
+    ...(head ? [head] : []),
+    '--',
+    folder,
+  ];
   const parts = (await git.raw(args)).split('\0').filter(Boolean);
   const out: ChangedPath[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -59,12 +78,76 @@ export async function changedPaths(
   return out;
 }
 
-/** The bytes of a file at a commit, or undefined when it does not exist there. */
+/**
+ * The bytes of a file at a commit, or undefined when it does not exist there. The path is relative
+ * to the folder git runs in; read as a buffer, so bytes that are not UTF-8 reach the checks intact.
+ */
 export async function readAt(git: SimpleGit, commit: string, path: string): Promise<Uint8Array | undefined> {
   try {
-    const text = await git.show([`${commit}:${path}`]);
-    return new TextEncoder().encode(text);
+    return new Uint8Array(await git.showBuffer([`${commit}:./${path}`]));
   } catch {
     return undefined;
   }
 }
+
+/** The merge base of two commits, or undefined when they share no history. */
+export async function mergeBase(git: SimpleGit, a: string, b: string): Promise<string | undefined> {
+  try {
+    return (await git.raw(['merge-base', a, b])).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const NO_OBJECT = '0'.repeat(40);
+
+/** One changed path as `git diff --raw` reports it: modes and blob ids of both sides. */
+export interface RawChange {
+  status: 'A' | 'D' | 'M';
+  path: string;
+  /** Absent where the path does not exist on that side. */
+  before?: { mode: string; object: string };
+  /** `object` is NO_OBJECT when the after side is the working tree (git has not hashed it). */
+  after?: { mode: string; object: string };
+}
+
+/**
+ * What changed under a folder between a commit and another commit or the working tree, without
+ * reading any file: one `git diff --raw`. Renames come as a delete and an add; callers match content.
+ */
+export async function rawChanges(
+  git: SimpleGit,
+  base: string,
+  head: string | undefined,
+  folder: string,
+): Promise<RawChange[]> {
+  const args = ['diff', '--raw', '-z', '--no-abbrev', '--no-renames', '--relative', base];
+  const parts = (await git.raw([...args, ...(head ? [head] : []), '--', folder])).split('\0');
+  const out: RawChange[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const meta = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])/.exec(parts[i]!);
+    const path = parts[i + 1]!;
+    if (!meta) continue;
+    const [, modeA, modeB, objectA, objectB, letter] = meta as unknown as string[];
+    const before = modeA !== '000000' ? { mode: modeA!, object: objectA! } : undefined;
+    const after = modeB !== '000000' ? { mode: modeB!, object: objectB! } : undefined;
+    const status = !before ? 'A' : !after ? 'D' : 'M';
+    if (letter === 'U') continue; // unmerged: the working tree holds conflict markers, not a side
+    out.push({ status, path, ...(before ? { before } : {}), ...(after ? { after } : {}) });
+  }
+  return out;
+}
+
+/** Untracked, not ignored files under a folder of the working tree. */
+export async function untrackedPaths(git: SimpleGit, folder: string): Promise<string[]> {
+  const out = await git.raw(['ls-files', '--others', '--exclude-standard', '-z', '--', folder]);
+  return out.split('\0').filter(Boolean);
+}
+
+/** The bytes of a blob by its id. */
+export async function readBlob(git: SimpleGit, object: string): Promise<Uint8Array> {
+  return new Uint8Array(await git.binaryCatFile(['blob', object]));
+}
+
+export const isSymlinkMode = (mode: string): boolean => mode === '120000';
+export const isFileMode = (mode: string): boolean => mode === '100644' || mode === '100755';

@@ -20,7 +20,8 @@ export function createProgress(
     update(done, total) {
       if (quiet) return;
       const now = Date.now();
-      if (now - started < 500 || now - last < (tty ? 100 : 2000)) return;
+      // A terminal shows progress after half a second; a log only for runs longer than a few seconds.
+      if (now - started < (tty ? 500 : 3000) || now - last < (tty ? 100 : 3000)) return;
       last = now;
       shown = true;
       const text = `${label}: ${done}/${total} (${Math.round((done / Math.max(total, 1)) * 100)}%)`;

@@ -9,15 +9,24 @@ import {
   realpathSync,
   statSync,
 } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { finding, type Finding } from '../core/findings/finding.js';
 
 /**
  * Finds and reads the flag files of a repository. Symbolic links are followed only while they stay
  * inside the repository; files over the size cap are never read whole.
+ *
+ * Listing and reading are separate steps so that the analysis threads can start booting as soon as
+ * the number of files is known, while the files are still being read.
  */
 
 export const FLAGS_DIR = 'flags';
+/**
+ * Where the policy lives. The same path as POLICY_FILE in core/check/analyze-policy.ts (a test pins
+ * them together); it is repeated here so that reading a repository does not load the YAML parser,
+ * ajv and zod before it knows they are needed.
+ */
+export const POLICY_PATH = 'flags/_policy.yaml';
 
 export interface FlagFileBytes {
   file: string;
@@ -30,26 +39,40 @@ export interface ReadFlagFiles {
   findings: Finding[];
 }
 
-const toPosix = (path: string) => path.split(sep).join('/');
+/** A flag file found by the walk, not read yet. */
+export interface ListedFile {
+  file: string;
+  path: string;
+}
 
-export function readFlagFiles(root: string, maxBytes: number): ReadFlagFiles {
-  const findings: Finding[] = [];
-  const files: FlagFileBytes[] = [];
+/** The walk's output in walk order: files to read and findings about links and names. */
+export interface FlagFileListing {
+  entries: (ListedFile | Finding)[];
+  count: number;
+}
+
+const isListed = (entry: ListedFile | Finding): entry is ListedFile => !('code' in entry);
+
+export function listFlagFiles(root: string): FlagFileListing {
+  const entries: (ListedFile | Finding)[] = [];
+  let count = 0;
   const realRoot = realpathSync(root);
   const dir = join(root, FLAGS_DIR);
-  if (!existsSync(dir)) return { files, findings };
+  if (!existsSync(dir)) return { entries, count };
   const visited = new Set<string>();
-  const walk = (abs: string) => {
+  const walk = (abs: string, rel: string) => {
     const real = realpathSync(abs);
     if (visited.has(real)) return;
     visited.add(real);
-    const entries = readdirSync(abs, { withFileTypes: true }).sort((a, b) =>
+    const list = readdirSync(abs, { withFileTypes: true }).sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const path = join(abs, entry.name);
-      const file = toPosix(relative(root, path));
+    for (const entry of list) {
+      const name = entry.name;
+      if (name.startsWith('.')) continue;
+      const path = abs + sep + name;
+      // Built by hand: path.relative and a split/join per file cost more than the read itself.
+      const file = `${rel}/${name}`;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
@@ -57,7 +80,7 @@ export function readFlagFiles(root: string, maxBytes: number): ReadFlagFiles {
         try {
           target = realpathSync(path);
         } catch {
-          findings.push(
+          entries.push(
             finding(
               'file/unreadable',
               file,
@@ -69,7 +92,7 @@ export function readFlagFiles(root: string, maxBytes: number): ReadFlagFiles {
           continue;
         }
         if (target !== realRoot && !target.startsWith(realRoot + sep)) {
-          findings.push(
+          entries.push(
             finding(
               'file/symlink-escape',
               file,
@@ -84,76 +107,125 @@ export function readFlagFiles(root: string, maxBytes: number): ReadFlagFiles {
         isDir = stat.isDirectory();
         isFile = stat.isFile();
       }
-      if (isDir) walk(path);
-      else if (isFile && isFlagFileName(entry.name)) {
-        if (entry.name.endsWith('.yml')) {
-          findings.push(
+      if (isDir) walk(path, file);
+      else if (isFile && isFlagFileName(name)) {
+        if (name.endsWith('.yml')) {
+          entries.push(
             finding(
               'file/wrong-extension',
               file,
               { line: 1, col: 1 },
               'flag files end in .yaml',
-              `rename to ${entry.name.replace(/\.yml$/, '.yaml')}`,
+              `rename to ${name.replace(/\.yml$/, '.yaml')}`,
             ),
           );
         }
-        const read = readCapped(path, maxBytes);
-        if ('size' in read) {
-          findings.push(
-            finding(
-              'file/too-large',
-              file,
-              { line: 1, col: 1 },
-              `file is ${read.size} bytes, over the cap of ${maxBytes}`,
-              'split the flag or raise limits.maxFileBytes in the policy',
-            ),
-          );
-        } else if ('error' in read) {
-          findings.push(
-            finding(
-              'file/unreadable',
-              file,
-              { line: 1, col: 1 },
-              `cannot read the file: ${read.error}`,
-              'check the file permissions',
-            ),
-          );
-        } else {
-          files.push({ file, hash: sha256(read.bytes), bytes: read.bytes });
-        }
+        entries.push({ file, path });
+        count++;
       }
     }
   };
-  walk(dir);
+  walk(dir, FLAGS_DIR);
+  return { entries, count };
+}
+
+/** Reads and hashes the listed files; findings stay in walk order, as one walk would give them. */
+export function readListedFiles(listing: FlagFileListing, maxBytes: number): ReadFlagFiles {
+  const findings: Finding[] = [];
+  const files: FlagFileBytes[] = [];
+  const reader = new CappedReader(maxBytes);
+  for (const entry of listing.entries) {
+    if (!isListed(entry)) {
+      findings.push(entry);
+      continue;
+    }
+    const { file } = entry;
+    const read = reader.read(entry.path);
+    if ('size' in read) {
+      findings.push(
+        finding(
+          'file/too-large',
+          file,
+          { line: 1, col: 1 },
+          `file is ${read.size} bytes, over the cap of ${maxBytes}`,
+          'split the flag or raise limits.maxFileBytes in the policy',
+        ),
+      );
+    } else if ('error' in read) {
+      findings.push(
+        finding(
+          'file/unreadable',
+          file,
+          { line: 1, col: 1 },
+          `cannot read the file: ${read.error}`,
+          'check the file permissions',
+        ),
+      );
+    } else {
+      files.push({ file, hash: sha256(read.bytes), bytes: read.bytes });
+    }
+  }
   return { files, findings };
+}
+
+export function readFlagFiles(root: string, maxBytes: number): ReadFlagFiles {
+  return readListedFiles(listFlagFiles(root), maxBytes);
 }
 
 /** Files under flags/ that are flags: YAML, not the policy or other files starting with an underscore. */
 export const isFlagFileName = (name: string): boolean => /\.ya?ml$/.test(name) && !name.startsWith('_');
 
-function readCapped(
-  path: string,
-  maxBytes: number,
-): { bytes: Uint8Array } | { size: number } | { error: string } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    return { error: (error as NodeJS.ErrnoException).code ?? String(error) };
+/**
+ * Reads whole files up to a cap. Flag files are small, so one read into a scratch buffer usually
+ * answers without an fstat, and the bytes are copied into a shared slab rather than one allocation
+ * per file.
+ */
+class CappedReader {
+  private readonly scratch: Buffer;
+  private slab = Buffer.allocUnsafeSlow(1 << 20);
+  private used = 0;
+
+  constructor(private readonly maxBytes: number) {
+    this.scratch = Buffer.allocUnsafeSlow(Math.min(maxBytes + 1, 65_536));
   }
-  try {
-    const size = fstatSync(fd).size;
-    if (size > maxBytes) return { size };
-    const bytes = Buffer.allocUnsafe(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, bytes, read, size - read, read);
-      if (n === 0) break;
-      read += n;
+
+  read(path: string): { bytes: Uint8Array } | { size: number } | { error: string } {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      return { error: (error as NodeJS.ErrnoException).code ?? String(error) };
     }
-    return { bytes: bytes.subarray(0, read) };
-  } finally {
-    closeSync(fd);
+    try {
+      let n = readSync(fd, this.scratch, 0, this.scratch.length, 0);
+      if (n < this.scratch.length) return { bytes: this.keep(this.scratch, n) };
+      const size = fstatSync(fd).size;
+      if (size > this.maxBytes) return { size };
+      const bytes = Buffer.allocUnsafeSlow(size);
+      n = 0;
+      while (n < size) {
+        const got = readSync(fd, bytes, n, size - n, n);
+        if (got === 0) break;
+        n += got;
+      }
+      if (n > this.maxBytes) return { size: n };
+      return { bytes: bytes.subarray(0, n) };
+    } catch (error) {
+      return { error: (error as NodeJS.ErrnoException).code ?? String(error) };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private keep(from: Buffer, n: number): Uint8Array {
+    if (this.used + n > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(1 << 20, n));
+      this.used = 0;
+    }
+    from.copy(this.slab, this.used, 0, n);
+    const bytes = this.slab.subarray(this.used, this.used + n);
+    this.used += n;
+    return bytes;
   }
 }
 

@@ -1,18 +1,22 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { analyzePolicy, POLICY_FILE } from '../core/check/analyze-policy.js';
 import type { FileResult } from '../core/check/file-result.js';
 import { CODEOWNERS_LOCATIONS, type Codeowners, parseCodeowners } from '../core/codeowners/parse.js';
 import type { Finding } from '../core/findings/finding.js';
 import type { Flag } from '../core/model/flag.js';
 import type { Policy } from '../core/model/policy.js';
-import { analyzeAll } from './analyze-pool.js';
-import { ResultCache } from './cache.js';
+import { AnalysisPool, MIN_FOR_WORKERS } from './analyze-pool.js';
+import { type PolicyAnalysis, ResultCache, readPolicyCache, writePolicyCache } from './cache.js';
 import { toolFingerprint } from './fingerprint.js';
-import { readFlagFiles, readOptional, sha256 } from './repo-files.js';
+import { listFlagFiles, POLICY_PATH, readListedFiles, readOptional, sha256 } from './repo-files.js';
 
 /**
- * Loads a repository from disk: policy, CODEOWNERS and every flag file, analysed in parallel and
+ * Loads a repository from disk: policy, CODEOWNERS and every flag file, analysed on all cores and
  * answered from the cache where the bytes are unchanged. Every command starts here.
+ *
+ * The order is chosen for speed: list the files, start the worker threads (they load the parser
+ * and compile the schema meanwhile), then read and hash the files and open the cache on this
+ * thread, and only then hand the files the cache cannot answer to the pool.
  */
 
 export interface Repository {
@@ -36,46 +40,80 @@ export const defaultCacheDir = (root: string): string =>
   process.env.FLAGS_CACHE_DIR ?? join(root, '.cache', 'flags');
 
 export async function loadRepository(root: string, options: LoadOptions = {}): Promise<Repository> {
-  const policyBytes = readOptional(join(root, POLICY_FILE));
-  const { policy, findings: preliminary } = analyzePolicy(POLICY_FILE, policyBytes);
-  const policyOk = !preliminary.some((f) => f.severity === 'error');
-  const read = readFlagFiles(root, policy.limits.maxFileBytes);
-  preliminary.push(...read.findings);
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
-  const cache =
-    cacheDir === false
-      ? ResultCache.disabled()
-      : ResultCache.open(cacheDir, toolFingerprint(), sha256(JSON.stringify(policy)));
-  const results: FileResult[] = new Array(read.files.length);
-  const misses: number[] = [];
-  read.files.forEach((f, i) => {
-    const hit = cache.get(f.file, f.hash);
-    if (hit) results[i] = hit;
-    else misses.push(i);
-  });
-  const analysed = await analyzeAll(
-    misses.map((i) => read.files[i]!),
-    policy,
-    { threads: options.threads, onProgress: options.onProgress },
-  );
-  analysed.forEach((result, j) => {
-    results[misses[j]!] = result;
-    cache.set(result);
-  });
+  const threads = Math.max(1, options.threads ?? availableParallelism());
+  const listing = listFlagFiles(root);
+  // Started before anything else is read: booting a worker takes about as long as reading.
+  const pool =
+    threads > 1 && listing.count >= MIN_FOR_WORKERS ? AnalysisPool.start(threads - 1) : undefined;
   try {
-    cache.save();
-  } catch {
-    // a read-only checkout still gets checked, only without the cache
+    const fingerprint = cacheDir === false ? '' : toolFingerprint();
+    const { policy, findings } = await analysePolicy(readOptional(join(root, POLICY_PATH)), cacheDir, fingerprint);
+    const preliminary = [...findings];
+    const policyOk = !preliminary.some((f) => f.severity === 'error');
+    const read = readListedFiles(listing, policy.limits.maxFileBytes);
+    preliminary.push(...read.findings);
+    const cache =
+      cacheDir === false
+        ? ResultCache.disabled()
+        : ResultCache.open(cacheDir, fingerprint, sha256(JSON.stringify(policy)));
+    const results: FileResult[] = new Array(read.files.length);
+    const misses: number[] = [];
+    read.files.forEach((f, i) => {
+      const hit = cache.get(f.file, f.hash);
+      if (hit) results[i] = hit;
+      else misses.push(i);
+    });
+    if (misses.length > 0) {
+      const missed = misses.map((i) => read.files[i]!);
+      const work = pool ?? AnalysisPool.start(0);
+      const analysed = await work.analyze(missed, policy, { onProgress: options.onProgress });
+      analysed.results.forEach((result, j) => {
+        results[misses[j]!] = result;
+        cache.set(result, analysed.json[j]);
+      });
+    }
+    try {
+      cache.save();
+    } catch {
+      // a read-only checkout still gets checked, only without the cache
+    }
+    return {
+      root,
+      policy,
+      policyOk,
+      files: results,
+      preliminary,
+      codeowners: readCodeowners(root),
+      stats: { files: results.length, cached: results.length - misses.length, analysed: misses.length },
+    };
+  } finally {
+    pool?.close();
   }
-  return {
-    root,
-    policy,
-    policyOk,
-    files: results,
-    preliminary,
-    codeowners: readCodeowners(root),
-    stats: { files: results.length, cached: results.length - misses.length, analysed: misses.length },
-  };
+}
+
+/** The policy analysis depends only on the policy's bytes and the toolkit, so it is cached too. */
+async function analysePolicy(
+  bytes: Uint8Array | undefined,
+  cacheDir: string | false,
+  fingerprint: string,
+): Promise<PolicyAnalysis> {
+  const key = bytes === undefined ? 'absent' : sha256(bytes);
+  if (cacheDir !== false) {
+    const hit = readPolicyCache(cacheDir, fingerprint, key);
+    if (hit) return hit;
+  }
+  // Loaded on demand: the parser, ajv and zod are not needed when the cache answers.
+  const { analyzePolicy } = await import('../core/check/analyze-policy.js');
+  const analysis = analyzePolicy(POLICY_PATH, bytes);
+  if (cacheDir !== false) {
+    try {
+      writePolicyCache(cacheDir, fingerprint, key, analysis);
+    } catch {
+      // read-only: analyse again next time
+    }
+  }
+  return analysis;
 }
 
 export function readCodeowners(root: string): Codeowners | undefined {

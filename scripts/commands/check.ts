@@ -10,6 +10,7 @@ import { renderMarkdown } from '../reporters/markdown.js';
 import { styleFor } from '../reporters/style.js';
 import { summarize } from '../reporters/summary.js';
 import { renderText } from '../reporters/text.js';
+import { UsageError } from '../errors.js';
 import {
   inGithubActions,
   parseFormat,
@@ -59,11 +60,12 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   const format = options.json ? 'json' : parseFormat(options.format, FORMATS);
   const root = resolveRoot(options.repo);
   const today = resolveToday(options.today);
+  const threads = parseThreads(options.threads);
   const changedFiles = options.changedSince ? await changedFilesSince(root, options.changedSince) : undefined;
   const progress = createProgress('checking flags');
   const repo = await loadRepository(root, {
     cacheDir: options.cache ? options.cacheDir : false,
-    threads: options.threads ? Number(options.threads) : undefined,
+    threads,
     onProgress: progress.update,
   });
   progress.done();
@@ -83,4 +85,15 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(findings, summary));
   const failing = summary.errors > 0 || (options.strict === true && summary.warnings > 0);
   return failing ? 1 : 0;
+}
+
+function parseThreads(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(
+      `--threads must be a whole number of at least 1, not "${value}"`,
+      'e.g. --threads 2',
+    );
+  return n;
 }

@@ -23,4 +23,8 @@ export function renderMarkdown(findings: readonly Finding[], summary: CheckSumma
   return `${lines.join('\n')}\n`;
 }
 
-export const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/**
+ * Text as a table cell: Markdown punctuation escaped, so that `__proto__` stays literal and a hint's
+ * `<date>` is not swallowed as an HTML tag; one line, since a newline would end the row.
+ */
+export const cell = (s: string): string => s.replace(/[\\`*_[\]<>|~]/g, '\\$&').replace(/\r?\n/g, ' ');

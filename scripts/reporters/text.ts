@@ -16,10 +16,12 @@ export function renderText(
     out.push(
       `${style.bold(`${f.file}:${f.line}:${f.col}`)} ${colour(f.severity)} ${style.dim(f.code)}  ${f.message}`,
     );
-    if (!sources.has(f.file)) sources.set(f.file, readSource(f.file)?.split(/\r?\n/));
-    const lines = sources.get(f.file);
-    if (lines && lines.length >= f.line && !(f.line === 1 && f.col === 1 && !f.path))
-      out.push(...codeFrame(lines, f.line, f.col, style));
+    // Findings about a whole file (too large, not UTF-8 at 1:1, …) get no frame, and their file is not read.
+    if (!(f.line === 1 && f.col === 1 && !f.path)) {
+      if (!sources.has(f.file)) sources.set(f.file, sourceLines(readSource(f.file)));
+      const lines = sources.get(f.file);
+      if (lines && lines.length >= f.line) out.push(...codeFrame(lines, f.line, f.col, style));
+    }
     if (f.hint) out.push(`   ${style.cyan('fix:')} ${f.hint}`);
     out.push('');
   }
@@ -33,6 +35,14 @@ export function renderText(
         : '✔ no problems';
   out.push(`${verdict} (${plural(summary.flags, 'flag')} checked, ${summary.cached} from cache)`);
   return `${out.join('\n')}\n`;
+}
+
+/** The file's lines; the newline that ends the last line does not start another one. */
+function sourceLines(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const lines = text.split(/\r?\n/);
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 function codeFrame(lines: readonly string[], line: number, col: number, style: Style): string[] {

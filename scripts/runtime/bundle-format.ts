@@ -46,3 +46,41 @@ export interface BundleContent {
   environment: string;
   flags: Record<string, BundleFlag>;
 }
+
+/*
+ * The signed bundle: one file per environment holding the content bytes and a DSSE envelope whose
+ * payload is the statement below. The statement binds the content by sha256 and size, so the
+ * envelope stays small and the content is hashed, not parsed, before it is trusted.
+ */
+
+export const STATEMENT_FORMAT = 'flags-statement/v1';
+export const STATEMENT_PAYLOAD_TYPE = 'application/vnd.flags-as-code.statement.v1+json';
+export const SIGNED_BUNDLE_FORMAT = 'flags-signed-bundle/v1';
+
+export interface BundleStatement {
+  format: typeof STATEMENT_FORMAT;
+  /** Format of the content the statement describes. */
+  bundleFormat: typeof BUNDLE_CONTENT_FORMAT;
+  project: string;
+  environment: string;
+  /** Grows with every published build of the project: the first-parent commit count of the source. */
+  serial: number;
+  /** Instants as `YYYY-MM-DDTHH:MM:SSZ`. */
+  issuedAt: string;
+  expiresAt: string;
+  /** How far a verifier's clock may be behind the signer's; from policy.bundles. */
+  maxClockSkewSeconds: number;
+  content: { sha256: string; size: number };
+  source: { commit: string; dirty: boolean };
+  /** Signed with a development key made on a workstation: production verifiers refuse it. */
+  development: boolean;
+}
+
+/** The bundle file: canonical JSON of this object. `content` is base64 of the content bytes. */
+export interface SignedBundleFile {
+  format: typeof SIGNED_BUNDLE_FORMAT;
+  content: string;
+  envelope: { payload: string; payloadType: string; signatures: { keyid: string; sig: string }[] };
+}
+
+export const bundleFileName = (environment: string): string => `${environment}.bundle.json`;

@@ -8,7 +8,7 @@ import { bucketOf } from './murmur3.js';
  */
 
 export type Reason = 'TARGETING_MATCH' | 'DEFAULT' | 'DISABLED' | 'ERROR';
-export type ErrorCode = 'FLAG_NOT_FOUND' | 'TYPE_MISMATCH' | 'GENERAL';
+export type ErrorCode = 'FLAG_NOT_FOUND' | 'TYPE_MISMATCH' | 'PROVIDER_NOT_READY' | 'GENERAL';
 
 export interface Resolution<T> {
   value: T;
@@ -21,6 +21,12 @@ export interface Resolution<T> {
 export interface EvaluationContext {
   organizationId?: string;
 }
+
+/** An organization id, or a context holding one: `isEnabled(key, { organizationId })`. */
+export type OrganizationInput = string | EvaluationContext | undefined;
+
+const orgOf = (input: OrganizationInput): string | undefined =>
+  typeof input === 'object' && input !== null ? input.organizationId : (input ?? undefined);
 
 interface IndexedGrant {
   variant: string;
@@ -92,7 +98,7 @@ export class Evaluator {
   }
 
   /** The flag's value for an organization, whatever its type. */
-  resolve(key: string, organizationId?: string): Resolution<JsonValue> {
+  resolve(key: string, organization?: OrganizationInput): Resolution<JsonValue> {
     const flag = this.flags.get(key);
     if (!flag)
       return {
@@ -101,27 +107,28 @@ export class Evaluator {
         errorCode: 'FLAG_NOT_FOUND',
         errorMessage: `flag "${key}" is not in the bundle`,
       };
-    return this.resolveIndexed(flag, organizationId);
+    return this.resolveIndexed(flag, orgOf(organization));
   }
 
-  resolveBoolean(key: string, fallback: boolean, organizationId?: string): Resolution<boolean> {
-    return this.typed(key, 'boolean', fallback, organizationId);
+  resolveBoolean(key: string, fallback: boolean, organization?: OrganizationInput): Resolution<boolean> {
+    return this.typed(key, 'boolean', fallback, organization);
   }
 
-  resolveString(key: string, fallback: string, organizationId?: string): Resolution<string> {
-    return this.typed(key, 'string', fallback, organizationId);
+  resolveString(key: string, fallback: string, organization?: OrganizationInput): Resolution<string> {
+    return this.typed(key, 'string', fallback, organization);
   }
 
-  resolveNumber(key: string, fallback: number, organizationId?: string): Resolution<number> {
-    return this.typed(key, 'number', fallback, organizationId);
+  resolveNumber(key: string, fallback: number, organization?: OrganizationInput): Resolution<number> {
+    return this.typed(key, 'number', fallback, organization);
   }
 
-  resolveObject<T extends JsonValue>(key: string, fallback: T, organizationId?: string): Resolution<T> {
-    return this.typed(key, 'object', fallback, organizationId);
+  resolveObject<T extends JsonValue>(key: string, fallback: T, organization?: OrganizationInput): Resolution<T> {
+    return this.typed(key, 'object', fallback, organization);
   }
 
   /** The hot path: a boolean answer with no allocation. Unknown or non-boolean flags are off. */
-  isEnabled(key: string, organizationId?: string): boolean {
+  isEnabled(key: string, organization?: OrganizationInput): boolean {
+    const organizationId = orgOf(organization);
     const flag = this.flags.get(key);
     if (!flag || flag.valueType !== 'boolean') return false;
     if (!flag.enabled) return flag.offValue === true;
@@ -135,13 +142,14 @@ export class Evaluator {
   }
 
   /** The `feature_flags` claim: sorted keys of the boolean flags on for this organization. */
-  claimsFor(organizationId: string): string[] {
+  claimsFor(organization: string | EvaluationContext): string[] {
+    const organizationId = orgOf(organization);
     const on: string[] = [];
     for (const key of this.flags.keys()) if (this.isEnabled(key, organizationId)) on.push(key);
     return on.sort();
   }
 
-  private typed<T>(key: string, type: ValueType, fallback: T, organizationId?: string): Resolution<T> {
+  private typed<T>(key: string, type: ValueType, fallback: T, organization?: OrganizationInput): Resolution<T> {
     const flag = this.flags.get(key);
     if (!flag)
       return {
@@ -158,7 +166,7 @@ export class Evaluator {
         errorMessage: `flag "${key}" is ${flag.valueType}, not ${type}`,
       };
     }
-    return this.resolveIndexed(flag, organizationId) as Resolution<T>;
+    return this.resolveIndexed(flag, orgOf(organization)) as Resolution<T>;
   }
 
   private resolveIndexed(flag: IndexedFlag, organizationId: string | undefined): Resolution<JsonValue> {

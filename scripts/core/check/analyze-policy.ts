@@ -13,8 +13,9 @@ export function analyzePolicy(
   bytes: Uint8Array | undefined,
 ): { policy: Policy; findings: Finding[] } {
   if (bytes === undefined) return { policy: defaultPolicy(), findings: [] };
-  const { loaded, findings } = loadYaml(file, bytes, POLICY_MAX_BYTES);
-  if (!loaded) return { policy: defaultPolicy(), findings };
+  const { loaded, findings, empty } = loadYaml(file, bytes, POLICY_MAX_BYTES);
+  // A policy of comments only states no choices: every default applies, as when the file is absent.
+  if (!loaded) return { policy: defaultPolicy(), findings: empty ? [] : findings };
   const value = loaded.value ?? {};
   const validate = validators().policy;
   if (!validate(value))

@@ -2,6 +2,7 @@ import type { Codeowners } from '../codeowners/parse.js';
 import type { IsoDate } from '../dates.js';
 import { compareFindings, finding, type Finding } from '../findings/finding.js';
 import type { Policy } from '../model/policy.js';
+import { claimBudgetFindings } from '../rules/claim-budget.js';
 import { type FlagRule, ruleContext, runRules } from '../rules/context.js';
 import { lifecycleRules } from '../rules/lifecycle.js';
 import { ownershipRule } from '../rules/ownership.js';
@@ -23,6 +24,7 @@ export function checkRepository(input: RepositoryInput): Finding[] {
   const out: Finding[] = [...input.preliminary];
   for (const result of input.files) out.push(...result.findings);
   out.push(...duplicateKeys(input.files));
+  out.push(...claimBudgetFindings(input));
   const deferred: FlagRule[] = [...lifecycleRules(input.today)];
   if (input.codeowners) {
     out.push(...input.codeowners.findings);

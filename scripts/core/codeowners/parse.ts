@@ -41,16 +41,20 @@ export function parseCodeowners(file: string, text: string): Codeowners {
         finding(
           'codeowners/unsupported-syntax',
           file,
-          { line, col },
-          `${unsupported} in pattern "${pattern}"; GitHub ignores this line`,
+          { line, col: col + unsupported.index },
+          `${unsupported.what} in pattern "${pattern}"; GitHub ignores this line`,
           'rewrite the pattern without it; list the paths explicitly',
         ),
       );
       return;
     }
+    // Owners are searched for after the pattern: `/docs/ docs` must point at the owner, not the path.
+    let searchFrom = col - 1 + pattern.length;
     for (const owner of owners) {
+      const ownerIndex = raw.indexOf(owner, searchFrom);
+      searchFrom = ownerIndex + owner.length;
       if (!OWNER.test(owner)) {
-        const ownerCol = raw.indexOf(owner) + 1;
+        const ownerCol = ownerIndex + 1;
         findings.push(
           finding(
             'codeowners/invalid-owner',
@@ -78,10 +82,12 @@ function stripComment(line: string): string {
   return hash === -1 ? line : line.slice(0, hash);
 }
 
-function unsupportedSyntax(pattern: string): string | undefined {
-  if (pattern.startsWith('!')) return 'negation (!)';
-  if (pattern.includes('[') || pattern.includes(']')) return 'a character range ([ ])';
-  if (pattern.startsWith('\\#')) return 'an escaped # (\\#)';
+/** What GitHub does not support in a pattern, and where in the pattern it starts. */
+function unsupportedSyntax(pattern: string): { what: string; index: number } | undefined {
+  if (pattern.startsWith('!')) return { what: 'negation (!)', index: 0 };
+  const bracket = pattern.search(/[[\]]/);
+  if (bracket !== -1) return { what: 'a character range ([ ])', index: bracket };
+  if (pattern.startsWith('\\#')) return { what: 'an escaped # (\\#)', index: 0 };
   return undefined;
 }
 
@@ -89,6 +95,8 @@ function unsupportedSyntax(pattern: string): string | undefined {
 export function patternToRegex(pattern: string): RegExp {
   const dirOnly = pattern.endsWith('/');
   let body = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
+  // GitHub: `docs/*` matches docs/getting-started.md but not docs/build-app/troubleshooting.md.
+  const childrenOnly = !dirOnly && body.endsWith('/*');
   const anchored = pattern.startsWith('/') || body.includes('/');
   if (body === '' || body === '**') return /^.*$/;
   let out = '';
@@ -103,7 +111,8 @@ export function patternToRegex(pattern: string): RegExp {
     else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
   body = out;
-  return new RegExp(`^${anchored ? '' : '(?:.*/)?'}${body}${dirOnly ? '/.*' : '(?:/.*)?'}$`);
+  const rest = dirOnly ? '/.*' : childrenOnly ? '' : '(?:/.*)?';
+  return new RegExp(`^${anchored ? '' : '(?:.*/)?'}${body}${rest}$`);
 }
 
 /** The owners of a path: the last rule that matches wins, as on GitHub. */

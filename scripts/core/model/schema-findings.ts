@@ -20,6 +20,9 @@ const FIELD_HINTS: Record<string, string> = {
   default: 'use true/false for boolean flags, a variant name for flags with variants',
 };
 
+/** JSON Schema type names in the words of the YAML file, as `describe` speaks of found values. */
+const YAML_TYPE_NAMES: Record<string, string> = { object: 'mapping', array: 'list', integer: 'whole number' };
+
 export function pointerToPath(pointer: string): PathSegment[] {
   if (pointer === '') return [];
   return pointer
@@ -98,7 +101,12 @@ function toFinding(file: string, loaded: Pick<LoadedYaml, 'doc' | 'lines'>, erro
     case 'anyOf':
     case 'oneOf': {
       const expected =
-        error.keyword === 'type' ? String(params.type).replace(/,/g, ' or ') : 'one of the allowed shapes';
+        error.keyword === 'type'
+          ? String(params.type)
+              .split(',')
+              .map((t) => YAML_TYPE_NAMES[t] ?? t)
+              .join(' or ')
+          : 'one of the allowed shapes';
       if (String(params.type) === 'boolean' && isYaml11Boolean(error.data) && isPlainScalarAt(loaded, path)) {
         return yaml11(file, loaded, path, error.data);
       }

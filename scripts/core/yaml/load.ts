@@ -1,4 +1,6 @@
 import {
+  type CST,
+  Composer,
   type Document,
   isAlias,
   isCollection,
@@ -6,7 +8,7 @@ import {
   isPair,
   isScalar,
   LineCounter,
-  parseAllDocuments,
+  Parser,
   visit,
 } from 'yaml';
 import { type Finding, finding, type Position, START } from '../findings/finding.js';
@@ -29,9 +31,18 @@ export interface LoadedYaml {
 export interface LoadResult {
   loaded?: LoadedYaml;
   findings: Finding[];
+  /** The file holds no document at all: nothing, or only comments. */
+  empty?: true;
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Flag files need a handful of levels. Composing a document recurses once per level, so deeper input
+ * is refused from the (iterative) token stream before it is composed: a stack overflow inside the
+ * parser can leave V8 unable to compile regular expressions for the rest of the process.
+ */
+export const MAX_NESTING = 64;
 
 export function loadYaml(file: string, bytes: Uint8Array, maxBytes: number): LoadResult {
   if (bytes.length > maxBytes) {
@@ -71,23 +82,46 @@ export function loadYaml(file: string, bytes: Uint8Array, maxBytes: number): Loa
 
 function parseText(file: string, text: string): LoadResult {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    version: '1.2',
-  });
   const at = (offset: number): Position => lines.linePos(offset);
-  if (!Array.isArray(docs) || docs.length === 0) {
+  const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
+  const scan = scanTokens(tokens);
+  if (scan.tooDeep !== undefined) {
     return fail(
       finding(
-        'schema/wrong-type',
+        'yaml/syntax',
         file,
-        START,
-        'the file holds no YAML document',
-        'write the flag as a mapping',
+        at(scan.tooDeep),
+        `nesting is deeper than ${MAX_NESTING} levels`,
+        'flatten the structure; a flag file needs only a few levels',
       ),
     );
+  }
+  if (scan.versionDirective) {
+    // A %YAML 1.1 directive would switch the parser to YAML 1.1 (yes/no booleans, timestamps, merge keys).
+    return fail(
+      finding(
+        'yaml/syntax',
+        file,
+        at(scan.versionDirective.offset),
+        `the directive "${scan.versionDirective.source.trim()}" is not supported; flag files are YAML 1.2`,
+        'remove the %YAML line',
+      ),
+    );
+  }
+  const docs = Array.from(new Composer({ uniqueKeys: true, version: '1.2' }).compose(tokens));
+  if (docs.length === 0) {
+    return {
+      empty: true,
+      findings: [
+        finding(
+          'schema/wrong-type',
+          file,
+          START,
+          'the file holds no YAML document',
+          'write the flag as a mapping',
+        ),
+      ],
+    };
   }
   const findings: Finding[] = [];
   if (docs.length > 1) {
@@ -115,27 +149,90 @@ function parseText(file: string, text: string): LoadResult {
       ),
     );
   }
-  if (findings.length === 0) findings.push(...hazards(file, doc, at));
+  if (findings.length === 0)
+    findings.push(...propertyHazards(file, scan.props, at), ...hazards(file, doc, at));
   if (findings.length > 0) return { findings };
   // maxAliasCount 0: aliases were refused above, so any expansion here would be a bug, not a bomb.
   const value = doc.toJS({ maxAliasCount: 0 });
   return { loaded: { text, doc, lines, value }, findings };
 }
 
+interface TokenScan {
+  /** Offset of the first collection nested deeper than MAX_NESTING. */
+  tooDeep?: number;
+  versionDirective?: CST.Directive;
+  /** Anchors, aliases and tags as written, in source order. */
+  props: { type: 'anchor' | 'alias' | 'tag'; offset: number; source: string }[];
+}
+
+/** One iterative pass over the parser's tokens: no recursion, so no input can overflow the stack. */
+function scanTokens(tokens: readonly CST.Token[]): TokenScan {
+  const scan: TokenScan = { props: [] };
+  const stack: [CST.Token, number][] = tokens.map((t): [CST.Token, number] => [t, 0]).reverse();
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!;
+    const children: CST.Token[] = [];
+    switch (token.type) {
+      case 'anchor':
+      case 'alias':
+      case 'tag':
+        scan.props.push({ type: token.type, offset: token.offset, source: token.source });
+        if (token.type === 'alias') children.push(...(token.end ?? []));
+        break;
+      case 'directive':
+        if (/^%YAML\s/.test(token.source) && !/^%YAML\s+1\.2\s*$/.test(token.source))
+          scan.versionDirective ??= token;
+        break;
+      case 'document':
+        children.push(...token.start, ...(token.value ? [token.value] : []), ...(token.end ?? []));
+        break;
+      case 'block-scalar':
+        children.push(...token.props);
+        break;
+      case 'scalar':
+      case 'single-quoted-scalar':
+      case 'double-quoted-scalar':
+      case 'doc-end':
+        children.push(...(token.end ?? []));
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection':
+        if (depth >= MAX_NESTING) {
+          scan.tooDeep = Math.min(scan.tooDeep ?? token.offset, token.offset);
+          continue;
+        }
+        for (const item of token.items) {
+          children.push(...item.start, ...(item.sep ?? []));
+          if (item.key) children.push(item.key);
+          if (item.value) children.push(item.value);
+        }
+        break;
+    }
+    const childDepth = token.type === 'document' ? depth : depth + 1;
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, childDepth]);
+  }
+  scan.props.sort((a, b) => a.offset - b.offset);
+  return scan;
+}
+
+function propertyHazards(
+  file: string,
+  props: TokenScan['props'],
+  at: (offset: number) => Position,
+): Finding[] {
+  return props.map(({ type, offset, source }) =>
+    type === 'tag'
+      ? finding('yaml/tag', file, at(offset), `explicit tag ${source}`, 'remove the tag')
+      : type === 'anchor'
+        ? finding('yaml/alias', file, at(offset), `anchor ${source}`, 'remove the anchor')
+        : finding('yaml/alias', file, at(offset), `alias ${source}`, 'write the value out in full'),
+  );
+}
+
 function hazards(file: string, doc: Document.Parsed, at: (offset: number) => Position): Finding[] {
   const found: Finding[] = [];
   visit(doc, {
-    Alias(_, node) {
-      found.push(
-        finding(
-          'yaml/alias',
-          file,
-          at(node.range?.[0] ?? 0),
-          `alias *${node.source}`,
-          'write the value out in full',
-        ),
-      );
-    },
     Pair(_, pair) {
       const key = pair.key;
       if (isScalar(key) && typeof key.value === 'string' && FORBIDDEN_KEYS.has(key.value)) {
@@ -157,19 +254,6 @@ function hazards(file: string, doc: Document.Parsed, at: (offset: number) => Pos
             'mapping keys must be plain scalars',
             'use a plain word as the key',
           ),
-        );
-      }
-    },
-    Node(_, node) {
-      if (node.range === undefined || node.range === null) return;
-      if ('anchor' in node && node.anchor) {
-        found.push(
-          finding('yaml/alias', file, at(node.range[0]), `anchor &${node.anchor}`, 'remove the anchor'),
-        );
-      }
-      if (!isAlias(node) && node.tag !== undefined) {
-        found.push(
-          finding('yaml/tag', file, at(node.range[0]), `explicit tag ${node.tag}`, 'remove the tag'),
         );
       }
     },

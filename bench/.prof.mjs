@@ -1,0 +1,10 @@
+const t0 = performance.now();
+const lap = (l) => console.log(l, (performance.now() - t0).toFixed(1));
+await import('yaml'); lap('yaml');
+await import('zod'); lap('zod');
+await import('ajv/dist/2020.js'); lap('ajv');
+await import('commander'); lap('commander');
+await import('simple-git'); lap('simple-git');
+const { validators } = await import('../build/scripts/core/model/validators.js'); lap('validators mod');
+validators(); lap('validators compile');
+await import('../build/scripts/cli.js'); lap('cli');

@@ -1,0 +1,253 @@
+import { desiredContent } from '../../core/retire/content.js';
+import type {
+  ExistingPullRequest,
+  PlannedClose,
+  PlannedPullRequest,
+  RetirePlan,
+} from '../../core/retire/model.js';
+import { type BodyOptions, pullRequestBody } from '../../core/retire/render.js';
+import { FlagsError } from '../../errors.js';
+import type { BotBranches } from '../git-branch.js';
+import type { GitHubClient } from './client.js';
+import { GitHubAPIError } from './errors.js';
+import {
+  addLabels,
+  comment,
+  createPull,
+  findOpenPullOfBranch,
+  hasReviews,
+  listCommentBodies,
+  type RepoRef,
+  requestReviewers,
+  updatePull,
+} from './pulls.js';
+
+/**
+ * Carries out a retirement plan: branches with git, pull requests with GitHub. Every step first
+ * looks at what is there and writes only what differs, so a rerun writes nothing, and a run that
+ * stopped halfway is completed by the next one:
+ * - a branch is pushed only when its flag file differs from what the plan wants, and never when it
+ *   holds commits by someone else (--force-with-lease guards the moment between look and push);
+ * - "A pull request already exists" (a concurrent run, or a list GitHub had not caught up with) is
+ *   taken as "find it and update it";
+ * - labels and review requests missing after an interrupted run are added on the next.
+ */
+
+export interface ApplyContext {
+  client: GitHubClient;
+  repo: RepoRef;
+  /** The branch pull requests go into. */
+  base: string;
+  branches: BotBranches;
+  /** Reads a flag file's text at the base commit. */
+  readFile: (file: string) => Promise<string | undefined>;
+  bodyOptions: BodyOptions;
+  log?: (message: string) => void;
+}
+
+export type BranchState = 'pushed' | 'up-to-date' | 'foreign';
+
+export type ItemResult =
+  | { key: string; action: 'opened'; number: number; url?: string; branch: BranchState; notes: string[] }
+  | { key: string; action: 'updated'; number: number; changes: string[]; notes: string[] }
+  | { key: string; action: 'unchanged'; number: number; notes: string[] }
+  | { key: string; action: 'closed'; number: number; reason: string }
+  | { key: string; action: 'blocked'; reason: string }
+  | { key: string; action: 'failed'; message: string };
+
+export interface ApplyReport {
+  results: ItemResult[];
+  writes: number;
+  /** The error that stopped the run early (rate limit, GitHub down, no permission), if one did. */
+  stopped?: FlagsError;
+}
+
+export async function applyPlan(plan: RetirePlan, ctx: ApplyContext): Promise<ApplyReport> {
+  const report: ApplyReport = { results: [], writes: 0 };
+  const tips = await ctx.branches.fetchAll();
+  const head = await ctx.branches.head();
+  const bases = [head, ...((await ctx.branches.remoteTrackingRef(ctx.base)) ? [`refs/remotes/${ctx.branches.remote}/${ctx.base}`] : [])];
+  const step = { ctx, report, tips, head, bases };
+  const work: (() => Promise<ItemResult>)[] = [
+    ...plan.close.map((c) => () => closePull(step, c)),
+    ...plan.update.map((u) => () => updatePullRequest(step, u.pull, u.existing)),
+    ...plan.open.map((p) => () => openPullRequest(step, p)),
+  ];
+  const keys = [...plan.close.map((c) => c.key), ...plan.update.map((u) => u.pull.key), ...plan.open.map((p) => p.key)];
+  for (let i = 0; i < work.length; i++) {
+    try {
+      report.results.push(await work[i]!());
+    } catch (error) {
+      const failure = error instanceof FlagsError ? error : new FlagsError(String(error));
+      report.results.push({ key: keys[i]!, action: 'failed', message: failure.message });
+      // A refusal about one pull request does not stop the others; anything else would fail them too.
+      if (!(error instanceof GitHubAPIError && error.status === 422)) {
+        report.stopped = failure;
+        break;
+      }
+    }
+  }
+  return report;
+}
+
+interface Step {
+  ctx: ApplyContext;
+  report: ApplyReport;
+  tips: Map<string, string>;
+  head: string;
+  bases: string[];
+}
+
+/** Makes the bot branch hold the planned change, unless a person has commits on it. */
+async function syncBranch(step: Step, pull: PlannedPullRequest): Promise<BranchState> {
+  const { ctx } = step;
+  const text = await ctx.readFile(pull.file);
+  if (text === undefined) throw new FlagsError(`${pull.file} is not in the base commit`);
+  const desired = desiredContent(text, pull.item.change);
+  let tip = step.tips.get(pull.branch);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (tip !== undefined) {
+      if ((await ctx.branches.foreignCommits(tip, step.bases)).length > 0) return 'foreign';
+      const current = (await ctx.branches.fileAt(tip, pull.file)) ?? null;
+      if (current === desired && tip !== step.head) return 'up-to-date';
+    }
+    const commit = await ctx.branches.commitFile(step.head, pull.file, desired, pull.commitMessage);
+    const pushed = await ctx.branches.push(commit, pull.branch, tip);
+    if (pushed === 'pushed') {
+      step.report.writes++;
+      step.tips.set(pull.branch, commit);
+      return 'pushed';
+    }
+    // Someone moved the branch between our look and our push: look again.
+    tip = await ctx.branches.fetchOne(pull.branch);
+    if (tip === undefined) step.tips.delete(pull.branch);
+    else step.tips.set(pull.branch, tip);
+  }
+  throw new FlagsError(`${pull.branch} keeps moving; leaving it for the next run`);
+}
+
+async function openPullRequest(step: Step, pull: PlannedPullRequest): Promise<ItemResult> {
+  const { ctx, report } = step;
+  const branch = await syncBranch(step, pull);
+  if (branch === 'foreign')
+    return {
+      key: pull.key,
+      action: 'blocked',
+      reason: `${pull.branch} has commits by others and no open pull request; delete the branch to let the bot start over`,
+    };
+  let created: ExistingPullRequest;
+  try {
+    created = await createPull(ctx.client, ctx.repo, {
+      title: pull.title,
+      body: pull.body,
+      head: pull.branch,
+      base: ctx.base,
+    });
+    report.writes++;
+  } catch (error) {
+    if (!(error instanceof GitHubAPIError && error.isPullRequestExists)) throw error;
+    // Another run (or a list that lagged) opened it first: update that one instead.
+    const existing = await findOpenPullOfBranch(ctx.client, ctx.repo, pull.branch);
+    if (!existing) throw error;
+    return updatePullRequest(step, pull, existing, true);
+  }
+  const notes: string[] = [];
+  if (pull.labels.length > 0) {
+    await addLabels(ctx.client, ctx.repo, created.number, pull.labels);
+    report.writes++;
+  }
+  notes.push(...(await askForReview(step, pull, created, true)));
+  return {
+    key: pull.key,
+    action: 'opened',
+    number: created.number,
+    ...(created.url ? { url: created.url } : {}),
+    branch,
+    notes,
+  };
+}
+
+async function updatePullRequest(
+  step: Step,
+  pull: PlannedPullRequest,
+  existing: ExistingPullRequest,
+  afterRace = false,
+): Promise<ItemResult> {
+  const { ctx, report } = step;
+  const changes: string[] = [];
+  const notes: string[] = [];
+  const branch = await syncBranch(step, pull);
+  if (branch === 'pushed') changes.push('branch');
+  if (branch === 'foreign') notes.push('branch has commits by others; left as it is');
+  const body = branch === 'foreign' ? pullRequestBody(pull.item, { ...ctx.bodyOptions, foreignCommits: true }) : pull.body;
+  const patch: { title?: string; body?: string } = {};
+  if (existing.title !== pull.title) patch.title = pull.title;
+  if (normalize(existing.body) !== normalize(body)) patch.body = body;
+  if (patch.title !== undefined || patch.body !== undefined) {
+    await updatePull(ctx.client, ctx.repo, existing.number, patch);
+    report.writes++;
+    changes.push(...Object.keys(patch));
+  }
+  const missing = pull.labels.filter((l) => !existing.labels.includes(l));
+  if (missing.length > 0) {
+    await addLabels(ctx.client, ctx.repo, existing.number, missing);
+    report.writes++;
+    changes.push('labels');
+  }
+  const reviewNotes = await askForReview(step, pull, existing, false);
+  if (reviewNotes.includes('review requested')) changes.push('reviewers');
+  notes.push(...reviewNotes.filter((n) => n !== 'review requested'));
+  if (afterRace) notes.push('another run opened it first');
+  if (changes.length === 0) return { key: pull.key, action: 'unchanged', number: existing.number, notes };
+  return { key: pull.key, action: 'updated', number: existing.number, changes, notes };
+}
+
+/**
+ * Asks the owner for review once. On later runs the request is repeated only when nobody is asked
+ * any more and nobody has reviewed yet (a run that stopped right after opening), never after a review.
+ */
+async function askForReview(
+  step: Step,
+  pull: PlannedPullRequest,
+  existing: ExistingPullRequest,
+  fresh: boolean,
+): Promise<string[]> {
+  const { ctx, report } = step;
+  const { users, teams, note } = pull.reviewers;
+  if (users.length === 0 && teams.length === 0) return note ? [note] : [];
+  if (!fresh) {
+    const asked =
+      users.every((u) => existing.requestedUsers.some((r) => r.toLowerCase() === u.toLowerCase())) &&
+      teams.every((t) => existing.requestedTeams.some((r) => r.toLowerCase() === t.toLowerCase()));
+    if (asked) return [];
+    if (existing.requestedUsers.length > 0 || existing.requestedTeams.length > 0) return [];
+    if (await hasReviews(ctx.client, ctx.repo, existing.number)) return [];
+  }
+  const refused = await requestReviewers(ctx.client, ctx.repo, existing.number, pull.reviewers);
+  if (refused) return [`review request refused: ${refused.message}`];
+  report.writes++;
+  return ['review requested'];
+}
+
+export const CLOSE_MARKER = '<!-- flags-retire-close -->';
+
+async function closePull(step: Step, close: PlannedClose): Promise<ItemResult> {
+  const { ctx, report } = step;
+  const number = close.existing.number;
+  // The comment carries a marker, so a run interrupted between comment and close does not repeat it.
+  const comments = await listCommentBodies(ctx.client, ctx.repo, number);
+  if (!comments.some((c) => c.includes(CLOSE_MARKER))) {
+    await comment(ctx.client, ctx.repo, number, `${close.comment}\n\n${CLOSE_MARKER}`);
+    report.writes++;
+  }
+  await updatePull(ctx.client, ctx.repo, number, { state: 'closed', body: close.body });
+  report.writes++;
+  const tip = step.tips.get(close.existing.branch);
+  if (tip !== undefined && (await ctx.branches.foreignCommits(tip, step.bases)).length === 0) {
+    if ((await ctx.branches.deleteBranch(close.existing.branch, tip)) === 'pushed') report.writes++;
+  }
+  return { key: close.key, action: 'closed', number, reason: close.reason };
+}
+
+const normalize = (body: string) => body.replace(/\r\n/g, '\n').trimEnd();
+

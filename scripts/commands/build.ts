@@ -1,0 +1,296 @@
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { DEFAULT_KEYSET_FILE, type OutputFile, readKeysetBytes, sourceInfo, commitInfo, writeOutputs } from '../adapters/bundle-files.js';
+import { type ResolvedKeys, resolveSigningKeys } from '../adapters/keys.js';
+import { createProgress } from '../adapters/progress.js';
+import { loadRepository, validFlags } from '../adapters/repository.js';
+import { compileEnvironment } from '../core/bundle/compile.js';
+import { assembleBundle } from '../core/bundle/sign.js';
+import { contentBytesOf, makeStatement } from '../core/bundle/statement.js';
+import { checkRepository } from '../core/check/check-repository.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { toFlagdDocument } from '../core/flagd/export.js';
+import { todayUtc } from '../core/dates.js';
+import { FlagsError, InputError, UsageError } from '../errors.js';
+import { renderText } from '../reporters/text.js';
+import { summarize } from '../reporters/summary.js';
+import { styleFor } from '../reporters/style.js';
+import { bundleFileName, type BundleStatement } from '../runtime/bundle-format.js';
+import { formatInstant } from '../runtime/instant.js';
+import { type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
+import { VerificationError } from '../runtime/errors.js';
+import { verifyBundle } from '../runtime/verify.js';
+import { parseFormat, readText, resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+
+/**
+ * `flags build`: refuse when `flags check` finds errors (same loading, same cache), then per
+ * environment compile → canonical content → statement → DSSE envelope signed with Ed25519, and
+ * write every bundle atomically once all of them are made.
+ */
+
+const FORMATS = ['json', 'flagd'] as const;
+
+interface BuildOptions {
+  repo: string;
+  env?: string[];
+  out?: string;
+  format: string;
+  now?: string;
+  today?: string;
+  keyFile?: string;
+  keyset?: string;
+  serial?: string;
+  allowDirty?: boolean;
+  requireSigningKey?: boolean;
+  json?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  threads?: string;
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** `--now` / `$FLAGS_NOW`: an ISO 8601 instant with a zone; else the clock. */
+export function resolveNow(option: string | undefined, env = process.env, clock = Date.now): number {
+  const value = option ?? env.FLAGS_NOW;
+  if (value === undefined || value === '') return clock();
+  const ms = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new UsageError(
+      `"${value}" is not an instant`,
+      `give --now or FLAGS_NOW as an ISO 8601 instant with a zone, e.g. ${formatInstant(clock())}`,
+    );
+  return ms;
+}
+
+export const withNow = (command: Command): Command =>
+  command.addOption(
+    new Option('--now <instant>', 'the current instant, ISO 8601 (default: $FLAGS_NOW, else the clock)'),
+  );
+
+const collect = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value.split(',').map((v) => v.trim()).filter(Boolean),
+];
+
+export function registerBuild(program: Command): void {
+  const command = program
+    .command('build')
+    .description('compile and sign a bundle per environment (refuses when flags check finds errors)')
+    .option('-e, --env <name>', 'environment to build; repeat or comma-separate (default: all in the policy)', collect)
+    .option('-o, --out <dir>', 'output folder (default: dist in the repository)')
+    .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (flagd documents are not signed)`, 'json')
+    .option('--key-file <path>', 'signing key (PKCS#8 PEM) for every environment built; default: $FLAGS_SIGNING_KEY_<ENV>, then $FLAGS_SIGNING_KEY')
+    .option('--keyset <path>', `keyset the signing keys must belong to (default: ${DEFAULT_KEYSET_FILE})`)
+    .option('--serial <n>', 'serial for the statement (default: first-parent commit count of HEAD)')
+    .option('--allow-dirty', 'sign with a real key although flags/ has uncommitted changes')
+    .option('--require-signing-key', 'fail instead of using the development key (for CI)')
+    .option('--json', 'print what was written as JSON')
+    .option('--no-cache', 'analyse every file, ignoring the result cache')
+    .option('--cache-dir <dir>', 'where the result cache lives (default: .cache/flags, or $FLAGS_CACHE_DIR)')
+    .option('--threads <n>', 'threads to analyse with (default: all cores)');
+  withRepo(command);
+  withToday(command);
+  withNow(command);
+  command.action(async (options: BuildOptions) => {
+    process.exitCode = await runBuild(options);
+  });
+}
+
+interface Built {
+  environment: string;
+  file: string;
+  flags: number;
+  bytes: number;
+  statement?: BundleStatement;
+  keyid?: string;
+  development?: boolean;
+}
+
+export async function runBuild(options: BuildOptions): Promise<number> {
+  const format = parseFormat(options.format, FORMATS);
+  const root = resolveRoot(options.repo);
+  const now = resolveNow(options.now);
+  // A pinned instant pins the day too, so a reproducible build checks lifecycle on that day.
+  const today = resolveToday(options.today ?? (options.now || process.env.FLAGS_NOW ? todayUtc(new Date(now)) : undefined));
+  const serialOption = options.serial === undefined ? undefined : Number(options.serial);
+  if (serialOption !== undefined && !(Number.isSafeInteger(serialOption) && serialOption >= 1))
+    throw new UsageError(`--serial ${options.serial} is not a whole number of at least 1`);
+  const outDir = options.out ? resolve(options.out) : resolve(root, 'dist');
+
+  const progress = createProgress('checking flags');
+  const repo = await loadRepository(root, {
+    cacheDir: options.cache ? options.cacheDir : false,
+    threads: options.threads ? Number(options.threads) : undefined,
+    onProgress: progress.update,
+  });
+  progress.done();
+  const findings = checkRepository({ ...repo, today });
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    const summary = summarize(errors, { files: repo.stats.files, flags: repo.files.length, cached: repo.stats.cached });
+    process.stderr.write(renderText(errors, summary, readText(root), styleFor(process.stderr)));
+    process.stderr.write(`error: refusing to build: flags check finds ${errors.length} error${errors.length === 1 ? '' : 's'}\n  fix: correct them (npx flags check) and build again\n`);
+    return 1;
+  }
+  const policy = repo.policy;
+  const environments = options.env && options.env.length > 0 ? [...new Set(options.env)] : policy.environments;
+  for (const environment of environments)
+    if (!policy.environments.includes(environment))
+      throw new UsageError(`unknown environment "${environment}"`, `the policy declares ${policy.environments.join(', ')}`);
+  const flags = validFlags(repo);
+
+  const outputs: OutputFile[] = [];
+  const built: Built[] = [];
+  if (format === 'flagd') {
+    for (const environment of environments) {
+      const document = toFlagdDocument(flags, policy, environment);
+      const bytes = new TextEncoder().encode(`${canonicalJson(document)}\n`);
+      const name = `${environment}.flagd.json`;
+      outputs.push({ name, bytes });
+      built.push({ environment, file: name, flags: flags.length, bytes: bytes.byteLength });
+    }
+  } else {
+    const keys = resolveSigningKeys({
+      root,
+      project: policy.project,
+      policyEnvironments: policy.environments,
+      environments,
+      keyFile: options.keyFile,
+      requireKey: options.requireSigningKey,
+    });
+    announceDevelopmentKey(keys);
+    const source =
+      serialOption === undefined
+        ? await sourceInfo(root)
+        : { ...(await commitInfo(root)), serial: serialOption };
+    const realKeys = keys.keys.filter((k) => !k.development);
+    if (source.dirty && realKeys.length > 0 && !options.allowDirty)
+      throw new UsageError(
+        'flags/ has uncommitted changes; a signed bundle must match its commit',
+        'commit them first, or pass --allow-dirty',
+      );
+    if (source.dirty) process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
+    const keyset = checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
+    const devKeyset = keys.development ? verifyKeyset(readFileSync(keys.development.keysetPath)) : undefined;
+    for (const { environment, signer, development } of keys.keys) {
+      const content = compileEnvironment(flags, policy, environment);
+      const contentBytes = contentBytesOf(content);
+      const statement = makeStatement(contentBytes, {
+        project: policy.project,
+        environment,
+        serial: source.serial,
+        issuedAt: now,
+        validForHours: policy.bundles.validForHours,
+        maxClockSkewSeconds: policy.bundles.maxClockSkewSeconds,
+        commit: source.commit,
+        dirty: source.dirty,
+        development,
+      });
+      const bytes = assembleBundle(contentBytes, statement, [signer]);
+      selfCheck(bytes, statement, signer.keyid, development ? devKeyset : keyset, development, now);
+      const name = bundleFileName(environment);
+      outputs.push({ name, bytes });
+      built.push({
+        environment,
+        file: name,
+        flags: Object.keys(content.flags).length,
+        bytes: bytes.byteLength,
+        statement,
+        keyid: signer.keyid,
+        development,
+      });
+    }
+  }
+  writeOutputs(outDir, outputs);
+
+  const shown = relative(process.cwd(), outDir) || '.';
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ out: outDir, format, bundles: built.map((b) => ({ ...b, file: resolve(outDir, b.file) })) }, null, 2)}\n`,
+    );
+  } else {
+    for (const b of built) {
+      const s = b.statement;
+      process.stdout.write(
+        s
+          ? `${b.environment}: ${shown}/${b.file}  ${b.flags} flags, serial ${s.serial}, sha256 ${s.content.sha256.slice(0, 12)}…, ${b.development ? 'DEVELOPMENT-signed' : `signed by ${b.keyid!.slice(0, 12)}…`}, expires ${s.expiresAt}\n`
+          : `${b.environment}: ${shown}/${b.file}  ${b.flags} flags (flagd, unsigned)\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+function announceDevelopmentKey(keys: ResolvedKeys): void {
+  const dev = keys.development;
+  if (!dev) return;
+  const environments = keys.keys.filter((k) => k.development).map((k) => k.environment);
+  process.stderr.write(
+    `${dev.created ? `warning: no signing key configured; made a development key at ${dev.path}` : `warning: no signing key configured; using the development key ${dev.path}`}\n` +
+      `  ${environments.join(', ')} ${environments.length === 1 ? 'is' : 'are'} DEVELOPMENT-signed: production verifiers refuse these bundles.\n` +
+      `  Verify locally with: flags verify <bundle> --env <env> --allow-development (keyset: ${dev.keysetPath})\n` +
+      '  For real bundles set FLAGS_SIGNING_KEY_<ENV> or FLAGS_SIGNING_KEY, or pass --key-file.\n',
+  );
+}
+
+/** A real signing key must be in the committed keyset, for the environment it signs, and valid now. */
+function checkKeysAgainstKeyset(
+  root: string,
+  keysetOption: string | undefined,
+  keys: readonly { environment: string; signer: { keyid: string }; origin: string }[],
+  now: number,
+): TrustedKeyset | undefined {
+  if (keys.length === 0) return undefined;
+  const path = keysetOption ? resolve(keysetOption) : resolve(root, DEFAULT_KEYSET_FILE);
+  const bytes = readKeysetBytes(path);
+  if (!bytes) {
+    if (keysetOption) throw new UsageError(`the keyset ${path} does not exist`);
+    process.stderr.write(
+      `warning: no ${DEFAULT_KEYSET_FILE}: verifiers have no keyset to trust these keys with\n  fix: flags keyset init --key <key file>=<environments>\n`,
+    );
+    return undefined;
+  }
+  let keyset: TrustedKeyset;
+  try {
+    keyset = verifyKeyset(bytes);
+  } catch (error) {
+    if (error instanceof VerificationError) throw new InputError(`${path}: ${error.message}`, { location: { file: path } });
+    throw error;
+  }
+  for (const { environment, signer, origin } of keys) {
+    const trusted = keyset.keys.get(signer.keyid);
+    if (!trusted || !trusted.environments.has(environment))
+      throw new UsageError(
+        `the signing key from ${origin} (${signer.keyid.slice(0, 16)}…) is not in ${relative(root, path) || path} for ${environment}`,
+        'add it with flags keyset add (or rotate to it), or use the key the keyset names',
+      );
+    if (now < trusted.notBefore || now >= trusted.notAfter)
+      throw new UsageError(`the signing key ${signer.keyid.slice(0, 16)}… is not valid at ${formatInstant(now)}`);
+    if (trusted.notAfter - now < 30 * 86_400_000)
+      process.stderr.write(
+        `warning: the signing key for ${environment} expires at ${formatInstant(trusted.notAfter)}; rotate it (flags keyset rotate)\n`,
+      );
+  }
+  return keyset;
+}
+
+/** Verifies what was just signed, as a verifier will: a bundle that fails here is never written. */
+function selfCheck(
+  bytes: Uint8Array,
+  statement: BundleStatement,
+  keyid: string,
+  keyset: TrustedKeyset | undefined,
+  development: boolean,
+  now: number,
+): void {
+  if (!keyset) return;
+  try {
+    verifyBundle(bytes, { keyset, environment: statement.environment, now, allowDevelopment: development });
+  } catch (error) {
+    throw new FlagsError(
+      `internal error: the bundle for ${statement.environment} signed by ${keyid.slice(0, 16)}… does not verify: ${(error as Error).message}`,
+    );
+  }
+}

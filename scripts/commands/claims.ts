@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { createProgress } from '../adapters/progress.js';
+import { loadRepository, type Repository, validFlags } from '../adapters/repository.js';
+import { type Claim, claimOf, evaluatorFor } from '../core/claims/claim.js';
+import type { Flag } from '../core/model/flag.js';
+import { UsageError } from '../errors.js';
+import { resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+
+interface ClaimsOptions {
+  repo: string;
+  today?: string;
+  org?: string;
+  env?: string[];
+  json?: boolean;
+}
+
+export function registerClaims(program: Command): void {
+  const command = program
+    .command('claims')
+    .description("the feature_flags claim an organization's access token would carry, with its size")
+    .requiredOption('--org <id>', 'organization id')
+    .option(
+      '--env <env>',
+      'an environment; repeat for more (default: every environment of the policy)',
+      collect,
+      [],
+    )
+    .option('--json', 'machine-readable output');
+  withRepo(command);
+  withToday(command);
+  command.action(async (options: ClaimsOptions) => {
+    process.exitCode = await runClaims(options);
+  });
+}
+
+/** Commander collector for repeatable options. */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export interface LoadedFlags {
+  repo: Repository;
+  flags: { file: string; flag: Flag }[];
+}
+
+/** Loads the repository for a read-only command; files that do not load are left out, with a note. */
+export async function loadFlags(root: string, label = 'reading flags'): Promise<LoadedFlags> {
+  const progress = createProgress(label);
+  const repo = await loadRepository(root, { onProgress: progress.update });
+  progress.done();
+  const flags = validFlags(repo);
+  const broken = repo.files.length - flags.length;
+  if (!repo.policyOk)
+    process.stderr.write('note: the policy does not load, so its defaults apply; run flags check\n');
+  if (broken > 0)
+    process.stderr.write(
+      `note: ${broken} flag file${broken === 1 ? '' : 's'} do${broken === 1 ? 'es' : ''} not load and ${broken === 1 ? 'is' : 'are'} left out; run flags check\n`,
+    );
+  return { repo, flags };
+}
+
+export function environmentsFrom(
+  requested: readonly string[] | undefined,
+  declared: readonly string[],
+): string[] {
+  if (!requested || requested.length === 0) return [...declared];
+  for (const env of requested)
+    if (!declared.includes(env))
+      throw new UsageError(`unknown environment "${env}"`, `the policy declares ${declared.join(', ')}`);
+  return [...requested];
+}
+
+export async function runClaims(options: ClaimsOptions): Promise<number> {
+  const root = resolveRoot(options.repo);
+  const today = resolveToday(options.today);
+  const organization = options.org ?? '';
+  if (organization === '')
+    throw new UsageError('--org needs an organization id', 'e.g. --org org_globex7731');
+  const { repo, flags } = await loadFlags(root);
+  const environments = environmentsFrom(options.env, repo.policy.environments);
+  const budget = repo.policy.limits.maxClaimBytes;
+  const claims: Claim[] = environments.map((env) =>
+    claimOf(evaluatorFor(flags, repo.policy, env, today), organization),
+  );
+  const known = flags.some(({ flag }) =>
+    Object.values(flag.environments).some((e) => (e.grants ?? []).some((g) => g.org === organization)),
+  );
+  const over = claims.filter((c) => c.bytes > budget);
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          organization,
+          today,
+          budget,
+          granted: known,
+          claims: claims.map((c) => ({
+            environment: c.environment,
+            feature_flags: c.keys,
+            bytes: c.bytes,
+            overBudget: c.bytes > budget,
+          })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return over.length > 0 ? 1 : 0;
+  }
+  const out: string[] = [`feature_flags claim of ${organization} on ${today} (budget ${budget} bytes)`];
+  if (!known)
+    out.push(
+      `note: ${organization} has no grant in any flag; it gets what every organization gets, plus the rollouts its id falls into`,
+    );
+  let idPattern: RegExp | undefined;
+  try {
+    idPattern = new RegExp(repo.policy.organizations.idPattern);
+  } catch {
+    idPattern = undefined;
+  }
+  if (idPattern && !idPattern.test(organization))
+    out.push(
+      `note: "${organization}" does not match the policy's organization id pattern ${repo.policy.organizations.idPattern}`,
+    );
+  const width = Math.max(...environments.map((e) => e.length));
+  for (const claim of claims) {
+    const share = Math.round((claim.bytes / budget) * 100);
+    out.push(
+      '',
+      `${claim.environment.padEnd(width)}  ${claim.keys.length} flag${claim.keys.length === 1 ? '' : 's'}, ${claim.bytes} bytes (${share}% of the budget)${claim.bytes > budget ? '  OVER BUDGET' : ''}`,
+      `${' '.repeat(width)}  ${JSON.stringify(claim.keys)}`,
+    );
+  }
+  if (over.length > 0)
+    out.push(
+      '',
+      `error: the claim is over the budget of ${budget} bytes in ${over.map((c) => c.environment).join(', ')}; retire flags it no longer needs, or raise limits.maxClaimBytes`,
+    );
+  process.stdout.write(`${out.join('\n')}\n`);
+  return over.length > 0 ? 1 : 0;
+}

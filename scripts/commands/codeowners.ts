@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../adapters/files.js';
+import { createProgress } from '../adapters/progress.js';
+import { loadRepository, type Repository } from '../adapters/repository.js';
+import { CODEOWNERS_LOCATIONS, parseCodeowners } from '../core/codeowners/parse.js';
+import { lineDiff, type SyncResult, syncCodeowners } from '../core/codeowners/sync.js';
+import { UsageError } from '../errors.js';
+import { styleFor } from '../reporters/style.js';
+import { summarize } from '../reporters/summary.js';
+import { renderText } from '../reporters/text.js';
+import { resolveRoot, withRepo } from './common.js';
+
+interface CodeownersOptions {
+  repo: string;
+  check?: boolean;
+  write?: boolean;
+}
+
+export function registerCodeowners(program: Command): void {
+  const command = program
+    .command('codeowners')
+    .description('keep the managed block of CODEOWNERS that assigns each flag file to its owner')
+    .option('--check', 'exit 1 with a diff when the block is out of sync (the default)')
+    .option('--write', 'rewrite the block');
+  withRepo(command);
+  command.action(async (options: CodeownersOptions) => {
+    process.exitCode = await runCodeowners(options);
+  });
+}
+
+/** The CODEOWNERS file GitHub reads (the first that exists), else CODEOWNERS at the root. */
+export function codeownersFile(root: string): { file: string; exists: boolean } {
+  for (const location of CODEOWNERS_LOCATIONS)
+    if (existsSync(join(root, location))) return { file: location, exists: true };
+  return { file: 'CODEOWNERS', exists: false };
+}
+
+/** The block as it should be for this repository. */
+export function planCodeowners(
+  root: string,
+  repo: Pick<Repository, 'files'>,
+): SyncResult & { file: string; exists: boolean; current: string } {
+  const where = codeownersFile(root);
+  const current = where.exists ? readFileSync(join(root, where.file), 'utf8') : '';
+  const flags = repo.files.map((r) => ({ file: r.file, owner: r.flag?.owner }));
+  return { ...syncCodeowners(where.file, current, flags), ...where, current };
+}
+
+export async function runCodeowners(options: CodeownersOptions): Promise<number> {
+  if (options.check && options.write) throw new UsageError('give --check or --write, not both');
+  const root = resolveRoot(options.repo);
+  const progress = createProgress('reading flags');
+  const repo = await loadRepository(root, { onProgress: progress.update });
+  progress.done();
+  const plan = planCodeowners(root, repo);
+  const out: string[] = [];
+  for (const problem of plan.problems) out.push(`${problem.file}: ${problem.message}`);
+  // What GitHub will make of the file: unsupported syntax and malformed owners are skipped there.
+  const findings = parseCodeowners(plan.file, plan.text).findings;
+  const style = styleFor(process.stdout);
+  const report = () => {
+    if (findings.length > 0) {
+      const sources = (file: string) => (file === plan.file ? plan.text : undefined);
+      out.push(
+        renderText(
+          findings,
+          summarize(findings, { files: 1, flags: repo.files.length, cached: 0 }),
+          sources,
+          style,
+        ).trimEnd(),
+      );
+    }
+    if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
+  };
+  const failing = findings.some((f) => f.severity === 'error') || plan.problems.length > 0;
+  if (options.write) {
+    if (plan.changed) {
+      writeFileAtomic(join(root, plan.file), plan.text);
+      const diff = lineDiff(plan.current, plan.text);
+      out.unshift(
+        `${plan.exists ? 'updated' : 'created'} ${plan.file}: ${diff.filter((l) => l.startsWith('+')).length} lines added, ${diff.filter((l) => l.startsWith('-')).length} removed (${plan.lines.length} flag files)`,
+      );
+    } else out.unshift(`${plan.file} is up to date (${plan.lines.length} flag files)`);
+    report();
+    return failing ? 1 : 0;
+  }
+  if (!plan.exists) {
+    out.unshift(`no CODEOWNERS file; create one with flags codeowners --write`);
+    report();
+    return 1;
+  }
+  if (plan.changed) {
+    out.unshift(
+      `${plan.file} is out of sync with the flag owners:`,
+      `--- ${plan.file}`,
+      `+++ ${plan.file} (as flags codeowners --write would write it)`,
+      ...lineDiff(plan.current, plan.text).map((l) => (l.startsWith('+') ? style.cyan(l) : style.red(l))),
+      '',
+      'fix: run flags codeowners --write and commit the result',
+    );
+    report();
+    return 1;
+  }
+  out.unshift(`${plan.file} is in sync (${plan.lines.length} flag files)`);
+  report();
+  return failing ? 1 : 0;
+}

@@ -1,0 +1,104 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../adapters/files.js';
+import { readHistory } from '../adapters/history.js';
+import { CSV_TABLES, type CsvTable, renderReportCsv } from '../core/report/csv.js';
+import { renderReportHtml } from '../core/report/html.js';
+import { renderReportJson } from '../core/report/json.js';
+import { renderReportMarkdown } from '../core/report/markdown.js';
+import { buildReport, type Report } from '../core/report/model.js';
+import { renderReportText } from '../core/report/text.js';
+import { loadFlags } from './claims.js';
+import { parseFormat, resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+
+const FORMATS = ['text', 'markdown', 'json', 'csv', 'html'] as const;
+type Format = (typeof FORMATS)[number];
+
+interface ReportOptions {
+  repo: string;
+  today?: string;
+  format: string;
+  out?: string;
+  table: string;
+  history: boolean;
+}
+
+export function registerReport(program: Command): void {
+  const command = program
+    .command('report')
+    .description('inventory, entitlement matrix and expiry timeline of every flag, for people and auditors')
+    .option('-f, --format <format>', `output: ${FORMATS.join(', ')}`, 'text')
+    .option('-o, --out <file>', 'write to this file (atomically) instead of stdout')
+    .option('--table <table>', `for csv: ${CSV_TABLES.join(', ')}`, 'inventory')
+    .option('--no-history', 'skip git history (created, last changed)');
+  withRepo(command);
+  withToday(command);
+  command.action(async (options: ReportOptions) => {
+    process.exitCode = await runReport(options);
+  });
+}
+
+export function renderReport(report: Report, format: Format, table: CsvTable = 'inventory'): string {
+  switch (format) {
+    case 'markdown':
+      return renderReportMarkdown(report);
+    case 'json':
+      return renderReportJson(report);
+    case 'csv':
+      return renderReportCsv(report, table);
+    case 'html':
+      return renderReportHtml(report);
+    default:
+      return renderReportText(report);
+  }
+}
+
+export async function runReport(options: ReportOptions): Promise<number> {
+  const format = parseFormat(options.format, FORMATS);
+  const table = parseFormat(options.table, CSV_TABLES);
+  const root = resolveRoot(options.repo);
+  const today = resolveToday(options.today);
+  const { repo, flags } = await loadFlags(root);
+  const stage = slowStage('reading git history');
+  const history = options.history
+    ? await readHistory(
+        root,
+        flags.map((f) => f.file),
+      )
+    : undefined;
+  stage.done();
+  if (options.history && history && !history.available)
+    process.stderr.write(
+      'note: not a git repository (or no commits): created and last changed are left blank\n',
+    );
+  const report = buildReport({ flags, policy: repo.policy, today, history });
+  const text = renderReport(report, format, table);
+  if (options.out) {
+    const path = resolve(options.out);
+    writeFileAtomic(path, text);
+    process.stderr.write(`wrote ${options.out} (${report.summary.flags} flags, ${format})\n`);
+  } else process.stdout.write(text);
+  return 0;
+}
+
+/**
+ * Progress for a step that reports no counts (one git process): a line on stderr if it is still
+ * running after a second, rewritten in place on a terminal and a plain line otherwise.
+ */
+function slowStage(label: string, stream: NodeJS.WriteStream = process.stderr) {
+  const started = Date.now();
+  let shown = false;
+  const timer = setTimeout(() => {
+    shown = true;
+    stream.write(stream.isTTY ? `\r\u001b[2K${label}...` : `${label}...\n`);
+  }, 1000);
+  timer.unref();
+  return {
+    done() {
+      clearTimeout(timer);
+      if (!shown) return;
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      stream.write(stream.isTTY ? `\r\u001b[2K` : `${label}: done in ${seconds} s\n`);
+    },
+  };
+}

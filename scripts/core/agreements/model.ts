@@ -1,0 +1,65 @@
+import { daysBetween, type IsoDate } from '../dates.js';
+
+/**
+ * One row of an agreements export from a CRM or billing system: which organization holds which
+ * agreement, whether it is in force, and until when.
+ */
+
+export type AgreementStatus = 'active' | 'pending' | 'ended';
+
+export interface Agreement {
+  org: string;
+  agreement: string;
+  status: AgreementStatus;
+  /** The status as the export spelled it, for messages. */
+  rawStatus: string;
+  /** Last day the agreement applies (inclusive), when the export gives one. */
+  endDate?: IsoDate;
+  /** The plan or SKU the agreement buys, matched against a flag's `contract`, when exported. */
+  contract?: string;
+  /** Where the row is in the export (1-based). */
+  line: number;
+}
+
+export interface AgreementsExport {
+  file: string;
+  agreements: Agreement[];
+}
+
+export interface AgreementProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  hint?: string;
+}
+
+/** Statuses as exports spell them, by meaning. Anything else is refused, never guessed. */
+export const STATUS_WORDS: Readonly<Record<string, AgreementStatus>> = {
+  active: 'active',
+  live: 'active',
+  signed: 'active',
+  current: 'active',
+  renewed: 'active',
+  pending: 'pending',
+  draft: 'pending',
+  ended: 'ended',
+  expired: 'ended',
+  terminated: 'ended',
+  cancelled: 'ended',
+  canceled: 'ended',
+  churned: 'ended',
+  closed: 'ended',
+  inactive: 'ended',
+};
+
+/** An agreement has ended when the export says so, or when its end date is past (inclusive). */
+export function hasEnded(agreement: Pick<Agreement, 'status' | 'endDate'>, today: IsoDate): boolean {
+  if (agreement.status === 'ended') return true;
+  return agreement.endDate !== undefined && daysBetween(today, agreement.endDate) < 0;
+}
+
+/** In force: active, and not past its end date. */
+export function isInForce(agreement: Pick<Agreement, 'status' | 'endDate'>, today: IsoDate): boolean {
+  return agreement.status === 'active' && !hasEnded(agreement, today);
+}

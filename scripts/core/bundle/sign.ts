@@ -1,0 +1,49 @@
+import { createPublicKey, type KeyObject, sign } from 'node:crypto';
+import { encodeBase64 } from '../../runtime/base64.js';
+import {
+  type BundleStatement,
+  SIGNED_BUNDLE_FORMAT,
+  type SignedBundleFile,
+  STATEMENT_PAYLOAD_TYPE,
+} from '../../runtime/bundle-format.js';
+import { type DsseEnvelope, pae } from '../../runtime/dsse.js';
+import { keyIdOf, spkiOf } from '../../runtime/keys.js';
+import { canonicalBytes, canonicalJson } from '../canonical-json.js';
+
+/** DSSE signing with Ed25519 (node:crypto), and the bundle file that carries content and envelope. */
+
+export interface Signer {
+  keyid: string;
+  privateKey: KeyObject;
+}
+
+export function signerOf(privateKey: KeyObject): Signer {
+  if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519')
+    throw new TypeError('signing keys are Ed25519 private keys');
+  return { keyid: keyIdOf(spkiOf(createPublicKey(privateKey))), privateKey };
+}
+
+export function signEnvelope(payloadType: string, payload: Uint8Array, signers: readonly Signer[]): DsseEnvelope {
+  const signed = pae(payloadType, payload);
+  return {
+    payload: encodeBase64(payload),
+    payloadType,
+    signatures: [...signers]
+      .sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0))
+      .map((s) => ({ keyid: s.keyid, sig: encodeBase64(sign(null, signed, s.privateKey)) })),
+  };
+}
+
+/** The bundle file's bytes: canonical JSON, so a verifier can insist on one spelling. */
+export function assembleBundle(
+  contentBytes: Uint8Array,
+  statement: BundleStatement,
+  signers: readonly Signer[],
+): Uint8Array {
+  const file: SignedBundleFile = {
+    format: SIGNED_BUNDLE_FORMAT,
+    content: encodeBase64(contentBytes),
+    envelope: signEnvelope(STATEMENT_PAYLOAD_TYPE, canonicalBytes(statement), signers),
+  };
+  return new TextEncoder().encode(canonicalJson(file));
+}

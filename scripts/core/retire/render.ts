@@ -1,0 +1,250 @@
+import { spellingsOf } from '../refs/aliases.js';
+import type { AliasForm } from '../refs/aliases.js';
+import type { CodeReference } from '../refs/find.js';
+import { isTemporary } from '../model/flag.js';
+import { type Marker, renderMarker } from './marker.js';
+import type { DueItem, GrantRemoval, Reason, ReferenceContext, Reviewers } from './model.js';
+
+/**
+ * Everything a retirement pull request says, as pure functions of the due item: branch, title,
+ * body, commit message, reviewers and the comment on closing. No dates relative to today appear in
+ * them, so a pull request rendered on two days is the same text and a rerun writes nothing.
+ */
+
+export const BRANCH_PREFIX = 'flags/retire/';
+export const branchName = (key: string): string => `${BRANCH_PREFIX}${key}`;
+export const keyOfBranch = (branch: string): string | undefined =>
+  branch.startsWith(BRANCH_PREFIX) ? branch.slice(BRANCH_PREFIX.length) : undefined;
+
+const MAX_LISTED_REFERENCES = 30;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+
+function removalsOf(item: DueItem): GrantRemoval[] {
+  return item.change.kind === 'edit-file' ? item.change.removeGrants : [];
+}
+
+export function pullRequestTitle(item: DueItem): string {
+  if (item.change.kind === 'delete-file') return `chore(flags): retire expired flag ${item.key}`;
+  const removals = removalsOf(item);
+  const expired = removals.filter((r) => r.why.includes('expired')).length;
+  const ended = removals.filter((r) => r.why.includes('agreement-ended')).length;
+  const review = item.change.setReviewed !== undefined;
+  let title: string;
+  if (removals.length === 0) return `chore(flags): confirm or retire ${item.key} (review overdue)`;
+  if (ended === 0) title = `remove ${plural(expired, 'expired grant')} from ${item.key}`;
+  else if (expired === 0)
+    title = `revoke ${plural(ended, 'grant')} of ended agreements in ${item.key}`;
+  else title = `remove ${plural(removals.length, 'grant')} from ${item.key} (expired or agreement ended)`;
+  return `chore(flags): ${title}${review ? ' and confirm its review' : ''}`;
+}
+
+export function reviewersFor(owner: string, repositoryOwner?: string): Reviewers {
+  const name = owner.replace(/^@/, '');
+  const slash = name.indexOf('/');
+  if (slash === -1) return { users: [name], teams: [] };
+  const org = name.slice(0, slash);
+  const team = name.slice(slash + 1);
+  if (repositoryOwner !== undefined && org.toLowerCase() !== repositoryOwner.toLowerCase())
+    return { users: [], teams: [], note: `${owner} is a team of another organization than ${repositoryOwner}` };
+  return { users: [], teams: [team] };
+}
+
+export function markerOf(item: DueItem): Marker {
+  const marker: Marker = {
+    v: 1,
+    key: item.key,
+    snooze: item.snooze,
+    kinds: [...new Set(item.reasons.map((r) => r.kind))],
+  };
+  if (item.change.kind === 'edit-file' && item.change.setReviewed) marker.reviewed = item.change.setReviewed;
+  return marker;
+}
+
+export interface BodyOptions extends ReferenceContext {
+  aliases?: readonly AliasForm[];
+  /** The branch holds commits by people, so the bot no longer pushes to it. */
+  foreignCommits?: boolean;
+}
+
+export function pullRequestBody(item: DueItem, options: BodyOptions): string {
+  const { flag } = item;
+  const out: string[] = [];
+  out.push(`### ${item.change.kind === 'delete-file' ? 'Retire' : 'Clean up'} ${code(item.key)}`, '');
+  out.push(summary(item), '');
+  if (options.foreignCommits)
+    out.push(
+      '> [!NOTE]',
+      '> This branch has commits pushed by people, so the bot no longer pushes to it. Rebase or update it yourself.',
+      '',
+    );
+  out.push(`- **File:** ${code(item.file)}`);
+  out.push(`- **Owner:** ${code(flag.owner)}`);
+  out.push(`- **Type:** ${flag.type} (${isTemporary(flag.type) ? 'temporary' : 'long-lived'})`);
+  if (flag.contract) out.push(`- **Contract:** ${code(flag.contract)}`);
+  if (flag.ticket) out.push(`- **Ticket:** ${code(flag.ticket)}`);
+  out.push(`- **Expires:** ${flag.expires ?? 'no expiry'}`);
+  if (!isTemporary(flag.type)) out.push(`- **Last reviewed:** ${flag.reviewed ?? 'never'}`);
+  out.push('');
+  const grants = grantsSection(item);
+  if (grants.length > 0) out.push(...grants, '');
+  out.push(...referencesSection(item, options), '');
+  out.push('#### Checklist', '', ...checklist(item), '');
+  out.push('---', '', `<sub>${footer(item)}</sub>`, '', renderMarker(markerOf(item)), '');
+  return out.join('\n');
+}
+
+function summary(item: DueItem): string {
+  const { flag } = item;
+  const parts: string[] = [];
+  for (const reason of item.reasons) {
+    if (reason.kind === 'flag-expired')
+      parts.push(
+        `The ${flag.type} flag ${code(item.key)} expired on **${reason.expires}**. This pull request deletes ${code(item.file)}; once it is merged, every evaluation of ${code(item.key)} returns the default value written in the code.`,
+      );
+  }
+  const removals = removalsOf(item);
+  if (removals.length > 0) {
+    const envs = [...new Set(removals.map((r) => r.env))];
+    const expired = removals.filter((r) => r.why.includes('expired')).length;
+    const ended = removals.filter((r) => r.why.includes('agreement-ended')).length;
+    const why = [
+      expired > 0 ? `${expired} past ${expired === 1 ? 'its' : 'their'} own expiry` : '',
+      ended > 0 ? `${ended} whose agreement has ended according to the agreements export` : '',
+    ].filter(Boolean);
+    parts.push(
+      `This pull request removes ${plural(removals.length, 'grant')} of ${code(item.key)} (${envs.join(', ')}): ${why.join(' and ')}. Comments and formatting of the rest of the file are kept.`,
+    );
+  }
+  const review = item.reasons.find((r): r is Extract<Reason, { kind: 'review-overdue' }> => r.kind === 'review-overdue');
+  if (review && item.change.kind === 'edit-file' && item.change.setReviewed) {
+    const when = review.reviewed
+      ? `was due on **${review.due}** (last reviewed ${review.reviewed}; every ${review.everyDays} days)`
+      : `is overdue: it has never been reviewed (every ${review.everyDays} days)`;
+    parts.push(
+      `The review of ${code(item.key)} ${when}. Merging sets ${code(`reviewed: ${item.change.setReviewed}`)}, which confirms the flag is still needed. If it is not, close this pull request and retire the flag.`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
+function grantsSection(item: DueItem): string[] {
+  const rows: string[] = [];
+  if (item.change.kind === 'delete-file') {
+    for (const env of Object.keys(item.flag.environments).sort()) {
+      for (const grant of item.flag.environments[env]?.grants ?? []) {
+        rows.push(
+          `| ${env} | ${code(grant.org)} | ${grant.agreement ? code(grant.agreement) : '—'} | removed with the flag |`,
+        );
+      }
+    }
+    if (rows.length === 0) return [];
+    return ['#### Grants affected', '', '| Environment | Organization | Agreement | Why |', '|---|---|---|---|', ...rows];
+  }
+  for (const removal of removalsOf(item)) {
+    const why: string[] = [];
+    if (removal.why.includes('expired')) why.push(`grant expired on ${removal.expires}`);
+    if (removal.why.includes('agreement-ended')) {
+      const ended = item.reasons.find(
+        (r): r is Extract<Reason, { kind: 'agreement-ended' }> =>
+          r.kind === 'agreement-ended' && r.env === removal.env && r.org === removal.org,
+      );
+      why.push(
+        `agreement ${ended?.status ?? 'ended'}${ended?.endDate ? `, ended ${ended.endDate}` : ''} (agreements export)`,
+      );
+    }
+    rows.push(
+      `| ${removal.env} | ${code(removal.org)} | ${removal.agreement ? code(removal.agreement) : '—'} | ${why.join('; ')} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  return ['#### Grants removed', '', '| Environment | Organization | Agreement | Why |', '|---|---|---|---|', ...rows];
+}
+
+function referencesSection(item: DueItem, options: BodyOptions): string[] {
+  const out = ['#### Code references', ''];
+  const spellings = spellingsOf(item.key, options.aliases ?? []).map((s) => code(s.text));
+  const where = options.searched.length > 0 ? options.searched.map(code).join(', ') : code('.');
+  if (!options.references) {
+    out.push(`Code was not searched for ${spellings.join(', ')}; run ${code('flags refs')} to find references.`);
+    return out;
+  }
+  const refs: readonly CodeReference[] = options.references.get(item.key) ?? [];
+  if (refs.length === 0) {
+    out.push(`**No references left** to ${spellings.join(', ')} in ${where}.`);
+    return out;
+  }
+  const lead =
+    item.change.kind === 'delete-file'
+      ? `${code(item.key)} is still referenced in ${plural(refs.length, 'place')}; remove these code paths before merging:`
+      : `${code(item.key)} is read in ${plural(refs.length, 'place')}:`;
+  out.push(lead, '');
+  for (const ref of refs.slice(0, MAX_LISTED_REFERENCES)) out.push(`- ${code(`${ref.file}:${ref.line}`)} ${code(ref.text)}`);
+  if (refs.length > MAX_LISTED_REFERENCES)
+    out.push(`- … and ${refs.length - MAX_LISTED_REFERENCES} more (run ${code(`flags refs`)} to list them all)`);
+  return out;
+}
+
+function checklist(item: DueItem): string[] {
+  if (item.change.kind === 'delete-file')
+    return [
+      `- [ ] The code no longer reads ${code(item.key)} (see the references above), or its default in the code is the behaviour to keep`,
+      '- [ ] No environment still depends on the flag being on',
+      '- [ ] Approve and merge; CODEOWNERS asks the owner for review',
+    ];
+  const lines: string[] = [];
+  if (removalsOf(item).length > 0)
+    lines.push('- [ ] The organizations listed no longer need the feature (check with their account owner)');
+  if (item.change.setReviewed)
+    lines.push(
+      `- [ ] ${code(item.key)} is still needed and its grants are still right: merge to confirm the review`,
+      '- [ ] Or it is not: close this pull request and retire the flag',
+    );
+  lines.push('- [ ] Approve and merge; CODEOWNERS asks the owner for review');
+  return lines;
+}
+
+function footer(item: DueItem): string {
+  const snoozed =
+    item.change.kind === 'delete-file'
+      ? "until the flag's expiry changes"
+      : item.change.removeGrants.length > 0
+        ? 'until the grants it removes change'
+        : 'until the review date changes';
+  return `Opened by ${code('flags retire')}. Closing this pull request without merging snoozes it ${snoozed}. The bot updates it while the flag stays due, closes it when the flag is no longer due, and never overwrites commits that people push to this branch.`;
+}
+
+export function commitMessage(item: DueItem): string {
+  const lines = item.reasons.map((reason) => {
+    switch (reason.kind) {
+      case 'flag-expired':
+        return `- ${item.key} expired on ${reason.expires}`;
+      case 'grant-expired':
+        return `- grant to ${reason.org} in ${reason.env} expired on ${reason.expires}`;
+      case 'agreement-ended':
+        return `- agreement ${reason.agreement} of ${reason.org} is ${reason.status}; grant in ${reason.env} revoked`;
+      case 'review-overdue':
+        return `- review overdue${reason.due ? ` since ${reason.due}` : ''}; reviewed set to ${item.change.kind === 'edit-file' ? item.change.setReviewed : ''}`;
+    }
+  });
+  return `${pullRequestTitle(item)}\n\n${lines.join('\n')}\n\nFlags-Retire: ${item.key}\n`;
+}
+
+/** Why an open pull request is closed: the flag is no longer due, or gone. */
+export function closeComment(
+  key: string,
+  reason: 'revived' | 'gone',
+  flag?: { expires?: string; reviewed?: string },
+  kinds: readonly string[] = [],
+): string {
+  if (reason === 'gone')
+    return `${code(key)} is no longer in the repository, so there is nothing left to retire here. Closing this pull request.\n\n<sub>${code('flags retire')}</sub>`;
+  const why: string[] = [];
+  if (kinds.includes('flag-expired'))
+    why.push(flag?.expires ? `its expiry moved to ${flag.expires}` : 'it no longer has an expiry');
+  if (kinds.includes('grant-expired') || kinds.includes('agreement-ended'))
+    why.push('the grants this pull request removes are no longer expired or ended');
+  if (kinds.includes('review-overdue') && flag?.reviewed) why.push(`it was reviewed on ${flag.reviewed}`);
+  const because = why.length > 0 ? `: ${why.join('; ')}` : '';
+  return `${code(key)} is no longer due for retirement${because}. Closing this pull request; the bot opens a new one if the flag becomes due again.\n\n<sub>${code('flags retire')}</sub>`;
+}

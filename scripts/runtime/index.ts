@@ -1,0 +1,295 @@
+import type { BundleContent, BundleStatement, JsonValue } from './bundle-format.js';
+import { isVerificationError, VerificationError } from './errors.js';
+import { type EvaluationContext, Evaluator, type OrganizationInput, type Resolution } from './evaluate.js';
+import { parseInstant } from './instant.js';
+import { type KeysetOptions, type TrustedKeyset, verifyKeyset } from './keyset.js';
+import { type FetchLike, readSource, type Source } from './sources.js';
+import { bundleStateKey, readState, recordState } from './state.js';
+import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, type VerifiedBundle, verifyBundle } from './verify.js';
+
+/**
+ * The runtime entry point (`flags-as-code/runtime`): load a signed bundle from a file, a URL or
+ * bytes, verify it against a keyset, and evaluate flags from it. It depends on nothing but Node's
+ * own modules. It remembers the newest serial it accepted (in memory, and in a state file when
+ * given one) and, when a newer bundle fails verification, keeps serving the last good one and
+ * says why.
+ */
+
+export type { BundleContent, BundleStatement, JsonValue } from './bundle-format.js';
+export { BUNDLE_CONTENT_FORMAT, SIGNED_BUNDLE_FORMAT, STATEMENT_PAYLOAD_TYPE } from './bundle-format.js';
+export { canonicalJson } from './canonical-json.js';
+export { type VerificationCode, VerificationError, isVerificationError } from './errors.js';
+export {
+  type ErrorCode,
+  type EvaluationContext,
+  Evaluator,
+  type OrganizationInput,
+  type Reason,
+  type Resolution,
+} from './evaluate.js';
+export { KEYSET_PAYLOAD_TYPE, type KeysetOptions, type TrustedKey, type TrustedKeyset, verifyKeyset } from './keyset.js';
+export { pae } from './dsse.js';
+export { type FetchLike, readSource, type Source } from './sources.js';
+export { type RuntimeState, readState } from './state.js';
+export { parseContent, type VerifiedBundle, type VerifyOptions, verifyBundle } from './verify.js';
+
+export interface LoadKeysetOptions extends Omit<KeysetOptions, 'previous'> {
+  /** Remember the newest keyset version here and refuse older ones. */
+  stateFile?: string;
+  fetch?: FetchLike;
+}
+
+/** Reads and verifies a keyset file (its whole chain of versions). Throws VerificationError. */
+export async function loadKeyset(source: Source, options: LoadKeysetOptions = {}): Promise<TrustedKeyset> {
+  const bytes = await readSource(source, options.maxBytes ?? 1_048_576, options.fetch);
+  if (!options.stateFile) return verifyKeyset(bytes, options);
+  const probe = verifyKeyset(bytes, options);
+  const previous = readState(options.stateFile).keysets[probe.project];
+  const keyset = previous ? verifyKeyset(bytes, { ...options, previous }) : probe;
+  if (!previous || keyset.version > previous.version)
+    recordState(options.stateFile, { keyset: { project: keyset.project, mark: { version: keyset.version, digest: keyset.digest } } });
+  return keyset;
+}
+
+export interface RuntimeOptions {
+  /** The environment this application runs in; bundles for any other are refused. */
+  environment: string;
+  /** A verified keyset (see loadKeyset), or where to read one. */
+  keyset: TrustedKeyset | Source;
+  /** Pin of the keyset's version 1 (sha256 of its payload), when `keyset` is a source. */
+  keysetRoot?: string;
+  project?: string;
+  /** File remembering the newest serial (and keyset version) across restarts. */
+  stateFile?: string;
+  /** Accept development-signed bundles: workstations only. */
+  allowDevelopment?: boolean;
+  maxBytes?: number;
+  maxClockSkewSeconds?: number;
+  /** Epoch ms; defaults to Date.now. */
+  now?: () => number;
+  fetch?: FetchLike;
+  /** Called with every refused bundle (the last good one keeps serving). */
+  onError?: (error: VerificationError) => void;
+}
+
+export type LoadResult =
+  | { ok: true; changed: boolean; statement: BundleStatement; warning?: string }
+  | { ok: false; error: VerificationError; serving: BundleStatement | undefined };
+
+export interface RuntimeStatus {
+  ready: boolean;
+  environment: string;
+  serial?: number;
+  issuedAt?: string;
+  expiresAt?: string;
+  /** The bundle served has passed its expiry: the publishing pipeline has stopped reaching this app. */
+  expired: boolean;
+  lastError?: { code: string; message: string; at: string };
+}
+
+export class FlagsRuntime {
+  private current: { verified: VerifiedBundle; content: BundleContent; evaluator: Evaluator } | undefined;
+  private highest: { serial: number; sha256: string } | undefined;
+  private error: { error: VerificationError; at: number } | undefined;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly options: RuntimeOptions,
+    readonly keyset: TrustedKeyset,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Makes a runtime: verifies the keyset and reads the state file (a corrupt one is an error). */
+  static async create(options: RuntimeOptions): Promise<FlagsRuntime> {
+    const keyset =
+      'keys' in options.keyset
+        ? options.keyset
+        : await loadKeyset(options.keyset, {
+            root: options.keysetRoot,
+            stateFile: options.stateFile,
+            fetch: options.fetch,
+          });
+    const runtime = new FlagsRuntime(options, keyset);
+    if (options.stateFile) readState(options.stateFile);
+    return runtime;
+  }
+
+  /** Reads, verifies and (when it passes) starts serving a bundle. Never throws for a bad bundle. */
+  async load(source: Source): Promise<LoadResult> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readSource(source, this.options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES, this.options.fetch);
+    } catch (error) {
+      return this.refuse(error);
+    }
+    return this.loadBytes(bytes);
+  }
+
+  /** Verifies bytes and serves them when they pass; the bytes are used as they are, never re-read. */
+  loadBytes(bytes: Uint8Array): LoadResult {
+    const project = this.options.project ?? this.keyset.project;
+    const key = bundleStateKey(project, this.options.environment);
+    let verified: VerifiedBundle;
+    let content: BundleContent;
+    try {
+      const remembered = this.options.stateFile ? readState(this.options.stateFile).bundles[key] : undefined;
+      const previous =
+        remembered && (!this.highest || remembered.serial > this.highest.serial) ? remembered : this.highest;
+      verified = verifyBundle(bytes, {
+        keyset: this.keyset,
+        environment: this.options.environment,
+        project,
+        now: this.now(),
+        allowDevelopment: this.options.allowDevelopment,
+        maxBytes: this.options.maxBytes,
+        maxClockSkewSeconds: this.options.maxClockSkewSeconds,
+        previous,
+      });
+      content = parseContent(verified);
+    } catch (error) {
+      return this.refuse(error);
+    }
+    const statement = verified.statement;
+    const changed = this.current?.verified.statement.content.sha256 !== statement.content.sha256;
+    let warning: string | undefined;
+    if (!this.highest || statement.serial > this.highest.serial) {
+      this.highest = { serial: statement.serial, sha256: statement.content.sha256 };
+      if (this.options.stateFile) {
+        try {
+          recordState(this.options.stateFile, {
+            bundle: { key, mark: { ...this.highest, issuedAt: statement.issuedAt } },
+          });
+        } catch (error) {
+          warning = `the bundle is served, but the state file could not be written: ${(error as Error).message}`;
+        }
+      }
+    }
+    this.current = {
+      verified,
+      content,
+      evaluator: changed || !this.current ? new Evaluator(content, { now: this.now }) : this.current.evaluator,
+    };
+    this.error = undefined;
+    return warning ? { ok: true, changed, statement, warning } : { ok: true, changed, statement };
+  }
+
+  /** Reloads from a source every `intervalMs` (timer unref'd: it never keeps the process alive). */
+  watch(source: Source, intervalMs: number, onResult?: (result: LoadResult) => void): { stop(): void } {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.load(source)
+        .then((result) => onResult?.(result))
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref?.();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  get ready(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** The evaluator of the bundle being served. */
+  get evaluator(): Evaluator | undefined {
+    return this.current?.evaluator;
+  }
+
+  get statement(): BundleStatement | undefined {
+    return this.current?.verified.statement;
+  }
+
+  /** Exactly the content bytes that were verified. */
+  get contentBytes(): Uint8Array | undefined {
+    return this.current?.verified.contentBytes;
+  }
+
+  get lastError(): VerificationError | undefined {
+    return this.error?.error;
+  }
+
+  status(): RuntimeStatus {
+    const statement = this.current?.verified.statement;
+    const expiresAt = statement ? parseInstant(statement.expiresAt) : undefined;
+    return {
+      ready: this.ready,
+      environment: this.options.environment,
+      ...(statement
+        ? { serial: statement.serial, issuedAt: statement.issuedAt, expiresAt: statement.expiresAt }
+        : {}),
+      expired: expiresAt !== undefined && this.now() >= expiresAt,
+      ...(this.error
+        ? {
+            lastError: {
+              code: this.error.error.code,
+              message: this.error.error.message,
+              at: new Date(this.error.at).toISOString(),
+            },
+          }
+        : {}),
+    };
+  }
+
+  isEnabled(key: string, context?: OrganizationInput): boolean {
+    return this.current ? this.current.evaluator.isEnabled(key, context) : false;
+  }
+
+  resolve(key: string, context?: OrganizationInput): Resolution<JsonValue> {
+    return this.current ? this.current.evaluator.resolve(key, context) : notReady(null);
+  }
+
+  resolveBoolean(key: string, fallback: boolean, context?: OrganizationInput): Resolution<boolean> {
+    return this.current ? this.current.evaluator.resolveBoolean(key, fallback, context) : notReady(fallback);
+  }
+
+  resolveString(key: string, fallback: string, context?: OrganizationInput): Resolution<string> {
+    return this.current ? this.current.evaluator.resolveString(key, fallback, context) : notReady(fallback);
+  }
+
+  resolveNumber(key: string, fallback: number, context?: OrganizationInput): Resolution<number> {
+    return this.current ? this.current.evaluator.resolveNumber(key, fallback, context) : notReady(fallback);
+  }
+
+  resolveObject<T extends JsonValue>(key: string, fallback: T, context?: OrganizationInput): Resolution<T> {
+    return this.current ? this.current.evaluator.resolveObject(key, fallback, context) : notReady(fallback);
+  }
+
+  /** The `feature_flags` claim: sorted keys of the boolean flags on for this organization. */
+  claimsFor(organization: string | EvaluationContext): string[] {
+    return this.current ? this.current.evaluator.claimsFor(organization) : [];
+  }
+
+  keys(): string[] {
+    return this.current ? this.current.evaluator.keys() : [];
+  }
+
+  private refuse(error: unknown): LoadResult {
+    const refusal = isVerificationError(error)
+      ? error
+      : new VerificationError('unreadable', error instanceof Error ? error.message : String(error));
+    this.error = { error: refusal, at: this.now() };
+    this.options.onError?.(refusal);
+    return { ok: false, error: refusal, serving: this.current?.verified.statement };
+  }
+}
+
+const notReady = <T>(fallback: T): Resolution<T> => ({
+  value: fallback,
+  reason: 'ERROR',
+  errorCode: 'PROVIDER_NOT_READY',
+  errorMessage: 'no verified bundle has been loaded',
+});
+
+export interface LoadBundleOptions extends Omit<RuntimeOptions, 'onError'> {}
+
+/** One-shot: read, verify and open a bundle. Throws VerificationError when it does not pass. */
+export async function loadBundle(source: Source, options: LoadBundleOptions): Promise<FlagsRuntime> {
+  const runtime = await FlagsRuntime.create(options);
+  const result = await runtime.load(source);
+  if (!result.ok) throw result.error;
+  return runtime;
+}

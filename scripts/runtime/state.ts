@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { VerificationError } from './errors.js';
+
+/**
+ * What a verifier remembers across restarts: the newest bundle accepted per project and
+ * environment, and the newest keyset version per project. Written atomically (temporary file,
+ * fsync, rename) and merged on write, so two processes sharing a file only ever raise it.
+ */
+
+export const STATE_FORMAT = 'flags-runtime-state/v1';
+
+export interface BundleMark {
+  serial: number;
+  sha256: string;
+  issuedAt: string;
+}
+
+export interface KeysetMark {
+  version: number;
+  digest: string;
+}
+
+export interface RuntimeState {
+  format: typeof STATE_FORMAT;
+  bundles: Record<string, BundleMark>;
+  keysets: Record<string, KeysetMark>;
+}
+
+export const bundleStateKey = (project: string, environment: string): string => `${project}/${environment}`;
+
+const empty = (): RuntimeState => ({ format: STATE_FORMAT, bundles: {}, keysets: {} });
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reads a state file; a missing one is empty, an unreadable or foreign one an error (never silently reset). */
+export function readState(path: string): RuntimeState {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return empty();
+    throw new VerificationError('bad-state', `cannot read the state file ${path}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new VerificationError('bad-state', `the state file ${path} is not JSON; remove it only if you trust the next bundle`);
+  }
+  if (!isRecord(value) || value.format !== STATE_FORMAT || !isRecord(value.bundles) || !isRecord(value.keysets))
+    throw new VerificationError('bad-state', `the state file ${path} is not a ${STATE_FORMAT} file`);
+  const state = empty();
+  for (const [key, mark] of Object.entries(value.bundles)) {
+    if (!isRecord(mark) || !Number.isSafeInteger(mark.serial) || typeof mark.sha256 !== 'string')
+      throw new VerificationError('bad-state', `the state file ${path} has a malformed entry for ${key}`);
+    state.bundles[key] = { serial: mark.serial as number, sha256: mark.sha256, issuedAt: String(mark.issuedAt ?? '') };
+  }
+  for (const [key, mark] of Object.entries(value.keysets)) {
+    if (!isRecord(mark) || !Number.isSafeInteger(mark.version) || typeof mark.digest !== 'string')
+      throw new VerificationError('bad-state', `the state file ${path} has a malformed keyset entry for ${key}`);
+    state.keysets[key] = { version: mark.version as number, digest: mark.digest };
+  }
+  return state;
+}
+
+/** Raises the marks in the state file (re-read first, so a newer mark written by another process stays). */
+export function recordState(
+  path: string,
+  update: { bundle?: { key: string; mark: BundleMark }; keyset?: { project: string; mark: KeysetMark } },
+): void {
+  const state = readState(path);
+  if (update.bundle) {
+    const current = state.bundles[update.bundle.key];
+    if (!current || update.bundle.mark.serial >= current.serial) state.bundles[update.bundle.key] = update.bundle.mark;
+  }
+  if (update.keyset) {
+    const current = state.keysets[update.keyset.project];
+    if (!current || update.keyset.mark.version >= current.version)
+      state.keysets[update.keyset.project] = update.keyset.mark;
+  }
+  writeAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeSync(fd, Buffer.from(text, 'utf8'));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}

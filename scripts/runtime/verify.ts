@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import { decodeBase64Strict } from './base64.js';
+import {
+  BUNDLE_CONTENT_FORMAT,
+  type BundleContent,
+  type BundleStatement,
+  SIGNED_BUNDLE_FORMAT,
+  STATEMENT_FORMAT,
+  STATEMENT_PAYLOAD_TYPE,
+} from './bundle-format.js';
+import { VerificationError } from './errors.js';
+import { formatInstant, parseInstant } from './instant.js';
+import type { TrustedKey, TrustedKeyset } from './keyset.js';
+import { decodeEnvelope, short, signedBytes, verifySignature } from './signature.js';
+import { parseStrictJson, StrictJsonError } from './strict-json.js';
+
+/**
+ * Verification of a bundle file, in the order that keeps untrusted bytes away from everything
+ * else: size cap before decoding, strict JSON before any field is read, the signature before the
+ * statement is believed, and the content's hash before its bytes are handed on. The bytes returned
+ * are the bytes that were hashed; nothing is re-read or re-serialised after the check.
+ */
+
+export const DEFAULT_MAX_BUNDLE_BYTES = 32 * 1_048_576;
+
+export interface VerifyOptions {
+  keyset: TrustedKeyset;
+  /** The environment this verifier serves; bundles for any other are refused. */
+  environment: string;
+  /** Defaults to the keyset's project. */
+  project?: string;
+  /** Epoch ms; defaults to the clock. */
+  now?: number;
+  /** Accept development-signed bundles (workstations, never production). Default false. */
+  allowDevelopment?: boolean;
+  maxBytes?: number;
+  /** Overrides the statement's allowance for a verifier clock that lags the signer's. */
+  maxClockSkewSeconds?: number;
+  /** The newest bundle accepted before: an older serial, or the same serial with other content, is refused. */
+  previous?: { serial: number; sha256: string };
+}
+
+export interface VerifiedBundle {
+  statement: BundleStatement;
+  /** The content bytes whose sha256 and size the statement signs. */
+  contentBytes: Uint8Array;
+  /** The key whose signature was accepted. */
+  keyid: string;
+  /** Size of the bundle file. */
+  size: number;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): VerifiedBundle {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
+  if (bytes.byteLength > maxBytes)
+    throw new VerificationError('too-large', `the bundle is ${bytes.byteLength} bytes, over the cap of ${maxBytes}`);
+  const now = options.now ?? Date.now();
+
+  const file = parseBundleFile(bytes);
+  const envelope = decodeEnvelope(file.envelope, 'bundle', 'bad-format');
+  if (envelope.payloadType !== STATEMENT_PAYLOAD_TYPE)
+    throw new VerificationError(
+      'wrong-payload-type',
+      `the envelope's payload type is "${envelope.payloadType}", not "${STATEMENT_PAYLOAD_TYPE}"`,
+    );
+
+  // The signature comes first: nothing in the statement is believed before it verifies.
+  const signed = signedBytes(envelope);
+  const keyset = options.keyset;
+  let key: TrustedKey | undefined;
+  const unknown: string[] = [];
+  for (const { keyid, sig } of envelope.signatures) {
+    const candidate = keyset.keys.get(keyid);
+    if (!candidate) {
+      unknown.push(keyid);
+      continue;
+    }
+    if (!verifySignature(candidate.publicKey, signed, sig))
+      throw new VerificationError('bad-signature', `the signature by key ${short(keyid)} does not verify`);
+    key ??= candidate;
+  }
+  if (!key) {
+    const claimsDevelopment = unverifiedDevelopmentClaim(envelope.payload);
+    throw new VerificationError(
+      claimsDevelopment && !options.allowDevelopment ? 'development-signed' : 'unknown-key',
+      `signed by ${unknown.map(short).join(', ')}, not a key of the ${keyset.project} keyset (version ${keyset.version})` +
+        (claimsDevelopment
+          ? options.allowDevelopment
+            ? '; it says it is development-signed: give the development keyset'
+            : '; it says it is development-signed, and this verifier refuses development bundles'
+          : ''),
+    );
+  }
+
+  const statement = parseStatement(envelope.payload);
+  if (statement.development || key.development) {
+    if (!options.allowDevelopment)
+      throw new VerificationError(
+        'development-signed',
+        `the bundle is development-signed (key ${short(key.keyid)}); this verifier refuses development bundles`,
+      );
+  }
+  const project = options.project ?? keyset.project;
+  if (statement.project !== project || statement.project !== keyset.project)
+    throw new VerificationError('wrong-project', `the bundle is for project "${statement.project}", not "${project}"`);
+  if (statement.environment !== options.environment)
+    throw new VerificationError(
+      'wrong-environment',
+      `the bundle is for environment "${statement.environment}", not "${options.environment}"`,
+    );
+  if (!key.environments.has(options.environment))
+    throw new VerificationError(
+      'key-not-for-environment',
+      `key ${short(key.keyid)} may sign for ${[...key.environments].join(', ')}, not for ${options.environment}`,
+    );
+
+  const skewMs = (options.maxClockSkewSeconds ?? statement.maxClockSkewSeconds) * 1000;
+  const issuedAt = parseInstant(statement.issuedAt)!;
+  const expiresAt = parseInstant(statement.expiresAt)!;
+  if (issuedAt > now + skewMs)
+    throw new VerificationError(
+      'issued-in-future',
+      `the bundle was issued at ${statement.issuedAt}, after now (${formatInstant(now)}) plus the allowed clock skew of ${skewMs / 1000} s`,
+    );
+  if (now >= expiresAt)
+    throw new VerificationError('expired', `the bundle expired at ${statement.expiresAt} (now ${formatInstant(now)})`);
+  for (const [label, at] of [
+    ['now', now],
+    ['at issue', issuedAt],
+  ] as const) {
+    if (at + skewMs < key.notBefore || at >= key.notAfter)
+      throw new VerificationError(
+        'key-not-valid',
+        `key ${short(key.keyid)} is not valid ${label} (${formatInstant(at)}; valid from ${formatInstant(key.notBefore)}${Number.isFinite(key.notAfter) ? ` until ${formatInstant(key.notAfter)}` : ''})`,
+      );
+  }
+
+  const contentBytes = decodeBase64Strict(file.content);
+  if (!contentBytes) throw new VerificationError('bad-base64', 'the bundle content is not valid base64');
+  if (contentBytes.byteLength !== statement.content.size)
+    throw new VerificationError(
+      'content-mismatch',
+      `the content is ${contentBytes.byteLength} bytes, the signed statement says ${statement.content.size}`,
+    );
+  const sha256 = createHash('sha256').update(contentBytes).digest('hex');
+  if (sha256 !== statement.content.sha256)
+    throw new VerificationError(
+      'content-mismatch',
+      `the content's sha256 is ${sha256}, the signed statement says ${statement.content.sha256}`,
+    );
+
+  const previous = options.previous;
+  if (previous) {
+    if (statement.serial < previous.serial)
+      throw new VerificationError(
+        'rollback',
+        `serial ${statement.serial} is older than serial ${previous.serial}, accepted before (a rollback)`,
+      );
+    if (statement.serial === previous.serial && sha256 !== previous.sha256)
+      throw new VerificationError(
+        'serial-reused',
+        `serial ${statement.serial} was accepted before with other content (sha256 ${previous.sha256.slice(0, 16)}…)`,
+      );
+  }
+  return { statement, contentBytes, keyid: key.keyid, size: bytes.byteLength };
+}
+
+function parseBundleFile(bytes: Uint8Array): { content: unknown; envelope: unknown } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new VerificationError('not-utf8', 'the bundle is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = parseStrictJson(text);
+  } catch (error) {
+    if (!(error instanceof StrictJsonError)) throw error;
+    const code =
+      error.problem === 'duplicate-key'
+        ? 'duplicate-key'
+        : error.problem === 'trailing-bytes'
+          ? 'trailing-bytes'
+          : 'malformed-json';
+    throw new VerificationError(code, `the bundle is not strict JSON: ${error.message}`);
+  }
+  if (!isRecord(value) || value.format !== SIGNED_BUNDLE_FORMAT)
+    throw new VerificationError('bad-format', `not a flags bundle (expected format "${SIGNED_BUNDLE_FORMAT}")`);
+  return { content: value.content, envelope: value.envelope };
+}
+
+/** Only for a better message when no trusted key signed: never used for a decision to accept. */
+function unverifiedDevelopmentClaim(payload: Uint8Array): boolean {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(payload));
+    return isRecord(value) && value.development === true;
+  } catch {
+    return false;
+  }
+}
+
+function parseStatement(bytes: Uint8Array): BundleStatement {
+  let value: unknown;
+  try {
+    value = parseStrictJson(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
+  } catch (error) {
+    throw new VerificationError(
+      'bad-statement',
+      `the signed statement is not strict JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const bad = (field: string): never => {
+    throw new VerificationError('bad-statement', `the signed statement has a missing or invalid ${field}`);
+  };
+  if (!isRecord(value)) return bad('body');
+  if (value.format !== STATEMENT_FORMAT)
+    throw new VerificationError('unsupported-format', `unsupported statement format ${JSON.stringify(value.format)}`);
+  if (value.bundleFormat !== BUNDLE_CONTENT_FORMAT)
+    throw new VerificationError(
+      'unsupported-format',
+      `unsupported bundle format ${JSON.stringify(value.bundleFormat)} (this runtime reads ${BUNDLE_CONTENT_FORMAT})`,
+    );
+  if (typeof value.project !== 'string') bad('project');
+  if (typeof value.environment !== 'string') bad('environment');
+  if (!Number.isSafeInteger(value.serial) || (value.serial as number) < 1) bad('serial');
+  const issuedAt = parseInstant(value.issuedAt);
+  const expiresAt = parseInstant(value.expiresAt);
+  if (issuedAt === undefined) bad('issuedAt');
+  if (expiresAt === undefined || expiresAt <= issuedAt!) bad('expiresAt');
+  const skew = value.maxClockSkewSeconds;
+  if (!Number.isSafeInteger(skew) || (skew as number) < 0 || (skew as number) > 3600) bad('maxClockSkewSeconds');
+  const content = value.content;
+  if (!isRecord(content) || typeof content.sha256 !== 'string' || !HEX64.test(content.sha256)) bad('content.sha256');
+  if (!Number.isSafeInteger((content as Record<string, unknown>).size)) bad('content.size');
+  const source = value.source;
+  if (!isRecord(source) || typeof source.commit !== 'string' || typeof source.dirty !== 'boolean') bad('source');
+  if (typeof value.development !== 'boolean') bad('development');
+  return value as unknown as BundleStatement;
+}
+
+/**
+ * Parses verified content. Its bytes are signed, so JSON.parse suffices; the checks guard against
+ * a content that does not belong to its statement or a format this runtime does not read.
+ */
+export function parseContent(verified: VerifiedBundle): BundleContent {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(verified.contentBytes));
+  } catch {
+    throw new VerificationError('bad-content', 'the signed content is not JSON');
+  }
+  if (!isRecord(value) || value.format !== BUNDLE_CONTENT_FORMAT || !isRecord(value.flags))
+    throw new VerificationError('bad-content', `the signed content is not ${BUNDLE_CONTENT_FORMAT}`);
+  if (value.project !== verified.statement.project || value.environment !== verified.statement.environment)
+    throw new VerificationError(
+      'bad-content',
+      `the content is for ${String(value.project)}/${String(value.environment)}, the statement for ${verified.statement.project}/${verified.statement.environment}`,
+    );
+  for (const [key, flag] of Object.entries(value.flags)) {
+    if (
+      !isRecord(flag) ||
+      !isRecord(flag.variants) ||
+      !isRecord(flag.grants) ||
+      typeof flag.enabled !== 'boolean' ||
+      typeof flag.offVariant !== 'string' ||
+      typeof flag.defaultVariant !== 'string' ||
+      !['boolean', 'string', 'number', 'object'].includes(flag.valueType as string)
+    )
+      throw new VerificationError('bad-content', `flag ${JSON.stringify(key)} in the content is malformed`);
+  }
+  return value as unknown as BundleContent;
+}

@@ -1,0 +1,679 @@
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ALL_CODES, CODES, type FindingCode } from '../../scripts/core/findings/codes.js';
+import { EXAMPLE_ROOT, FIXTURES, tempDir } from '../helpers/gitdir.js';
+import { checkJson, copyOfFixture, fixture, flagYaml } from './check-cli.js';
+
+/**
+ * Every finding code has a miniature repository under test/fixtures/check/<code with - for />/ that
+ * triggers it, and `flags check` reports exactly the findings listed here for it: code, file, line,
+ * column, message, hint and path. Fixtures are judged on 2026-11-24.
+ */
+
+interface ExpectedFinding {
+  /** Defaults to the code of the case. */
+  code?: FindingCode;
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  hint: string;
+  path?: string;
+}
+
+interface Case {
+  code: FindingCode;
+  /** Adds what git cannot keep (links, bytes that are not UTF-8) to a temporary copy of the fixture. */
+  setup?: (dir: string) => { message?: string };
+  findings: ExpectedFinding[];
+}
+
+/**
+ * policy/claim-budget is expected from another change, which adds its check together with
+ * test/fixtures/check/policy-claim-budget/ and its own test. The lead removes this exception once
+ * both have landed; from then on the meta-test below demands the folder like any other.
+ */
+const EXPECTED_FROM_ANOTHER_CHANGE: ReadonlySet<FindingCode> = new Set(['policy/claim-budget']);
+
+const fixtureFolder = (code: string): string => code.replace('/', '-');
+
+const CASES: Case[] = [
+  {
+    code: 'schema/unknown-field',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 7,
+        col: 1,
+        message: 'unknown field "tag"',
+        hint: 'did you mean "tags"?',
+        path: 'tag',
+      },
+    ],
+  },
+  {
+    code: 'schema/wrong-type',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 9,
+        col: 14,
+        message: '"environments.production.enabled" must be a boolean, not the string "true"',
+        hint: 'write a boolean here',
+        path: 'environments.production.enabled',
+      },
+    ],
+  },
+  {
+    code: 'schema/missing-field',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 10,
+        col: 3,
+        message: '"environments.production" is missing the required field "enabled"',
+        hint: 'add the field "enabled"',
+        path: 'environments.production',
+      },
+    ],
+  },
+  {
+    code: 'schema/invalid-value',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 5,
+        col: 7,
+        message: '"type" is "temporary", not one of entitlement, release, experiment, operational',
+        hint: 'use one of entitlement, release, experiment, operational',
+        path: 'type',
+      },
+    ],
+  },
+  {
+    code: 'model/key-mismatch',
+    findings: [
+      {
+        file: 'flags/bulk-export.yaml',
+        line: 2,
+        col: 6,
+        message: 'key "bulk-exports" differs from the file name "bulk-export"',
+        hint: 'rename the file to bulk-exports.yaml or set key: bulk-export',
+        path: 'key',
+      },
+    ],
+  },
+  {
+    code: 'model/duplicate-key',
+    findings: [
+      {
+        file: 'flags/invoices/invoice-preview.yaml',
+        line: 3,
+        col: 6,
+        message: 'key "invoice-preview" is already declared in flags/billing/invoice-preview.yaml',
+        hint: 'give each flag a unique key; keys are global across subfolders',
+        path: 'key',
+      },
+    ],
+  },
+  {
+    code: 'model/unknown-environment',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 10,
+        col: 3,
+        message: 'environment "prodution" is not declared in the policy',
+        hint: 'did you mean "production"?',
+        path: 'environments.prodution',
+      },
+    ],
+  },
+  {
+    code: 'model/invalid-org-id',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 13,
+        col: 14,
+        message: 'organization id "Initech" does not match ^org_[a-z0-9]{6,32}$',
+        hint: 'copy the id from the admin console; names are not ids',
+        path: 'environments.production.grants.1.org',
+      },
+    ],
+  },
+  {
+    code: 'model/invalid-agreement',
+    findings: [
+      {
+        file: 'flags/advanced-analytics.yaml',
+        line: 14,
+        col: 20,
+        message: 'agreement "msa-2026-0012" does not match ^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$',
+        hint: 'use the reference as the CRM or billing system writes it',
+        path: 'environments.production.grants.0.agreement',
+      },
+    ],
+  },
+  {
+    code: 'model/duplicate-grant',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 14,
+        col: 14,
+        message: 'organization "org_wayne880142" is granted twice in production (grants 0 and 2)',
+        hint: 'keep one grant per organization and environment',
+        path: 'environments.production.grants.2.org',
+      },
+    ],
+  },
+  {
+    code: 'model/grant-missing-agreement',
+    findings: [
+      {
+        file: 'flags/advanced-analytics.yaml',
+        line: 15,
+        col: 9,
+        message: 'grant to "org_initech2210" has no agreement; entitlement grants must be traceable to one',
+        hint: 'add agreement: <reference of the customer agreement>',
+        path: 'environments.production.grants.1',
+      },
+    ],
+  },
+  {
+    code: 'model/missing-contract',
+    findings: [
+      {
+        file: 'flags/advanced-analytics.yaml',
+        line: 5,
+        col: 7,
+        message: 'entitlement flags need a contract (agreement, plan or SKU reference)',
+        hint: 'add contract: <reference>',
+        path: 'type',
+      },
+    ],
+  },
+  {
+    code: 'model/unknown-variant',
+    findings: [
+      {
+        file: 'flags/pricing-table.yaml',
+        line: 14,
+        col: 14,
+        message: 'default "compakt" is not a variant of this flag',
+        hint: 'did you mean "compact"?',
+        path: 'environments.production.default',
+      },
+    ],
+  },
+  {
+    code: 'model/value-type',
+    findings: [
+      {
+        file: 'flags/pricing-table.yaml',
+        line: 14,
+        col: 14,
+        message: 'default must name a variant, not true',
+        hint: 'variants: detailed, compact',
+        path: 'environments.production.default',
+      },
+    ],
+  },
+  {
+    code: 'model/mixed-variant-types',
+    findings: [
+      {
+        file: 'flags/upload-limit.yaml',
+        line: 8,
+        col: 3,
+        message: 'variants mix number and string values',
+        hint: 'give every variant a value of one type',
+        path: 'variants',
+      },
+    ],
+  },
+  {
+    code: 'model/invalid-date',
+    findings: [
+      {
+        file: 'flags/new-editor.yaml',
+        line: 6,
+        col: 10,
+        message: 'expires 2027-02-30 is not a calendar date',
+        hint: 'use a real date, YYYY-MM-DD',
+        path: 'expires',
+      },
+    ],
+  },
+  {
+    code: 'model/empty-rollout',
+    findings: [
+      {
+        file: 'flags/new-editor.yaml',
+        line: 12,
+        col: 19,
+        message: 'the rollout in production serves 0% of organizations',
+        hint: 'remove the rollout or raise the percentage',
+        path: 'environments.production.rollout.percentage',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/missing-expiry',
+    findings: [
+      {
+        file: 'flags/new-editor.yaml',
+        line: 5,
+        col: 7,
+        message: 'release flags are temporary and need an expiry',
+        hint: 'add expires: <date> (at most 2027-02-22)',
+        path: 'type',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/expiry-too-far',
+    findings: [
+      {
+        file: 'flags/onboarding-tour.yaml',
+        line: 6,
+        col: 10,
+        message: 'expires 2027-06-30 is 218 days away; experiment flags live at most 60 days',
+        hint: 'set expires to 2027-01-23 or earlier',
+        path: 'expires',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/expired',
+    findings: [
+      {
+        file: 'flags/new-editor.yaml',
+        line: 6,
+        col: 10,
+        message: 'flag expired on 2026-11-01 (23 days ago)',
+        hint: 'remove the flag and its code paths, or extend expires with a reason in the pull request',
+        path: 'expires',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/grant-expired',
+    findings: [
+      {
+        file: 'flags/bulk-export.yaml',
+        line: 16,
+        col: 18,
+        message: 'grant to "org_initech2210" in production expired on 2026-10-31',
+        hint: 'remove the grant, or extend it with the agreement or ticket that justifies it',
+        path: 'environments.production.grants.1.expires',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/missing-review',
+    findings: [
+      {
+        file: 'flags/read-only-mode.yaml',
+        line: 5,
+        col: 7,
+        message: 'operational flags are long-lived and need a review date',
+        hint: 'add reviewed: 2026-11-24 once the owner has confirmed the flag',
+        path: 'type',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/review-overdue',
+    findings: [
+      {
+        file: 'flags/advanced-analytics.yaml',
+        line: 7,
+        col: 11,
+        message: 'review was due on 2026-07-14 (last reviewed 2026-01-15, every 180 days)',
+        hint: 'have @acme/platform confirm the flag and set reviewed: 2026-11-24, or retire it',
+        path: 'reviewed',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/date-in-future',
+    findings: [
+      {
+        file: 'flags/read-only-mode.yaml',
+        line: 6,
+        col: 11,
+        message: 'reviewed 2026-12-01 is after today (2026-11-24)',
+        hint: 'set reviewed to 2026-11-24 or earlier',
+        path: 'reviewed',
+      },
+    ],
+  },
+  {
+    code: 'ownership/no-codeowners',
+    findings: [
+      {
+        file: 'CODEOWNERS',
+        line: 1,
+        col: 1,
+        message: 'no CODEOWNERS file: flag owners are not asked to review changes',
+        hint: 'add CODEOWNERS, e.g. with flags codeowners --write',
+      },
+    ],
+  },
+  {
+    code: 'ownership/unowned-file',
+    findings: [
+      {
+        file: 'flags/legacy/old-search.yaml',
+        line: 4,
+        col: 8,
+        message: 'no CODEOWNERS rule assigns owners to flags/legacy/old-search.yaml',
+        hint: 'add a line "flags/legacy/old-search.yaml @acme/platform" to CODEOWNERS, or run flags codeowners --write',
+        path: 'owner',
+      },
+    ],
+  },
+  {
+    code: 'ownership/owner-mismatch',
+    findings: [
+      {
+        file: 'flags/search/search-boost.yaml',
+        line: 4,
+        col: 8,
+        message:
+          'owner @acme/search is not a code owner of flags/search/search-boost.yaml (CODEOWNERS:2 "/flags/search/" assigns @acme/search-infra)',
+        hint: 'make @acme/search an owner in CODEOWNERS, or set owner to one of @acme/search-infra',
+        path: 'owner',
+      },
+    ],
+  },
+  {
+    code: 'codeowners/unsupported-syntax',
+    findings: [
+      {
+        file: 'CODEOWNERS',
+        line: 2,
+        col: 8,
+        message: 'a character range ([ ]) in pattern "/flags/[ab]*.yaml"; GitHub ignores this line',
+        hint: 'rewrite the pattern without it; list the paths explicitly',
+      },
+    ],
+  },
+  {
+    code: 'codeowners/invalid-owner',
+    findings: [
+      {
+        file: 'CODEOWNERS',
+        line: 2,
+        col: 34,
+        message: 'owner "acme/docs" is not @user, @org/team or an email address',
+        hint: 'write owners as @user or @org/team',
+      },
+    ],
+  },
+  {
+    code: 'yaml/syntax',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 8,
+        col: 1,
+        message: 'Flow sequence in block collection must be sufficiently indented and end with a ]',
+        hint: 'fix the YAML syntax at this position',
+      },
+    ],
+  },
+  {
+    code: 'yaml/duplicate-key',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 11,
+        col: 5,
+        message: 'duplicate key "enabled"',
+        hint: 'remove or merge one of the two entries',
+      },
+    ],
+  },
+  {
+    code: 'yaml/alias',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 8,
+        col: 12,
+        message: 'anchor &on',
+        hint: 'remove the anchor',
+      },
+      {
+        file: 'flags/search-boost.yaml',
+        line: 11,
+        col: 15,
+        message: 'alias *on',
+        hint: 'write the value out in full',
+      },
+    ],
+  },
+  {
+    code: 'yaml/yaml11-boolean',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 9,
+        col: 14,
+        message: '"yes" is a string in YAML 1.2, not a boolean',
+        hint: 'write true',
+        path: 'environments.production.enabled',
+      },
+    ],
+  },
+  {
+    code: 'yaml/forbidden-key',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 8,
+        col: 3,
+        message: 'key __proto__ is not allowed',
+        hint: 'rename the key',
+      },
+    ],
+  },
+  {
+    code: 'yaml/tag',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 6,
+        col: 11,
+        message: 'explicit tag !!timestamp',
+        hint: 'remove the tag',
+      },
+    ],
+  },
+  {
+    code: 'yaml/multi-document',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 10,
+        col: 1,
+        message: 'the file holds 2 YAML documents',
+        hint: 'keep one flag per file; remove the --- separator',
+      },
+    ],
+  },
+  {
+    code: 'yaml/missing-modeline',
+    findings: [
+      {
+        file: 'flags/search-boost.yaml',
+        line: 1,
+        col: 1,
+        message: 'the file does not start with a yaml-language-server schema modeline',
+        hint: 'start the file with: # yaml-language-server: $schema=../schemas/flag.schema.json',
+      },
+    ],
+  },
+  {
+    code: 'file/too-large',
+    findings: [
+      {
+        file: 'flags/country-rules.yaml',
+        line: 1,
+        col: 1,
+        message: 'file is 1485 bytes, over the cap of 1024',
+        hint: 'split the flag or raise limits.maxFileBytes in the policy',
+      },
+    ],
+  },
+  {
+    code: 'file/not-utf8',
+    setup(dir) {
+      const before = `${flagYaml('cafe-menu').split('\n').slice(0, 2).join('\n')}\ndescription: Caf`;
+      const after = ' menu in the office app.\nowner: "@acme/platform"\ntype: operational\n';
+      const rest = 'reviewed: 2026-10-01\nenvironments:\n  production:\n    enabled: true\n';
+      const bytes = Buffer.concat([Buffer.from(before), Buffer.from([0xe9]), Buffer.from(after + rest)]);
+      writeFileSync(join(dir, 'flags', 'cafe-menu.yaml'), bytes);
+      return {};
+    },
+    findings: [
+      {
+        file: 'flags/cafe-menu.yaml',
+        line: 3,
+        col: 17,
+        message: 'byte 0xe9 at offset 91 is not UTF-8',
+        hint: 'save the file as UTF-8',
+      },
+    ],
+  },
+  {
+    code: 'file/symlink-escape',
+    setup(dir) {
+      const outside = join(tempDir(), 'shared-limits.yaml');
+      writeFileSync(outside, flagYaml('shared-limits'));
+      symlinkSync(outside, join(dir, 'flags', 'shared-limits.yaml'));
+      return { message: `symbolic link leaves the repository (to ${realpathSync(outside)})` };
+    },
+    findings: [
+      {
+        file: 'flags/shared-limits.yaml',
+        line: 1,
+        col: 1,
+        message: '<set by setup>',
+        hint: 'replace the link with the file itself',
+      },
+    ],
+  },
+  {
+    code: 'file/unreadable',
+    setup(dir) {
+      symlinkSync('retired-banner-v2.yaml', join(dir, 'flags', 'retired-banner.yaml'));
+      return {};
+    },
+    findings: [
+      {
+        file: 'flags/retired-banner.yaml',
+        line: 1,
+        col: 1,
+        message: 'symbolic link points to nothing',
+        hint: 'remove the link or restore its target',
+      },
+    ],
+  },
+  {
+    code: 'file/wrong-extension',
+    findings: [
+      {
+        file: 'flags/dark-mode.yml',
+        line: 1,
+        col: 1,
+        message: 'flag files end in .yaml',
+        hint: 'rename to dark-mode.yaml',
+      },
+    ],
+  },
+  {
+    code: 'policy/invalid-pattern',
+    findings: [
+      {
+        file: 'flags/_policy.yaml',
+        line: 3,
+        col: 14,
+        message:
+          'organizations.idPattern is not a valid regular expression: Invalid regular expression: /^org_[a-z0-9{8,24}$/: Unterminated character class',
+        hint: 'fix the pattern (JavaScript regular expression syntax)',
+        path: 'organizations.idPattern',
+      },
+    ],
+  },
+];
+
+describe('every finding code has a fixture that triggers it', () => {
+  it.each(ALL_CODES)('%s has a fixture folder under test/fixtures/check/', (code) => {
+    const folder = join(FIXTURES, 'check', fixtureFolder(code));
+    if (EXPECTED_FROM_ANOTHER_CHANGE.has(code) && !existsSync(folder)) return;
+    expect(existsSync(folder), `missing fixture folder test/fixtures/check/${fixtureFolder(code)}/`).toBe(
+      true,
+    );
+  });
+
+  it('has a case below for every code, and for no code twice', () => {
+    const covered = CASES.map((c) => c.code);
+    expect(new Set(covered).size).toBe(covered.length);
+    expect([...covered].sort()).toEqual(ALL_CODES.filter((c) => !EXPECTED_FROM_ANOTHER_CHANGE.has(c)).sort());
+  });
+
+  it('documents every code in docs/findings.md, with its severity', () => {
+    const doc = readFileSync(join(EXAMPLE_ROOT, 'docs', 'findings.md'), 'utf8');
+    for (const code of ALL_CODES) {
+      expect(doc, `docs/findings.md needs a section for ${code}`).toContain(
+        `### \`${code}\`\n**${CODES[code].severity}.**`,
+      );
+    }
+  });
+
+  it('keeps no fixture folder that no code asks for (hazards/ holds the hazard cases)', () => {
+    const folders = readdirSync(join(FIXTURES, 'check'), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'hazards')
+      .map((e) => e.name);
+    const wanted = new Set(ALL_CODES.map(fixtureFolder));
+    expect(folders.filter((f) => !wanted.has(f))).toEqual([]);
+  });
+});
+
+describe('flags check reports each finding code with its message and position', () => {
+  it.each(CASES.map((c) => [c.code, c] as const))('%s', async (code, c) => {
+    let dir = fixture(fixtureFolder(code));
+    let message: string | undefined;
+    if (c.setup) {
+      dir = copyOfFixture(fixtureFolder(code));
+      mkdirSync(join(dir, 'flags'), { recursive: true });
+      message = c.setup(dir).message;
+    }
+    const { code: exit, report } = await checkJson(dir);
+    const expected = c.findings.map((f) => ({
+      code: f.code ?? code,
+      severity: CODES[f.code ?? code].severity,
+      file: f.file,
+      line: f.line,
+      col: f.col,
+      message: message ?? f.message,
+      hint: f.hint,
+      ...(f.path === undefined ? {} : { path: f.path }),
+    }));
+    expect(report.findings).toEqual(expected);
+    expect(exit).toBe(CODES[code].severity === 'error' ? 1 : 0);
+  });
+});

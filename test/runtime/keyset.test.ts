@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  appendKeysetVersion,
+  createKeyset,
+  keysetEntry,
+  rotatedKeys,
+  serializeKeysetFile,
+} from '../../scripts/core/bundle/keyset.js';
+import type { Signer } from '../../scripts/core/bundle/sign.js';
+import { VerificationError } from '../../scripts/runtime/errors.js';
+import { type KeysetFile, type KeysetKey, verifyKeyset } from '../../scripts/runtime/keyset.js';
+import { NOW, newKey, PROJECT, type TestKey } from './support.js';
+
+const entry = (key: TestKey, environments: string[]): [string, KeysetKey] =>
+  keysetEntry({ publicKey: key.publicKey, environments, notBefore: NOW });
+
+const first = (keys: [TestKey, string[]][]): KeysetFile =>
+  createKeyset(
+    PROJECT,
+    Object.fromEntries(keys.map(([k, e]) => entry(k, e))),
+    keys.map(([k]) => k.signer),
+    NOW,
+  );
+
+const next = (file: KeysetFile, keys: Record<string, KeysetKey>, signers: Signer[]): KeysetFile =>
+  appendKeysetVersion(file, verifyKeyset(serializeKeysetFile(file)), keys, signers, NOW + 1000);
+
+function refusal(file: KeysetFile | string, options = {}): VerificationError {
+  try {
+    verifyKeyset(typeof file === 'string' ? file : serializeKeysetFile(file), options);
+  } catch (error) {
+    if (error instanceof VerificationError) return error;
+    throw error;
+  }
+  throw new Error('the keyset was accepted');
+}
+
+describe('keysets', () => {
+  const prod = newKey();
+  const stage = newKey();
+  const v1 = first([
+    [prod, ['production']],
+    [stage, ['development', 'staging']],
+  ]);
+
+  it('version 1 verifies when every key it holds signed it, and yields the keys by id', () => {
+    const trusted = verifyKeyset(serializeKeysetFile(v1));
+    expect(trusted.version).toBe(1);
+    expect([...trusted.keys.get(prod.keyid)!.environments]).toEqual(['production']);
+    expect(trusted.root).toBe(trusted.digest);
+  });
+
+  it('rejects version 1 missing the signature of one of its keys', () => {
+    const file = createKeyset(
+      PROJECT,
+      Object.fromEntries([entry(prod, ['production']), entry(stage, ['staging'])]),
+      [prod.signer],
+      NOW,
+    );
+    expect(refusal(file).code).toBe('keyset-new-key-missing');
+  });
+
+  it('accepts a rotation signed by both the old and the new key', () => {
+    const fresh = newKey();
+    const before = verifyKeyset(serializeKeysetFile(v1));
+    const keys = rotatedKeys(before.payload.keys, prod.keyid, { publicKey: fresh.publicKey, notBefore: NOW }, NOW + 3_600_000);
+    const v2 = next(v1, keys, [prod.signer, fresh.signer]);
+    const trusted = verifyKeyset(serializeKeysetFile(v2), { root: before.root });
+    expect(trusted.version).toBe(2);
+    expect([...trusted.keys.get(fresh.keyid)!.environments]).toEqual(['production']);
+    expect(trusted.keys.get(prod.keyid)!.notAfter).toBe(NOW + 3_600_000);
+  });
+
+  it('rejects a rotation signed by only the old key', () => {
+    const fresh = newKey();
+    const keys = rotatedKeys(verifyKeyset(serializeKeysetFile(v1)).payload.keys, prod.keyid, {
+      publicKey: fresh.publicKey,
+      notBefore: NOW,
+    });
+    expect(refusal(next(v1, keys, [prod.signer])).code).toBe('keyset-new-key-missing');
+  });
+
+  it('rejects a rotation signed by only the new key', () => {
+    const fresh = newKey();
+    const keys = rotatedKeys(verifyKeyset(serializeKeysetFile(v1)).payload.keys, prod.keyid, {
+      publicKey: fresh.publicKey,
+      notBefore: NOW,
+    });
+    expect(refusal(next(v1, keys, [fresh.signer])).code).toBe('keyset-old-key-missing');
+  });
+
+  it('rejects a staging key signing in a new production key', () => {
+    const intruder = newKey();
+    const keys = { ...verifyKeyset(serializeKeysetFile(v1)).payload.keys, ...Object.fromEntries([entry(intruder, ['production'])]) };
+    const error = refusal(next(v1, keys, [stage.signer, intruder.signer]));
+    expect(error.code).toBe('keyset-old-key-missing');
+    expect(error.message).toContain('production');
+  });
+
+  it('rejects a version that does not chain to the one before', () => {
+    const fresh = newKey();
+    const keys = { ...verifyKeyset(serializeKeysetFile(v1)).payload.keys, ...Object.fromEntries([entry(fresh, ['staging'])]) };
+    const v2 = next(v1, keys, [stage.signer, fresh.signer]);
+    const other = first([[newKey(), ['production']]]);
+    const grafted: KeysetFile = { ...v2, versions: [other.versions[0]!, v2.versions[1]!] };
+    expect(refusal(grafted).code).toBe('keyset-chain-broken');
+  });
+
+  it('rejects a keyset whose version 1 is not the pinned root', () => {
+    const other = first([[newKey(), ['production']]]);
+    const root = verifyKeyset(serializeKeysetFile(v1)).root;
+    expect(refusal(other, { root }).code).toBe('keyset-root-mismatch');
+  });
+
+  it('rejects going back to an older version than one seen before', () => {
+    const fresh = newKey();
+    const keys = { ...verifyKeyset(serializeKeysetFile(v1)).payload.keys, ...Object.fromEntries([entry(fresh, ['staging'])]) };
+    const v2 = verifyKeyset(serializeKeysetFile(next(v1, keys, [stage.signer, fresh.signer])));
+    expect(refusal(v1, { previous: { version: 2, digest: v2.digest } }).code).toBe('keyset-rollback');
+  });
+
+  it('rejects a key whose id is not the sha256 of its public key', () => {
+    const file = JSON.parse(serializeKeysetFile(v1)) as KeysetFile;
+    const payload = JSON.parse(Buffer.from(file.versions[0]!.payload, 'base64').toString());
+    const [id, key] = Object.entries(payload.keys)[0]!;
+    payload.keys = { [`${id.slice(0, 63)}0`]: key };
+    file.versions[0]!.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
+    const error = refusal(file);
+    expect(error.code).toBe('keyset-invalid');
+    expect(error.message).toContain('not the sha256 of its public key');
+  });
+
+  it('rejects duplicate keys in the keyset file', () => {
+    const text = serializeKeysetFile(v1).replace('"format":', '"format": "x",\n  "format":');
+    expect(refusal(text).code).toBe('duplicate-key');
+  });
+});
