@@ -80,7 +80,12 @@ function check(cli: string, repo: string, extra: string[], threads: number | und
     ...(threads ? ['--threads', String(threads)] : []),
     ...extra,
   ];
-  const env = { ...process.env, FLAGS_CACHE_DIR: undefined, GITHUB_STEP_SUMMARY: undefined, GITHUB_ACTIONS: undefined };
+  const env = {
+    ...process.env,
+    FLAGS_CACHE_DIR: undefined,
+    GITHUB_STEP_SUMMARY: undefined,
+    GITHUB_ACTIONS: undefined,
+  };
   const rssFile = join(repo, '..', 'rss.txt');
   const command = hasTime
     ? { file: TIME, args: ['-f', '%M', '-o', rssFile, process.execPath, cli, ...args] }
@@ -161,7 +166,8 @@ function main(): void {
       );
     }
     for (const run of [...rows.cold, ...rows.coldWrite, ...rows.warm, ...rows.unchanged]) {
-      if (run.status !== 0) throw new Error(`flags check failed (exit ${run.status}):\n${run.stdout.slice(0, 4000)}`);
+      if (run.status !== 0)
+        throw new Error(`flags check failed (exit ${run.status}):\n${run.stdout.slice(0, 4000)}`);
     }
     const warmStats = rows.warm.map((r) => /(\d+) from cache/.exec(r.stdout)?.[1]);
     if (warmStats.some((n) => Number(n) !== files.length - 1))

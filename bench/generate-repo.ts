@@ -218,7 +218,9 @@ limits:
         // Boolean flags are mostly off by default, on through grants and rollouts: a flag on for
         // everyone lands in every organization's claim (policy limits.maxClaimBytes).
         const onShare = production ? 0.02 : e === 0 ? 0.15 : 0.08;
-        out.push(`    default: ${variants ? (production ? variants[0] : pick(variants)) : random() < onShare}`);
+        out.push(
+          `    default: ${variants ? (production ? variants[0] : pick(variants)) : random() < onShare}`,
+        );
         let count = perEnv[e]!;
         if (!expiredGrantPlaced && production && count === 0) count = 1;
         if (count > 0) {

@@ -175,14 +175,18 @@ export interface PolicyAnalysis {
   findings: Finding[];
 }
 
-export function readPolicyCache(dir: string, fingerprint: string, bytesHash: string): PolicyAnalysis | undefined {
+export function readPolicyCache(
+  dir: string,
+  fingerprint: string,
+  bytesHash: string,
+): PolicyAnalysis | undefined {
   try {
     const data = JSON.parse(readFileSync(join(dir, POLICY_CACHE_FILE), 'utf8')) as Record<string, unknown>;
     if (
       data.format === FORMAT &&
       data.fingerprint === fingerprint &&
       data.bytes === bytesHash &&
-      !!data.policy &&
+      data.policy &&
       typeof data.policy === 'object' &&
       Array.isArray(data.findings)
     )

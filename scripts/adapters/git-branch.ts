@@ -187,7 +187,11 @@ export class BotBranches {
     return this.leasedPush(`:refs/heads/${branch}`, branch, expected);
   }
 
-  private async leasedPush(refspec: string, branch: string, expected: string | undefined): Promise<PushResult> {
+  private async leasedPush(
+    refspec: string,
+    branch: string,
+    expected: string | undefined,
+  ): Promise<PushResult> {
     try {
       await this.git.raw([
         'push',
@@ -199,7 +203,8 @@ export class BotBranches {
       return 'pushed';
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (/stale info|\[rejected\]|fetch first|non-fast-forward|already exists/i.test(message)) return 'stale';
+      if (/stale info|\[rejected\]|fetch first|non-fast-forward|already exists/i.test(message))
+        return 'stale';
       throw gitFailure(`cannot push ${branch}`, message);
     }
   }

@@ -44,11 +44,14 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const listing = listFlagFiles(root);
   // Started before anything else is read: booting a worker takes about as long as reading.
-  const pool =
-    threads > 1 && listing.count >= MIN_FOR_WORKERS ? AnalysisPool.start(threads - 1) : undefined;
+  const pool = threads > 1 && listing.count >= MIN_FOR_WORKERS ? AnalysisPool.start(threads - 1) : undefined;
   try {
     const fingerprint = cacheDir === false ? '' : toolFingerprint();
-    const { policy, findings } = await analysePolicy(readOptional(join(root, POLICY_PATH)), cacheDir, fingerprint);
+    const { policy, findings } = await analysePolicy(
+      readOptional(join(root, POLICY_PATH)),
+      cacheDir,
+      fingerprint,
+    );
     const preliminary = [...findings];
     const policyOk = !preliminary.some((f) => f.severity === 'error');
     const read = readListedFiles(listing, policy.limits.maxFileBytes);

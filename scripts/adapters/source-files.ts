@@ -53,7 +53,12 @@ export function* walkSourceFiles(
   }
 }
 
-function* walkDir(root: string, dir: string, excluded: Set<string>, seen: Set<string>): Generator<SourceFile> {
+function* walkDir(
+  root: string,
+  dir: string,
+  excluded: Set<string>,
+  seen: Set<string>,
+): Generator<SourceFile> {
   const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   );

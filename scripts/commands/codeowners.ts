@@ -8,8 +8,6 @@ import { CODEOWNERS_LOCATIONS, parseCodeowners } from '../core/codeowners/parse.
 import { lineDiff, type SyncResult, syncCodeowners } from '../core/codeowners/sync.js';
 import { UsageError } from '../errors.js';
 import { styleFor } from '../reporters/style.js';
-import { summarize } from '../reporters/summary.js';
-import { renderText } from '../reporters/text.js';
 import { resolveRoot, withRepo } from './common.js';
 
 interface CodeownersOptions {
@@ -61,17 +59,11 @@ export async function runCodeowners(options: CodeownersOptions): Promise<number>
   const findings = parseCodeowners(plan.file, plan.text).findings;
   const style = styleFor(process.stdout);
   const report = () => {
-    if (findings.length > 0) {
-      const sources = (file: string) => (file === plan.file ? plan.text : undefined);
+    for (const f of findings)
       out.push(
-        renderText(
-          findings,
-          summarize(findings, { files: 1, flags: repo.files.length, cached: 0 }),
-          sources,
-          style,
-        ).trimEnd(),
+        `${style.bold(`${f.file}:${f.line}:${f.col}`)} ${style.red(f.severity)} ${style.dim(f.code)}  ${f.message}`,
+        ...(f.hint ? [`  fix: ${f.hint}`] : []),
       );
-    }
     if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
   };
   const failing = findings.some((f) => f.severity === 'error') || plan.problems.length > 0;

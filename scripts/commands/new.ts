@@ -177,13 +177,20 @@ export async function runNew(
     if (problem) throw new UsageError(`${field === 'key' ? 'key' : `--${field}`} "${value}": ${problem}`);
   }
   if (io.input.isTTY && io.output.isTTY) answers = await promptMissing(answers, ctx, io);
-  if (answers.key === undefined)
-    throw new UsageError('missing the flag key', 'flags new <key> --type <type> --description <text>');
-  if (answers.type === undefined) throw new UsageError('missing --type', `one of ${FLAG_TYPES.join(', ')}`);
-  if (answers.description === undefined)
-    throw new UsageError('missing --description', 'say what the flag does');
+  const missing = [
+    answers.key === undefined ? '<key>' : undefined,
+    answers.type === undefined ? '--type' : undefined,
+    answers.description === undefined ? '--description' : undefined,
+  ].filter((m): m is string => m !== undefined);
+  if (missing.length > 0)
+    throw new UsageError(
+      `missing ${missing.join(', ')}`,
+      'flags new <key> --type <type> --description <text>, or run it in a terminal to be asked',
+    );
+  const key = answers.key!;
+  const description = answers.description!;
   const type = answers.type as FlagType;
-  const file = flagPath(answers.key, options.dir);
+  const file = flagPath(key, options.dir);
   const owner = answers.owner ?? ctx.defaultOwner(file);
   if (owner === undefined)
     throw new UsageError(
@@ -197,10 +204,10 @@ export async function runNew(
     );
   const text = scaffoldFlag({
     file,
-    key: answers.key,
+    key,
     type,
     owner,
-    description: answers.description,
+    description,
     contract: answers.contract,
     ticket: answers.ticket,
     policy: repo.policy,

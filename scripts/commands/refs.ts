@@ -34,7 +34,10 @@ export function registerRefs(program: Command): void {
 export function parseAliases(value: string | undefined, fallback: readonly AliasForm[]): AliasForm[] {
   if (value === undefined) return [...fallback];
   if (value.trim() === 'none') return [];
-  const forms = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const forms = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const form of forms)
     if (!(ALIAS_FORMS as readonly string[]).includes(form))
       throw new UsageError(`unknown alias form "${form}"`, `use ${ALIAS_FORMS.join(', ')} or none`);
@@ -78,7 +81,8 @@ export async function runRefs(paths: string[], options: RefsOptions): Promise<nu
     return 0;
   }
   const lines = references.map(
-    (r) => `${r.file}:${r.line}:${r.col}  ${r.key}${r.spelling === 'key' ? '' : `  (${r.spelling}: ${r.text})`}`,
+    (r) =>
+      `${r.file}:${r.line}:${r.col}  ${r.key}${r.spelling === 'key' ? '' : `  (${r.spelling}: ${r.text})`}`,
   );
   lines.push(
     `${references.length} reference${references.length === 1 ? '' : 's'} to ${used.size} of ${keys.length} flag${keys.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}${unreferenced.length > 0 ? `; no references left to: ${unreferenced.join(', ')}` : ''}`,

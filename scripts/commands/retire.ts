@@ -56,7 +56,10 @@ export function registerRetire(program: Command): void {
     .option('--apply', 'push branches and open, update and close pull requests (the default when CI=true)')
     .option('--json', 'print the plan (and what was done) as JSON')
     .option('--agreements <file>', 'agreements export, CSV or JSON (default: $FLAGS_AGREEMENTS)')
-    .option('--refs <paths...>', 'where to look for code references (default: the repository, without flags/)')
+    .option(
+      '--refs <paths...>',
+      'where to look for code references (default: the repository, without flags/)',
+    )
     .option('--aliases <forms>', 'alias forms for code references (default: policy retire.codeAliases)')
     .option('--token <token>', 'GitHub token (default: $GITHUB_TOKEN)')
     .option('--api-url <url>', 'GitHub API URL, for GitHub Enterprise Server (default: $GITHUB_API_URL)')
@@ -64,7 +67,10 @@ export function registerRetire(program: Command): void {
     .option('--base <branch>', 'branch the pull requests target (default: the checked-out branch)')
     .option('--remote <name>', 'git remote to push to', 'origin')
     .option('--author <identity>', 'bot identity for commits, "Name <email>" (default: $FLAGS_BOT_AUTHOR)')
-    .option('--max-per-run <n>', 'pull requests opened per run (default: policy retire.maxPullRequestsPerRun)')
+    .option(
+      '--max-per-run <n>',
+      'pull requests opened per run (default: policy retire.maxPullRequestsPerRun)',
+    )
     .option('--max-open <n>', 'bot pull requests open at once (default: policy retire.maxOpenPullRequests)');
   withRepo(command);
   withToday(command);
@@ -83,7 +89,8 @@ function limit(value: string | undefined, name: string, fallback: number): numbe
 function parseRepository(value: string | undefined): RepoRef | undefined {
   if (value === undefined || value === '') return undefined;
   const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
-  if (!match) throw new UsageError(`"${value}" is not owner/name`, 'pass --repository owner/name, e.g. acme/flags');
+  if (!match)
+    throw new UsageError(`"${value}" is not owner/name`, 'pass --repository owner/name, e.g. acme/flags');
   return { owner: match[1]!, repo: match[2]! };
 }
 
@@ -92,7 +99,10 @@ function readAgreements(root: string, file: string): Agreement[] {
   try {
     text = readFileSync(resolve(root, file), 'utf8');
   } catch {
-    throw new UsageError(`cannot read the agreements export ${file}`, 'pass --agreements <file> (CSV or JSON)');
+    throw new UsageError(
+      `cannot read the agreements export ${file}`,
+      'pass --agreements <file> (CSV or JSON)',
+    );
   }
   const parsed = parseAgreements(file, text);
   const first = parsed.problems[0];
@@ -186,7 +196,10 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
     );
   const baseBranch = options.base ?? (await branches.currentBranch());
   if (!baseBranch)
-    throw new UsageError('HEAD is detached, so the base branch is unknown', 'pass --base <branch>, e.g. --base main');
+    throw new UsageError(
+      'HEAD is detached, so the base branch is unknown',
+      'pass --base <branch>, e.g. --base main',
+    );
 
   const plan = await planWithGitHub(input, client, repo);
   const head = await branches.head();

@@ -83,25 +83,26 @@ export async function runWho(key: string, options: WhoOptions): Promise<number> 
     out.push(`${env.environment}:`);
     const applying = env.grants.filter((g) => g.applies);
     out.push(env.grants.length === 0 ? '  granted: none' : `  granted (${applying.length}):`);
-    const width = Math.max(0, ...env.grants.map((g) => g.organization.length));
-    for (const g of env.grants) {
-      const basis = g.agreement
-        ? `agreement ${g.agreement}`
-        : g.ticket
-          ? `ticket ${g.ticket}`
-          : 'no agreement';
-      const until = g.expires
-        ? g.applies
-          ? `until ${g.expires} (${relativeDays(g.daysLeft ?? 0)})`
-          : `EXPIRED ${g.expires}, not applied`
-        : 'no end date';
+    const rows = env.grants.map((g) => [
+      g.organization,
+      served(env, g),
+      g.agreement ? `agreement ${g.agreement}` : g.ticket ? `ticket ${g.ticket}` : 'no agreement',
+      `${
+        g.expires
+          ? g.applies
+            ? `until ${g.expires} (${relativeDays(g.daysLeft ?? 0)})`
+            : `EXPIRED ${g.expires}, not applied`
+          : 'no end date'
+      }${g.note ? `  (${g.note})` : ''}`,
+    ]);
+    const widths = [0, 1, 2].map((i) => Math.max(0, ...rows.map((r) => r[i]!.length)));
+    for (const r of rows)
       out.push(
-        `    ${g.organization.padEnd(width)}  ${served(env, g)}  ${basis}  ${until}${g.note ? `  (${g.note})` : ''}`.replace(
+        `    ${r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`.replace(
           /[\u0000-\u001f\u007f-\u009f]/g,
           '?',
         ),
       );
-    }
     if (env.rollout)
       out.push(
         `  rollout: ${env.rollout.percentage}% of the other organizations get ${served(env, env.rollout)} (bucketed by flag key and organization id, as flagd's fractional)`,

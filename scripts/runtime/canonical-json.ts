@@ -5,10 +5,81 @@
  * depend on the core; the core re-exports it.
  */
 export function canonicalJson(value: unknown): string {
+  // Fast path: the native JSON.stringify, which spells strings and numbers as RFC 8785 does, over
+  // a graph whose objects all list their members in sorted order: the objects that already do are
+  // used as they are (the compiler builds them so), the others are copied sorted. Integer-like
+  // member names defeat it, because JavaScript enumerates those first in numeric order, and so do
+  // objects that are not plain; then the member-by-member writer below does the work.
+  try {
+    return JSON.stringify(inOrder(value, 0));
+  } catch (error) {
+    if (error !== FALLBACK) throw error;
+  }
   return write(value, 0);
 }
 
 const MAX_DEPTH = 256;
+const FALLBACK = Symbol('canonical JSON fallback');
+const INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
+
+/** The value itself when its objects are in canonical order already; else a sorted copy. */
+function inOrder(value: unknown, depth: number): unknown {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'boolean':
+    case 'string':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`cannot canonicalize ${value}`);
+      return value;
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`cannot canonicalize a ${typeof value}`);
+  }
+  if (depth > MAX_DEPTH) throw new RangeError('cannot canonicalize: nesting is too deep');
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined) throw new TypeError(`cannot canonicalize undefined at index ${i}`);
+      const next = inOrder(item, depth + 1);
+      if (next !== item) {
+        copy ??= value.slice(0, i);
+      }
+      if (copy) copy.push(next);
+    }
+    return copy ?? value;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) throw FALLBACK;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let sorted = true;
+  let children: unknown[] | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const first = key.charCodeAt(0);
+    if ((first >= 0x30 && first <= 0x39 && INTEGER_LIKE.test(key)) || key === '__proto__') throw FALLBACK;
+    if (i > 0 && keys[i - 1]! > key) sorted = false;
+    const member = record[key];
+    if (member === undefined) continue;
+    const next = inOrder(member, depth + 1);
+    if (next !== member) {
+      children ??= [];
+      children[i] = next;
+    }
+  }
+  if (sorted && !children) return record;
+  const order = keys.map((_, i) => i);
+  if (!sorted) order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  const out: Record<string, unknown> = {};
+  for (const i of order) {
+    const member = record[keys[i]!];
+    if (member !== undefined) out[keys[i]!] = children?.[i] ?? member;
+  }
+  return out;
+}
 
 function write(value: unknown, depth: number): string {
   if (value === null) return 'null';

@@ -71,7 +71,9 @@ describe('removing grants from a flag file', () => {
 describe('setting reviewed', () => {
   it('replaces a plain date in place', () => {
     const { before } = fixture('middle-grant');
-    expect(setReviewed(before, '2027-03-01')).toBe(before.replace('reviewed: 2026-10-15', 'reviewed: 2027-03-01'));
+    expect(setReviewed(before, '2027-03-01')).toBe(
+      before.replace('reviewed: 2026-10-15', 'reviewed: 2027-03-01'),
+    );
   });
 
   it('keeps the quotes and the comment on the line', () => {

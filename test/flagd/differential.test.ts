@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRepository } from '../../bench/generate-repo.js';
 import { compileEnvironment } from '../../scripts/core/bundle/compile.js';
 import { toFlagdDocument } from '../../scripts/core/flagd/export.js';
+import type { Flag } from '../../scripts/core/model/flag.js';
 import { bucketOf } from '../../scripts/runtime/murmur3.js';
 import { differential, type LoadedFlags, loadFlags, probesFor, ROOT, randomOrgs } from './support.js';
 
@@ -126,6 +127,42 @@ describe('the runtime and flagd-core agree on the example repository', () => {
       example,
       'production',
       rolledOut.map(({ key }) => ({ key, organizationId: '', at: at('2026-11-24T12:00:00Z') })),
+    );
+    expect(result.mismatches).toEqual([]);
+  });
+});
+
+describe('organization ids that are also Object.prototype property names', () => {
+  // BUG (scripts/core/bundle/compile.ts:49-55): grants are collected in a plain object,
+  // `grants[grant.org] = compiled`, so a grant to the organization "__proto__" replaces the
+  // object's prototype instead of becoming an entry: the bundle silently loses the grant, while the
+  // flagd export (and the YAML) keep it. Only policies whose idPattern admits such ids are exposed
+  // (the default ^org_… does not); building the record with Object.create(null) or a Map fixes it.
+  it.fails('keeps a grant to "__proto__" in the bundle, as the flagd export does', async () => {
+    const { defaultPolicy } = await import('../../scripts/core/model/policy.js');
+    const flag: Flag = {
+      key: 'odd-ids',
+      description: 'Grants to ids that are property names of Object.prototype.',
+      owner: '@acme/platform',
+      type: 'operational',
+      reviewed: '2026-11-01',
+      environments: {
+        production: {
+          enabled: true,
+          default: false,
+          grants: [{ org: '__proto__' }, { org: 'constructor' }, { org: 'toString' }],
+        },
+      },
+    };
+    const loaded: LoadedFlags = { flags: [{ file: 'flags/odd-ids.yaml', flag }], policy: defaultPolicy() };
+    const result = differential(
+      loaded,
+      'production',
+      ['__proto__', 'constructor', 'toString', 'hasOwnProperty'].map((organizationId) => ({
+        key: 'odd-ids',
+        organizationId,
+        at: at('2026-11-24T12:00:00Z'),
+      })),
     );
     expect(result.mismatches).toEqual([]);
   });

@@ -106,7 +106,9 @@ describe('the OpenFeature provider over the runtime client', () => {
     expect(
       await client.getBooleanDetails('sso-saml', false, { targetingKey: 'org_umbrella5521' }),
     ).toMatchObject({ value: true, flagMetadata: { environment: 'production' } });
-    expect(await client.getStringDetails('sso-saml', 'x', { targetingKey: 'org_umbrella5521' })).toMatchObject({
+    expect(
+      await client.getStringDetails('sso-saml', 'x', { targetingKey: 'org_umbrella5521' }),
+    ).toMatchObject({
       value: 'x',
       errorCode: 'TYPE_MISMATCH',
     });

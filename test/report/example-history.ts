@@ -37,8 +37,12 @@ export async function commitAs(repo: TempRepo, message: string, author: string, 
  * In a test, the folder goes when the test ends (gitdir); in beforeAll, pass `shared: true` and
  * call `dispose()` in afterAll.
  */
-export async function exampleWithHistory(options: { shared?: boolean } = {}): Promise<TempRepo & { dispose(): void }> {
-  const repo = options.shared ? await sharedExample() : { ...(await gitdir({ example: true })), dispose() {} };
+export async function exampleWithHistory(
+  options: { shared?: boolean } = {},
+): Promise<TempRepo & { dispose(): void }> {
+  const repo = options.shared
+    ? await sharedExample()
+    : { ...(await gitdir({ example: true })), dispose() {} };
   const read = (file: string) => readFileSync(join(repo.dir, file), 'utf8');
   const pricing = read('flags/growth/pricing-page-layout.yaml');
   const sso = read('flags/identity/sso-saml.yaml');
@@ -50,7 +54,10 @@ export async function exampleWithHistory(options: { shared?: boolean } = {}): Pr
   await commitAs(repo, 'Import the flags', AUTHORS.alice, '2026-01-05T09:00:00Z');
   repo.write('flags/growth/pricing-page-layout.yaml', pricing);
   await commitAs(repo, 'Test a compact pricing table', AUTHORS.bob, '2026-03-10T14:30:00Z');
-  renameSync(join(repo.dir, 'flags/onboarding-checklist.yaml'), join(repo.dir, 'flags/growth/onboarding-checklist.yaml'));
+  renameSync(
+    join(repo.dir, 'flags/onboarding-checklist.yaml'),
+    join(repo.dir, 'flags/growth/onboarding-checklist.yaml'),
+  );
   repo.write('flags/growth/onboarding-checklist.yaml', onboarding);
   await commitAs(repo, 'Move growth flags into their folder', AUTHORS.carol, '2026-06-01T08:15:00Z');
   repo.write('flags/identity/sso-saml.yaml', sso);

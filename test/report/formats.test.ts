@@ -71,7 +71,12 @@ describe('flags report on the example repository with a real git history', () =>
       granted: { development: 0, staging: 0, production: 3 },
     });
     expect(json.entitlements.filter((e) => e.organization === 'org_hooli40921')).toEqual([
-      expect.objectContaining({ key: 'advanced-analytics', agreement: 'TRIAL-2026-0097', expires: '2026-12-31', daysLeft: 37 }),
+      expect.objectContaining({
+        key: 'advanced-analytics',
+        agreement: 'TRIAL-2026-0097',
+        expires: '2026-12-31',
+        daysLeft: 37,
+      }),
       expect.objectContaining({ key: 'invoice-pdf-v2', ticket: 'BILL-877' }),
       expect.objectContaining({ key: 'priority-support', agreement: 'ORD-2026-0203', status: 'active' }),
     ]);
@@ -81,8 +86,12 @@ describe('flags report on the example repository with a real git history', () =>
     const text = await report();
     expect(text).toContain('Flags report for acme-platform on 2026-11-24\n');
     expect(text).toContain('Next: 2026-12-28 (in 34 days) review due: api-rate-limits');
-    expect(text).toMatch(/ {2}sso-saml +entitlement \(long-lived\) +@acme\/identity +2026-01-05 +2026-10-15 Bob Builder/);
-    expect(text).toMatch(/org_hooli40921\n {4}production +advanced-analytics +TRIAL-2026-0097 +2026-12-31 \(in 37 days\)/);
+    expect(text).toMatch(
+      / {2}sso-saml +entitlement \(long-lived\) +@acme\/identity +2026-01-05 +2026-10-15 Bob Builder/,
+    );
+    expect(text).toMatch(
+      /org_hooli40921\n {4}production +advanced-analytics +TRIAL-2026-0097 +2026-12-31 \(in 37 days\)/,
+    );
   });
 
   it('writes a self-contained HTML page that lists every flag', async () => {
@@ -95,7 +104,9 @@ describe('flags report on the example repository with a real git history', () =>
 
   it('is deterministic for a given --today, and FLAGS_TODAY works like --today', async () => {
     const a = await report('--format', 'json');
-    const b = await runCli(['report', '--repo', repo.dir, '--format', 'json'], { env: { FLAGS_TODAY: TODAY } });
+    const b = await runCli(['report', '--repo', repo.dir, '--format', 'json'], {
+      env: { FLAGS_TODAY: TODAY },
+    });
     expect(b.stdout).toBe(a);
   });
 
@@ -103,14 +114,30 @@ describe('flags report on the example repository with a real git history', () =>
     const result = await runCli(['report', '--repo', repo.dir, '--today', '2027-01-20', '--format', 'json']);
     const json = JSON.parse(result.stdout) as Report;
     expect(json.summary.timeline).toEqual({ overdue: 4, 'due-soon': 5, later: 7 });
-    expect(json.flags.find((f) => f.key === 'graphql-gateway')).toMatchObject({ status: 'overdue', expiresDaysLeft: -5 });
-    expect(json.flags.find((f) => f.key === 'pricing-page-layout')).toMatchObject({ status: 'due-soon', expiresDaysLeft: 0 });
+    expect(json.flags.find((f) => f.key === 'graphql-gateway')).toMatchObject({
+      status: 'overdue',
+      expiresDaysLeft: -5,
+    });
+    expect(json.flags.find((f) => f.key === 'pricing-page-layout')).toMatchObject({
+      status: 'due-soon',
+      expiresDaysLeft: 0,
+    });
   });
 
   it('writes --out atomically and leaves no temporary file behind', async () => {
     const dir = tempDir();
     const out = join(dir, 'nested', 'report.html');
-    const result = await runCli(['report', '--repo', repo.dir, '--today', TODAY, '--format', 'html', '--out', out]);
+    const result = await runCli([
+      'report',
+      '--repo',
+      repo.dir,
+      '--today',
+      TODAY,
+      '--format',
+      'html',
+      '--out',
+      out,
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('report.html (14 flags, html)');
@@ -130,13 +157,24 @@ describe('flags report on the example repository with a real git history', () =>
 describe('flags report without git history', () => {
   it('says so, and leaves created and last changed blank', async () => {
     const dir = tempDir();
-    const result = await runCli(['report', '--repo', join(FIXTURES, 'check', 'policy-claim-budget'), '--today', TODAY, '--format', 'csv'], {
-      env: { FLAGS_CACHE_DIR: dir, GIT_CEILING_DIRECTORIES: join(FIXTURES, 'check') },
-    });
+    const result = await runCli(
+      [
+        'report',
+        '--repo',
+        join(FIXTURES, 'check', 'policy-claim-budget'),
+        '--today',
+        TODAY,
+        '--format',
+        'csv',
+      ],
+      {
+        env: { FLAGS_CACHE_DIR: dir, GIT_CEILING_DIRECTORIES: join(FIXTURES, 'check') },
+      },
+    );
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('not a git repository');
     expect(result.stdout.split('\r\n')[1]).toBe(
-      "audit-log-export,flags/audit-log-export.yaml,entitlement,long-lived,'@acme/platform,\"An Enterprise plan capability, granted per organization.\",PLAN-ENTERPRISE,,,,,,2026-10-01,2027-03-30,126,,,later,MSA-2024-0117,1",
+      'audit-log-export,flags/audit-log-export.yaml,entitlement,long-lived,\'@acme/platform,"An Enterprise plan capability, granted per organization.",PLAN-ENTERPRISE,,,,,,2026-10-01,2027-03-30,126,,,later,MSA-2024-0117,1',
     );
   });
 });

@@ -27,8 +27,10 @@ describe('flag file history from git, in one pass', () => {
         '2026-01-05T09:00:00Z Alice Example / 2026-06-01T08:15:00Z Carol Reviewer (2)',
       'flags/growth/pricing-page-layout.yaml':
         '2026-03-10T14:30:00Z Bob Builder / 2026-03-10T14:30:00Z Bob Builder (1)',
-      'flags/identity/sso-saml.yaml': '2026-01-05T09:00:00Z Alice Example / 2026-10-15T16:45:00Z Bob Builder (2)',
-      'flags/webhook-delivery.yaml': '2026-01-05T09:00:00Z Alice Example / 2026-01-05T09:00:00Z Alice Example (1)',
+      'flags/identity/sso-saml.yaml':
+        '2026-01-05T09:00:00Z Alice Example / 2026-10-15T16:45:00Z Bob Builder (2)',
+      'flags/webhook-delivery.yaml':
+        '2026-01-05T09:00:00Z Alice Example / 2026-01-05T09:00:00Z Alice Example (1)',
     });
   });
 

@@ -7,7 +7,8 @@ import { mdText, renderReportMarkdown } from '../../scripts/core/report/markdown
 import { bucketOf, buildReport } from '../../scripts/core/report/model.js';
 import { renderReportText } from '../../scripts/core/report/text.js';
 
-const HOSTILE = 'Breaks <script>alert(1)</script> "quotes" | pipes *stars* [link](x) \u001b[31mred\r\nnext line';
+const HOSTILE =
+  'Breaks <script>alert(1)</script> "quotes" | pipes *stars* [link](x) \u001b[31mred\r\nnext line';
 
 const hostileFlag: Flag = {
   key: 'hostile-flag',
@@ -26,7 +27,11 @@ const hostileFlag: Flag = {
 };
 
 const report = () =>
-  buildReport({ flags: [{ file: 'flags/hostile-flag.yaml', flag: hostileFlag }], policy: defaultPolicy(), today: '2026-11-24' });
+  buildReport({
+    flags: [{ file: 'flags/hostile-flag.yaml', flag: hostileFlag }],
+    policy: defaultPolicy(),
+    today: '2026-11-24',
+  });
 
 describe('renderers treat flag files as untrusted', () => {
   it('HTML-escapes every value, in text and in attributes', () => {
@@ -43,7 +48,9 @@ describe('renderers treat flag files as untrusted', () => {
   it('keeps Markdown tables intact and HTML out of job summaries', () => {
     const md = renderReportMarkdown(report());
     const inventoryRow = md.split('\n').find((l) => l.startsWith('| `hostile-flag`'))!;
-    expect(inventoryRow).toContain('Breaks &lt;script&gt;alert(1)&lt;/script&gt; "quotes" \\| pipes \\*stars\\* \\[link\\](x)');
+    expect(inventoryRow).toContain(
+      'Breaks &lt;script&gt;alert(1)&lt;/script&gt; "quotes" \\| pipes \\*stars\\* \\[link\\](x)',
+    );
     expect(inventoryRow.split(/(?<!\\)\|/)).toHaveLength(12);
     expect(md).not.toContain('<script>');
     expect(mdText('a\nb')).toBe('a b');

@@ -5,15 +5,17 @@ import { originTip, retireWorld, type World } from '../helpers/github-emulator/w
 
 /**
  * The retirement bot end to end: real git (origin is a bare repository), GitHub emulated on
- * 127.0.0.1 with every request checked against GitHub's OpenAPI description. The example repository
- * on 2027-03-01 has 9 flags due: 5 expired flags, 2 with an expired grant, 2 with an overdue review.
+ * 127.0.0.1 with every request checked against GitHub's OpenAPI description. The fixture repository
+ * (test/fixtures/retire/repo) on 2027-03-01 has 7 flags due: 3 expired flags, 2 with an expired
+ * grant, 2 with an overdue review.
  */
 
-const DUE = 9;
+const DUE = 7;
 
 function branchesWithPulls(world: World): Map<string, number[]> {
   const map = new Map<string, number[]>();
-  for (const pull of world.emulator.pulls.values()) map.set(pull.head, [...(map.get(pull.head) ?? []), pull.number]);
+  for (const pull of world.emulator.pulls.values())
+    map.set(pull.head, [...(map.get(pull.head) ?? []), pull.number]);
   return map;
 }
 
@@ -84,13 +86,15 @@ describe('flags retire against GitHub (emulated) and real git', () => {
 
   it('opens at most N pull requests per run and stops at M open at once', async () => {
     const world = await retireWorld();
-    const first = await world.run({ maxPerRun: '5', maxOpen: '6' });
-    expect(world.emulator.opened(first.from)).toBe(5);
+    const first = await world.run({ maxPerRun: '3', maxOpen: '4' });
+    expect(world.emulator.opened(first.from)).toBe(3);
     expect(first.out).toContain('Deferred by the limits (4)');
-    const second = await world.run({ maxPerRun: '5', maxOpen: '6' });
+    const second = await world.run({ maxPerRun: '3', maxOpen: '4' });
     expect(world.emulator.opened(second.from)).toBe(1);
-    expect(second.out).toContain('6 open at once');
-    expect(world.emulator.openPulls()).toHaveLength(6);
+    expect(second.out).toContain('4 open at once');
+    const third = await world.run({ maxPerRun: '3', maxOpen: '4' });
+    expect(world.emulator.writes(third.from)).toEqual([]);
+    expect(world.emulator.openPulls()).toHaveLength(4);
   });
 
   it('does not reopen a pull request closed without merge, until the expiry changes', async () => {
@@ -107,7 +111,10 @@ describe('flags retire against GitHub (emulated) and real git', () => {
 
     await world.change((w) => {
       const file = 'flags/graphql-gateway.yaml';
-      w.write(file, readFileSync(`${w.dir}/${file}`, 'utf8').replace('expires: 2027-01-15', 'expires: 2027-02-20'));
+      w.write(
+        file,
+        readFileSync(`${w.dir}/${file}`, 'utf8').replace('expires: 2027-01-15', 'expires: 2027-02-20'),
+      );
     }, 'Extend the gateway rollout');
     const changed = await world.run({ maxPerRun: '20' });
     expect(world.emulator.opened(changed.from)).toBe(1);
@@ -123,14 +130,19 @@ describe('flags retire against GitHub (emulated) and real git', () => {
     const pull = world.emulator.pullOf('flags/retire/new-checkout-flow')[0]!;
     await world.change((w) => {
       const file = 'flags/new-checkout-flow.yaml';
-      w.write(file, readFileSync(`${w.dir}/${file}`, 'utf8').replace('expires: 2027-02-12', 'expires: 2027-05-01'));
+      w.write(
+        file,
+        readFileSync(`${w.dir}/${file}`, 'utf8').replace('expires: 2027-02-12', 'expires: 2027-05-01'),
+      );
     }, 'Keep the checkout rollout until May');
     const run = await world.run({ maxPerRun: '20' });
     expect(run.code).toBe(0);
     expect(pull.state).toBe('closed');
     expect(pull.mergedAt).toBeNull();
     expect(pull.comments).toHaveLength(1);
-    expect(pull.comments[0]!.body).toContain('`new-checkout-flow` is no longer due for retirement: its expiry moved to 2027-05-01');
+    expect(pull.comments[0]!.body).toContain(
+      '`new-checkout-flow` is no longer due for retirement: its expiry moved to 2027-05-01',
+    );
     expect(parseMarker(pull.body)?.closed).toBe('revived');
     expect(originTip(world, 'flags/retire/new-checkout-flow')).toBeUndefined();
     const after = await world.run({ maxPerRun: '20' });
@@ -142,10 +154,30 @@ describe('flags retire against GitHub (emulated) and real git', () => {
     const world = await retireWorld();
     const { emulator } = world;
     // A secondary rate limit (403) and a 429 are waited out within the run ...
-    emulator.inject({ method: 'POST', route: '/repos/{owner}/{repo}/issues/{issue_number}/labels', status: 403, after: 1, times: 1, retryAfter: 1 });
-    emulator.inject({ method: 'GET', route: '/repos/{owner}/{repo}/pulls', status: 429, after: 2, times: 1, retryAfter: 1 });
+    emulator.inject({
+      method: 'POST',
+      route: '/repos/{owner}/{repo}/issues/{issue_number}/labels',
+      status: 403,
+      after: 1,
+      times: 1,
+      retryAfter: 1,
+    });
+    emulator.inject({
+      method: 'GET',
+      route: '/repos/{owner}/{repo}/pulls',
+      status: 429,
+      after: 2,
+      times: 1,
+      retryAfter: 1,
+    });
     // ... while GitHub failing longer than the retries last stops the run halfway.
-    emulator.inject({ method: 'POST', route: '/repos/{owner}/{repo}/pulls', status: 502, after: 3, times: 4 });
+    emulator.inject({
+      method: 'POST',
+      route: '/repos/{owner}/{repo}/pulls',
+      status: 502,
+      after: 3,
+      times: 4,
+    });
     const broken = await world.run({ maxPerRun: '20' });
     expect(broken.code).toBe('threw');
     expect(broken.error?.name).toBe('GitHubAPIError');
@@ -173,13 +205,21 @@ describe('flags retire against GitHub (emulated) and real git', () => {
     // main moves under the branch, so the bot would want to redo its commit.
     await world.change((w) => {
       const file = 'flags/advanced-analytics.yaml';
-      w.write(file, readFileSync(`${w.dir}/${file}`, 'utf8').replace('retention dashboards', 'retention dashboards and exports'));
+      w.write(
+        file,
+        readFileSync(`${w.dir}/${file}`, 'utf8').replace(
+          'retention dashboards',
+          'retention dashboards and exports',
+        ),
+      );
     }, 'Describe the exports');
     const run = await world.run({ maxPerRun: '20' });
     expect(run.code).toBe(0);
     expect(originTip(world, branch)).toBe(theirs);
     const pull = world.emulator.pullOf(branch)[0]!;
-    expect(pull.body).toContain('This branch has commits pushed by people, so the bot no longer pushes to it.');
+    expect(pull.body).toContain(
+      'This branch has commits pushed by people, so the bot no longer pushes to it.',
+    );
     expect(run.out).toContain('branch has commits by others; left as it is');
     const again = await world.run({ maxPerRun: '20' });
     expect(world.emulator.writes(again.from)).toEqual([]);

@@ -78,6 +78,13 @@ describe('canonical JSON (RFC 8785)', () => {
     );
   });
 
+  it('orders integer-like member names as strings too, and keeps __proto__ an ordinary member', () => {
+    expect(canonicalJson({ b: 1, '10': { z: 1, '2': 2 }, '2': 3, a: [{ '1': 1, '0': 0 }] })).toBe(
+      '{"10":{"2":2,"z":1},"2":3,"a":[{"0":0,"1":1}],"b":1}',
+    );
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":1}}'))).toBe('{"__proto__":{"x":1},"b":1}');
+  });
+
   it('refuses values JSON cannot hold', () => {
     expect(() => canonicalJson(Number.NaN)).toThrow();
     expect(() => canonicalJson([undefined])).toThrow();

@@ -66,14 +66,23 @@ export async function applyPlan(plan: RetirePlan, ctx: ApplyContext): Promise<Ap
   const report: ApplyReport = { results: [], writes: 0 };
   const tips = await ctx.branches.fetchAll();
   const head = await ctx.branches.head();
-  const bases = [head, ...((await ctx.branches.remoteTrackingRef(ctx.base)) ? [`refs/remotes/${ctx.branches.remote}/${ctx.base}`] : [])];
+  const bases = [
+    head,
+    ...((await ctx.branches.remoteTrackingRef(ctx.base))
+      ? [`refs/remotes/${ctx.branches.remote}/${ctx.base}`]
+      : []),
+  ];
   const step = { ctx, report, tips, head, bases };
   const work: (() => Promise<ItemResult>)[] = [
     ...plan.close.map((c) => () => closePull(step, c)),
     ...plan.update.map((u) => () => updatePullRequest(step, u.pull, u.existing)),
     ...plan.open.map((p) => () => openPullRequest(step, p)),
   ];
-  const keys = [...plan.close.map((c) => c.key), ...plan.update.map((u) => u.pull.key), ...plan.open.map((p) => p.key)];
+  const keys = [
+    ...plan.close.map((c) => c.key),
+    ...plan.update.map((u) => u.pull.key),
+    ...plan.open.map((p) => p.key),
+  ];
   for (let i = 0; i < work.length; i++) {
     try {
       report.results.push(await work[i]!());
@@ -179,7 +188,10 @@ async function updatePullRequest(
   const branch = await syncBranch(step, pull);
   if (branch === 'pushed') changes.push('branch');
   if (branch === 'foreign') notes.push('branch has commits by others; left as it is');
-  const body = branch === 'foreign' ? pullRequestBody(pull.item, { ...ctx.bodyOptions, foreignCommits: true }) : pull.body;
+  const body =
+    branch === 'foreign'
+      ? pullRequestBody(pull.item, { ...ctx.bodyOptions, foreignCommits: true })
+      : pull.body;
   const patch: { title?: string; body?: string } = {};
   if (existing.title !== pull.title) patch.title = pull.title;
   if (normalize(existing.body) !== normalize(body)) patch.body = body;
@@ -250,4 +262,3 @@ async function closePull(step: Step, close: PlannedClose): Promise<ItemResult> {
 }
 
 const normalize = (body: string) => body.replace(/\r\n/g, '\n').trimEnd();
-

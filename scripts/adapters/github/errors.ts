@@ -61,7 +61,8 @@ function hintFor(status: number, body: unknown): string {
   if (status === 403) return 'the token may not do this; check its permissions and the repository settings';
   if (status === 404) return 'check --repository (owner/name) and that the token can see the repository';
   if (status === 422) return 'GitHub refused the request as invalid; see the details above';
-  if (status >= 500 || status === 0) return 'GitHub failed or could not be reached: the next run continues where this one stopped';
+  if (status >= 500 || status === 0)
+    return 'GitHub failed or could not be reached: the next run continues where this one stopped';
   return 'see the GitHub response above';
 }
 

@@ -109,7 +109,12 @@ export function updatePull(
   });
 }
 
-export function addLabels(client: GitHubClient, repo: RepoRef, number: number, labels: string[]): Promise<void> {
+export function addLabels(
+  client: GitHubClient,
+  repo: RepoRef,
+  number: number,
+  labels: string[],
+): Promise<void> {
   return github('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', async () => {
     await client.rest.issues.addLabels({ ...repo, issue_number: number, labels });
   });

@@ -71,7 +71,11 @@ function finish(file: string, rows: RawRow[], problems: AgreementProblem[]): Par
     const rowStart = { line: row.line, col: 1 };
     const missing = REQUIRED.filter((f) => !row.values[f] || row.values[f]!.value.trim() === '');
     if (missing.length > 0) {
-      problem(rowStart, `row has no ${missing.join(', ')}`, 'every row needs organization, agreement and status');
+      problem(
+        rowStart,
+        `row has no ${missing.join(', ')}`,
+        'every row needs organization, agreement and status',
+      );
       continue;
     }
     const org = row.values.org!.value.trim();
@@ -146,7 +150,8 @@ function splitCsv(text: string, delimiter: string): { cells: CsvCell[]; line: nu
       i++;
       col++;
       for (;;) {
-        if (i >= n) return { file: '', line: cellLine, col: cellCol, message: 'quoted field is never closed' };
+        if (i >= n)
+          return { file: '', line: cellLine, col: cellCol, message: 'quoted field is never closed' };
         const ch = text[i]!;
         if (ch === '"') {
           if (text[i + 1] === '"') {
@@ -207,7 +212,9 @@ function parseCsv(file: string, text: string): ParsedAgreements {
     return {
       file,
       agreements: [],
-      problems: [{ file, line: 1, col: 1, message: 'the export is empty', hint: 'export at least a header row' }],
+      problems: [
+        { file, line: 1, col: 1, message: 'the export is empty', hint: 'export at least a header row' },
+      ],
     };
   }
   const columns: (Field | undefined)[] = header.cells.map((c) => FIELD_NAMES[normalizeName(c.value)]);
@@ -257,7 +264,9 @@ function parseJson(file: string, text: string): ParsedAgreements {
     return {
       file,
       agreements: [],
-      problems: [{ file, ...at, message: `not valid JSON: ${message.replace(/ in JSON at position.*$/, '')}` }],
+      problems: [
+        { file, ...at, message: `not valid JSON: ${message.replace(/ in JSON at position.*$/, '')}` },
+      ],
     };
   }
   const lines = new LineCounter();
@@ -287,7 +296,12 @@ function parseJson(file: string, text: string): ParsedAgreements {
   for (const item of list.items) {
     const node = item as YamlNode;
     if (!isMap(node)) {
-      problems.push({ file, ...at(node), message: 'expected an object', hint: 'each agreement is an object' });
+      problems.push({
+        file,
+        ...at(node),
+        message: 'expected an object',
+        hint: 'each agreement is an object',
+      });
       continue;
     }
     const values: RawRow['values'] = {};
@@ -299,7 +313,11 @@ function parseJson(file: string, text: string): ParsedAgreements {
       if (isScalar(value) && (value.value === null || typeof value.value !== 'object')) {
         values[field] = { value: value.value === null ? '' : String(value.value), ...at(value) };
       } else {
-        problems.push({ file, ...at(value as YamlNode), message: `${String(pair.key.value)} must be a string` });
+        problems.push({
+          file,
+          ...at(value as YamlNode),
+          message: `${String(pair.key.value)} must be a string`,
+        });
       }
     }
     rows.push({ line: at(node).line, values });

@@ -11,7 +11,9 @@ import type { Policy } from '../model/policy.js';
 
 /**
  * Compiles the flags of one environment into bundle content. Pure and order-independent: flags
- * and grants are keyed, and canonical JSON sorts the keys, so file order never shows.
+ * and grants are keyed, and canonical JSON sorts the keys, so file order never shows. Objects are
+ * built with their fields in sorted order and without deleting any (deleting fields sends V8
+ * objects to slow dictionary mode), which keeps compiling and canonicalising 10,000 flags cheap.
  */
 export function compileEnvironment(
   flags: readonly { flag: Flag }[],
@@ -24,15 +26,17 @@ export function compileEnvironment(
   )) {
     compiled[flag.key] = compileFlag(flag, environment);
   }
-  return { format: BUNDLE_CONTENT_FORMAT, project: policy.project, environment, flags: compiled };
+  return { environment, flags: compiled, format: BUNDLE_CONTENT_FORMAT, project: policy.project };
 }
+
+const BOOLEAN_VARIANTS: Readonly<Record<string, JsonValue>> = Object.freeze({ off: false, on: true });
 
 export function compileFlag(flag: Flag, environment: string): BundleFlag {
   const boolean = flag.variants === undefined;
   const variants: Record<string, JsonValue> = boolean
-    ? { off: false, on: true }
-    : (flag.variants as Record<string, JsonValue>);
-  const offVariant = boolean ? 'off' : (flag.defaultVariant ?? Object.keys(variants)[0]!);
+    ? { ...BOOLEAN_VARIANTS }
+    : sortedRecord(flag.variants as Record<string, JsonValue>);
+  const offVariant = boolean ? 'off' : (flag.defaultVariant ?? Object.keys(flag.variants!)[0]!);
   const config = flag.environments[environment];
   const defaultVariant =
     config?.default === undefined
@@ -43,33 +47,42 @@ export function compileFlag(flag: Flag, environment: string): BundleFlag {
           : 'off'
         : config.default;
   const grants: Record<string, BundleGrant> = {};
-  for (const grant of config?.grants ?? []) {
-    grants[grant.org] = strip({
-      variant: boolean ? 'on' : (grant.variant ?? offVariant),
-      agreement: grant.agreement,
-      expires: grant.expires,
-      ticket: grant.ticket,
-    });
+  // In organization order, so canonical JSON finds the object sorted already (a later grant for
+  // the same organization still wins: the sort is stable).
+  const byOrg = [...(config?.grants ?? [])].sort((a, b) => (a.org < b.org ? -1 : a.org > b.org ? 1 : 0));
+  for (const grant of byOrg) {
+    const compiled = {} as BundleGrant;
+    if (grant.agreement !== undefined) compiled.agreement = grant.agreement;
+    if (grant.expires !== undefined) compiled.expires = grant.expires;
+    if (grant.ticket !== undefined) compiled.ticket = grant.ticket;
+    compiled.variant = boolean ? 'on' : (grant.variant ?? offVariant);
+    grants[grant.org] = compiled;
   }
-  return strip({
-    type: flag.type,
-    owner: flag.owner,
-    valueType: boolean ? 'boolean' : valueTypeOf(Object.values(variants)[0]),
-    variants,
-    enabled: config?.enabled ?? false,
-    offVariant,
-    defaultVariant: config ? defaultVariant : offVariant,
-    grants,
-    rollout: config?.rollout
-      ? {
-          percentage: config.rollout.percentage,
-          variant: boolean ? 'on' : (config.rollout.variant ?? offVariant),
-        }
-      : undefined,
-    contract: flag.contract,
-    expires: flag.expires,
-    reviewed: flag.reviewed,
-  });
+  // Fields in sorted order; optional ones only when present, so they are absent rather than null.
+  const out = {} as BundleFlag;
+  if (flag.contract !== undefined) out.contract = flag.contract;
+  out.defaultVariant = config ? defaultVariant : offVariant;
+  out.enabled = config?.enabled ?? false;
+  if (flag.expires !== undefined) out.expires = flag.expires;
+  out.grants = grants;
+  out.offVariant = offVariant;
+  out.owner = flag.owner;
+  if (flag.reviewed !== undefined) out.reviewed = flag.reviewed;
+  if (config?.rollout)
+    out.rollout = {
+      percentage: config.rollout.percentage,
+      variant: boolean ? 'on' : (config.rollout.variant ?? offVariant),
+    };
+  out.type = flag.type;
+  out.valueType = boolean ? 'boolean' : valueTypeOf(Object.values(flag.variants!)[0]);
+  out.variants = variants;
+  return out;
+}
+
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort()) out[key] = record[key]!;
+  return out;
 }
 
 function valueTypeOf(value: unknown): ValueType {
@@ -77,10 +90,4 @@ function valueTypeOf(value: unknown): ValueType {
   if (typeof value === 'string') return 'string';
   if (typeof value === 'number') return 'number';
   return 'object';
-}
-
-/** Drops undefined fields, so optional metadata is absent rather than null in the bundle. */
-function strip<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
-  return value;
 }

@@ -21,7 +21,10 @@ export function analyzePolicy(
   if (!validate(value))
     return {
       policy: defaultPolicy(),
-      findings: [...findings, ...schemaFindings(file, loaded, validate.errors ?? [])],
+      findings: [
+        ...findings,
+        ...schemaFindings(file, loaded, validate.errors ?? [], 'schemas/policy.schema.json'),
+      ],
     };
   const policy = PolicySchema.parse(value);
   const patterns: [string[], string][] = [

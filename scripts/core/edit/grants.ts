@@ -33,7 +33,8 @@ export interface GrantSelector {
 export function removeGrants(text: string, selectors: readonly GrantSelector[]): string {
   if (selectors.length === 0) return text;
   const doc = parseDocument(text, { version: '1.2', uniqueKeys: true });
-  if (doc.errors.length > 0) throw new EditError(`cannot edit a file that does not parse: ${doc.errors[0]!.message}`);
+  if (doc.errors.length > 0)
+    throw new EditError(`cannot edit a file that does not parse: ${doc.errors[0]!.message}`);
   const before = doc.toJS({ maxAliasCount: 0 }) as unknown;
   const expected = expectedAfter(before, selectors);
   const lineEdit = tryLineEdit(text, doc.contents, selectors);
@@ -77,7 +78,9 @@ function grantsPair(root: unknown, env: string): { pair: Pair; seq: YAMLSeq } | 
   if (!isMap(environments)) return undefined;
   const environment = environments.get(env, true);
   if (!isMap(environment)) return undefined;
-  const pair = (environment as YAMLMap).items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === 'grants');
+  const pair = (environment as YAMLMap).items.find(
+    (p) => isPair(p) && isScalar(p.key) && p.key.value === 'grants',
+  );
   if (!pair || !isSeq(pair.value)) return undefined;
   return { pair: pair as Pair, seq: pair.value };
 }

@@ -13,7 +13,8 @@ const ANCHORS = ['expires', 'ticket', 'contract', 'type'] as const;
 
 export function setReviewed(text: string, date: IsoDate): string {
   const doc = parseDocument(text, { version: '1.2', uniqueKeys: true });
-  if (doc.errors.length > 0) throw new EditError(`cannot edit a file that does not parse: ${doc.errors[0]!.message}`);
+  if (doc.errors.length > 0)
+    throw new EditError(`cannot edit a file that does not parse: ${doc.errors[0]!.message}`);
   const before = doc.toJS({ maxAliasCount: 0 }) as Record<string, unknown>;
   if (!before || typeof before !== 'object') throw new EditError('the file is not a mapping');
   if (before.reviewed === date) return text;
@@ -35,7 +36,13 @@ function lineEdit(text: string, root: unknown, date: IsoDate): string | undefine
     const value = existing.value;
     if (!isScalar(value) || !value.range) return undefined;
     const quote =
-      value.type === Scalar.QUOTE_DOUBLE ? '"' : value.type === Scalar.QUOTE_SINGLE ? "'" : value.type === Scalar.PLAIN ? '' : undefined;
+      value.type === Scalar.QUOTE_DOUBLE
+        ? '"'
+        : value.type === Scalar.QUOTE_SINGLE
+          ? "'"
+          : value.type === Scalar.PLAIN
+            ? ''
+            : undefined;
     if (quote === undefined) return undefined;
     return text.slice(0, value.range[0]) + quote + date + quote + text.slice(value.range[1]);
   }
@@ -44,7 +51,8 @@ function lineEdit(text: string, root: unknown, date: IsoDate): string | undefine
     if (!anchor) continue;
     const key = anchor.key as Scalar;
     const value = anchor.value;
-    if (!key.range || !isScalar(value) || !value.range || !onlySpacesBefore(text, key.range[0])) return undefined;
+    if (!key.range || !isScalar(value) || !value.range || !onlySpacesBefore(text, key.range[0]))
+      return undefined;
     const indent = key.range[0] - text.lastIndexOf('\n', key.range[0] - 1) - 1;
     const at = lineEndOf(text, value.range[1] - 1);
     const newline = text.includes('\r\n') ? '\r\n' : '\n';

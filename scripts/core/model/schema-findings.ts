@@ -40,6 +40,7 @@ export function schemaFindings(
   file: string,
   loaded: Pick<LoadedYaml, 'doc' | 'lines'>,
   errors: readonly ErrorObject[],
+  schema = 'schemas/flag.schema.json',
 ): Finding[] {
   const unions = new Set(
     errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath),
@@ -51,7 +52,7 @@ export function schemaFindings(
       (p) => error.instancePath.startsWith(p) && error.keyword !== 'anyOf' && error.keyword !== 'oneOf',
     );
     if (inUnion) continue;
-    const f = toFinding(file, loaded, error);
+    const f = toFinding(file, loaded, error, schema);
     const id = `${f.code}:${f.path ?? ''}:${f.message}`;
     if (!seen.has(id)) {
       seen.add(id);
@@ -61,7 +62,12 @@ export function schemaFindings(
   return out;
 }
 
-function toFinding(file: string, loaded: Pick<LoadedYaml, 'doc' | 'lines'>, error: ErrorObject): Finding {
+function toFinding(
+  file: string,
+  loaded: Pick<LoadedYaml, 'doc' | 'lines'>,
+  error: ErrorObject,
+  schema: string,
+): Finding {
   const path = pointerToPath(error.instancePath);
   const field = String([...path].reverse().find((s) => typeof s === 'string') ?? '');
   const hint = FIELD_HINTS[field];
@@ -152,7 +158,7 @@ function toFinding(file: string, loaded: Pick<LoadedYaml, 'doc' | 'lines'>, erro
         file,
         locate(loaded, path),
         `${label(path)} ${error.message ?? 'is not valid'}`,
-        hint ?? 'see schemas/flag.schema.json for what is allowed',
+        hint ?? `see ${schema} for what is allowed`,
         dotted(path),
       );
   }

@@ -29,7 +29,10 @@ export function aliasOf(key: string, form: AliasForm): string {
  * The spellings searched for a key. An alias equal to the key (a one-word key in camelCase) adds
  * nothing, and would turn every variable of that name into a reference, so it is left out.
  */
-export function spellingsOf(key: string, forms: readonly AliasForm[]): { text: string; spelling: Spelling }[] {
+export function spellingsOf(
+  key: string,
+  forms: readonly AliasForm[],
+): { text: string; spelling: Spelling }[] {
   const out: { text: string; spelling: Spelling }[] = [{ text: key, spelling: 'key' }];
   for (const form of forms) {
     const text = aliasOf(key, form);

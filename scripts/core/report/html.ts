@@ -60,10 +60,9 @@ svg .axis{stroke:var(--line)}svg .today{stroke:var(--muted);stroke-dasharray:3 3
 table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid var(--line);padding:6px 7px;text-align:left;vertical-align:top}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);background:var(--bg);vertical-align:bottom}
-th.group{text-align:center;border-bottom:0;padding-bottom:0}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 code{white-space:nowrap;font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-.desc{min-width:260px;max-width:420px}
+.desc{min-width:240px;max-width:380px}
 .nowrap{white-space:nowrap}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}
 .t-entitlement{background:var(--entitlement)}.t-operational{background:var(--operational)}.t-release{background:var(--release)}.t-experiment{background:var(--experiment)}
@@ -74,6 +73,7 @@ code{white-space:nowrap;font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,m
 .grant.s-overdue{border-left-color:var(--overdue)}.grant.s-due-soon{border-left-color:var(--due-soon)}.grant.s-later{border-left-color:var(--later)}
 .grant,.grant code{color:var(--fg)}
 .empty{padding:12px;color:var(--muted)}
+.envs div{white-space:nowrap}.envs .env{display:inline-block;min-width:84px;color:var(--muted)}.envs b{display:inline-block;min-width:18px;text-align:right;font-variant-numeric:tabular-nums}
 footer{padding:16px 28px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
 `.trim();
 
@@ -244,13 +244,7 @@ ${bars(
 <h2 id="flags">Inventory</h2>
 <div class="wrap">
 <table id="inventory">
-<thead><tr><th rowspan="2">Flag</th><th rowspan="2">Type</th><th rowspan="2">Owner</th><th rowspan="2">Created, last changed</th><th rowspan="2">Reviewed</th><th rowspan="2">Next date</th><th rowspan="2">Agreements</th><th colspan="${report.environments.length}" class="group">Organizations granted</th></tr>
-<tr>${report.environments
-    .map(
-      (e) =>
-        `<th class="num" title="Organizations granted in ${esc(e)}, and what everyone else gets">${esc(e)}</th>`,
-    )
-    .join('')}</tr></thead>
+<thead><tr><th>Flag</th><th>Type</th><th>Owner</th><th>Created, last changed</th><th>Reviewed</th><th>Next date</th><th>Agreements</th><th title="Organizations granted per environment, and what everyone else gets">Granted</th></tr></thead>
 <tbody>
 ${report.flags.map((f) => inventoryRow(f, report.environments, [...(orgs.get(f.key) ?? [])], report.history !== 'none')).join('\n')}
 </tbody>
@@ -352,15 +346,13 @@ function inventoryRow(
 <td>${reviewed}</td>
 <td>${next}</td>
 <td>${agreements}</td>
-${environments
-  .map((e) => {
-    const state = f.environments[e];
-    const detail = state
-      ? `${state.state}${state.rollout !== undefined ? `, ${state.rollout}% rollout` : ''}`
-      : '';
-    return `<td class="num" title="${esc(`${e}: ${detail}`)}">${f.granted[e] ?? 0}<div class="muted">${esc(detail)}</div></td>`;
-  })
-  .join('')}
+<td class="envs">${environments
+    .map((e) => {
+      const state = f.environments[e];
+      const detail = state ? `${state.state}${state.rollout !== undefined ? `, ${state.rollout}% rollout` : ''}` : '';
+      return `<div data-col-env="${esc(e)}" title="${esc(`${e}: ${f.granted[e] ?? 0} organizations granted; everyone else: ${detail}`)}"><span class="env">${esc(e)}</span> <b>${f.granted[e] ?? 0}</b> <span class="muted">${esc(detail)}</span></div>`;
+    })
+    .join('')}</td>
 </tr>`;
 }
 

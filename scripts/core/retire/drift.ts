@@ -80,7 +80,10 @@ export function findDrift(input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 
   }
   return drift.sort(
     (a, b) =>
-      cmp(a.kind, b.kind) || cmp(a.key ?? '', b.key ?? '') || cmp(a.org, b.org) || cmp(a.agreement, b.agreement),
+      cmp(a.kind, b.kind) ||
+      cmp(a.key ?? '', b.key ?? '') ||
+      cmp(a.org, b.org) ||
+      cmp(a.agreement, b.agreement),
   );
 }
 

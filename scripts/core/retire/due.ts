@@ -24,7 +24,9 @@ export function findDue(input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'a
 }
 
 export const compareDue = (a: DueItem, b: DueItem): number =>
-  a.rank - b.rank || (a.dueSince < b.dueSince ? -1 : a.dueSince > b.dueSince ? 1 : 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  a.rank - b.rank ||
+  (a.dueSince < b.dueSince ? -1 : a.dueSince > b.dueSince ? 1 : 0) ||
+  (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 export type AgreementIndex = ReadonlyMap<string, readonly Agreement[]>;
 
@@ -79,7 +81,9 @@ function dueItem(
           ...(grant.ticket ? { ticket: grant.ticket } : {}),
         });
       }
-      const ended = grant.agreement ? endedAgreement(agreements, grant.org, grant.agreement, today) : undefined;
+      const ended = grant.agreement
+        ? endedAgreement(agreements, grant.org, grant.agreement, today)
+        : undefined;
       if (ended) {
         why.push('agreement-ended');
         dueDays.push(ended.endDate && isValidDate(ended.endDate) ? addDays(ended.endDate, 1) : today);
@@ -137,7 +141,12 @@ function dueItem(
   };
 }
 
-function endedAgreement(index: AgreementIndex, org: string, reference: string, today: IsoDate): Agreement | undefined {
+function endedAgreement(
+  index: AgreementIndex,
+  org: string,
+  reference: string,
+  today: IsoDate,
+): Agreement | undefined {
   const rows = index.get(reference);
   const row = rows?.find((a) => a.org === org);
   return row && hasEnded(row, today) ? row : undefined;

@@ -55,5 +55,7 @@ export function parseMarker(body: string | null | undefined): Marker | undefined
 /** The body with its marker replaced (or appended). */
 export function withMarker(body: string, marker: Marker): string {
   const rendered = renderMarker(marker);
-  return MARKER.test(body) ? body.replace(MARKER, () => rendered) : `${body.replace(/\n*$/, '')}\n\n${rendered}\n`;
+  return MARKER.test(body)
+    ? body.replace(MARKER, () => rendered)
+    : `${body.replace(/\n*$/, '')}\n\n${rendered}\n`;
 }

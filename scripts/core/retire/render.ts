@@ -33,8 +33,7 @@ export function pullRequestTitle(item: DueItem): string {
   let title: string;
   if (removals.length === 0) return `chore(flags): confirm or retire ${item.key} (review overdue)`;
   if (ended === 0) title = `remove ${plural(expired, 'expired grant')} from ${item.key}`;
-  else if (expired === 0)
-    title = `revoke ${plural(ended, 'grant')} of ended agreements in ${item.key}`;
+  else if (expired === 0) title = `revoke ${plural(ended, 'grant')} of ended agreements in ${item.key}`;
   else title = `remove ${plural(removals.length, 'grant')} from ${item.key} (expired or agreement ended)`;
   return `chore(flags): ${title}${review ? ' and confirm its review' : ''}`;
 }
@@ -46,7 +45,11 @@ export function reviewersFor(owner: string, repositoryOwner?: string): Reviewers
   const org = name.slice(0, slash);
   const team = name.slice(slash + 1);
   if (repositoryOwner !== undefined && org.toLowerCase() !== repositoryOwner.toLowerCase())
-    return { users: [], teams: [], note: `${owner} is a team of another organization than ${repositoryOwner}` };
+    return {
+      users: [],
+      teams: [],
+      note: `${owner} is a team of another organization than ${repositoryOwner}`,
+    };
   return { users: [], teams: [team] };
 }
 
@@ -70,7 +73,9 @@ export interface BodyOptions extends ReferenceContext {
 export function pullRequestBody(item: DueItem, options: BodyOptions): string {
   const { flag } = item;
   const out: string[] = [];
-  out.push(`### ${item.change.kind === 'delete-file' ? 'Retire' : 'Clean up'} ${code(item.key)}`, '');
+  const heading =
+    item.change.kind === 'delete-file' ? 'Retire' : removalsOf(item).length > 0 ? 'Clean up' : 'Review';
+  out.push(`### ${heading} ${code(item.key)}`, '');
   out.push(summary(item), '');
   if (options.foreignCommits)
     out.push(
@@ -116,7 +121,9 @@ function summary(item: DueItem): string {
       `This pull request removes ${plural(removals.length, 'grant')} of ${code(item.key)} (${envs.join(', ')}): ${why.join(' and ')}. Comments and formatting of the rest of the file are kept.`,
     );
   }
-  const review = item.reasons.find((r): r is Extract<Reason, { kind: 'review-overdue' }> => r.kind === 'review-overdue');
+  const review = item.reasons.find(
+    (r): r is Extract<Reason, { kind: 'review-overdue' }> => r.kind === 'review-overdue',
+  );
   if (review && item.change.kind === 'edit-file' && item.change.setReviewed) {
     const when = review.reviewed
       ? `was due on **${review.due}** (last reviewed ${review.reviewed}; every ${review.everyDays} days)`
@@ -139,7 +146,13 @@ function grantsSection(item: DueItem): string[] {
       }
     }
     if (rows.length === 0) return [];
-    return ['#### Grants affected', '', '| Environment | Organization | Agreement | Why |', '|---|---|---|---|', ...rows];
+    return [
+      '#### Grants affected',
+      '',
+      '| Environment | Organization | Agreement | Why |',
+      '|---|---|---|---|',
+      ...rows,
+    ];
   }
   for (const removal of removalsOf(item)) {
     const why: string[] = [];
@@ -150,7 +163,7 @@ function grantsSection(item: DueItem): string[] {
           r.kind === 'agreement-ended' && r.env === removal.env && r.org === removal.org,
       );
       why.push(
-        `agreement ${ended?.status ?? 'ended'}${ended?.endDate ? `, ended ${ended.endDate}` : ''} (agreements export)`,
+        `agreement ended${ended?.endDate ? ` on ${ended.endDate}` : ''} (export status: ${ended?.status ?? 'ended'})`,
       );
     }
     rows.push(
@@ -158,7 +171,13 @@ function grantsSection(item: DueItem): string[] {
     );
   }
   if (rows.length === 0) return [];
-  return ['#### Grants removed', '', '| Environment | Organization | Agreement | Why |', '|---|---|---|---|', ...rows];
+  return [
+    '#### Grants removed',
+    '',
+    '| Environment | Organization | Agreement | Why |',
+    '|---|---|---|---|',
+    ...rows,
+  ];
 }
 
 function referencesSection(item: DueItem, options: BodyOptions): string[] {
@@ -166,7 +185,9 @@ function referencesSection(item: DueItem, options: BodyOptions): string[] {
   const spellings = spellingsOf(item.key, options.aliases ?? []).map((s) => code(s.text));
   const where = options.searched.length > 0 ? options.searched.map(code).join(', ') : code('.');
   if (!options.references) {
-    out.push(`Code was not searched for ${spellings.join(', ')}; run ${code('flags refs')} to find references.`);
+    out.push(
+      `Code was not searched for ${spellings.join(', ')}; run ${code('flags refs')} to find references.`,
+    );
     return out;
   }
   const refs: readonly CodeReference[] = options.references.get(item.key) ?? [];
@@ -179,9 +200,12 @@ function referencesSection(item: DueItem, options: BodyOptions): string[] {
       ? `${code(item.key)} is still referenced in ${plural(refs.length, 'place')}; remove these code paths before merging:`
       : `${code(item.key)} is read in ${plural(refs.length, 'place')}:`;
   out.push(lead, '');
-  for (const ref of refs.slice(0, MAX_LISTED_REFERENCES)) out.push(`- ${code(`${ref.file}:${ref.line}`)} ${code(ref.text)}`);
+  for (const ref of refs.slice(0, MAX_LISTED_REFERENCES))
+    out.push(`- ${code(`${ref.file}:${ref.line}`)} ${code(ref.text)}`);
   if (refs.length > MAX_LISTED_REFERENCES)
-    out.push(`- … and ${refs.length - MAX_LISTED_REFERENCES} more (run ${code(`flags refs`)} to list them all)`);
+    out.push(
+      `- … and ${refs.length - MAX_LISTED_REFERENCES} more (run ${code(`flags refs`)} to list them all)`,
+    );
   return out;
 }
 
@@ -222,7 +246,7 @@ export function commitMessage(item: DueItem): string {
       case 'grant-expired':
         return `- grant to ${reason.org} in ${reason.env} expired on ${reason.expires}`;
       case 'agreement-ended':
-        return `- agreement ${reason.agreement} of ${reason.org} is ${reason.status}; grant in ${reason.env} revoked`;
+        return `- agreement ${reason.agreement} of ${reason.org} ended${reason.endDate ? ` on ${reason.endDate}` : ''} (${reason.status}); grant in ${reason.env} revoked`;
       case 'review-overdue':
         return `- review overdue${reason.due ? ` since ${reason.due}` : ''}; reviewed set to ${item.change.kind === 'edit-file' ? item.change.setReviewed : ''}`;
     }

@@ -21,12 +21,17 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
         p.item.change.kind === 'delete-file'
           ? `delete ${p.file}`
           : [
-              p.item.change.removeGrants.length > 0 ? `remove ${plural(p.item.change.removeGrants.length, 'grant')}` : '',
+              p.item.change.removeGrants.length > 0
+                ? `remove ${plural(p.item.change.removeGrants.length, 'grant')}`
+                : '',
               p.item.change.setReviewed ? `set reviewed: ${p.item.change.setReviewed}` : '',
             ]
               .filter(Boolean)
               .join(', ') + ` in ${p.file}`;
-      const reviewers = [...p.reviewers.users.map((u) => `@${u}`), ...p.reviewers.teams.map((t) => `team ${t}`)];
+      const reviewers = [
+        ...p.reviewers.users.map((u) => `@${u}`),
+        ...p.reviewers.teams.map((t) => `team ${t}`),
+      ];
       return [
         `  ${p.branch}  ${p.title}`,
         `    ${change}; review: ${reviewers.join(', ') || p.reviewers.note || 'none'}; labels: ${p.labels.join(', ') || 'none'}`,
@@ -42,7 +47,10 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
   );
   section(
     `Close (${plan.close.length}):`,
-    plan.close.map((c) => `  #${c.existing.number} ${c.existing.branch}  ${c.reason === 'gone' ? 'flag removed' : 'no longer due'}`),
+    plan.close.map(
+      (c) =>
+        `  #${c.existing.number} ${c.existing.branch}  ${c.reason === 'gone' ? 'flag removed' : 'no longer due'}`,
+    ),
   );
   section(
     `Snoozed (${plan.snoozed.length}), closed without merge:`,
@@ -50,13 +58,17 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
   );
   section(
     `Deferred by the limits (${plan.deferred.length}):`,
-    plan.deferred.map((d) => `  ${d.key}  ${d.limit === 'per-run' ? `over ${s.maxPerRun} per run` : `${s.maxOpen} open at once`}`),
+    plan.deferred.map(
+      (d) =>
+        `  ${d.key}  ${d.limit === 'per-run' ? `over ${s.maxPerRun} per run` : `${s.maxOpen} open at once`}`,
+    ),
   );
   section(
     `Drift between the agreements export and the grants, reported and not fixed (${plan.drift.length}):`,
     plan.drift.map((d) => `  ${d.kind}  ${d.message}`),
   );
-  if (plan.open.length + plan.update.length + plan.close.length === 0) out.push('', 'Nothing to open, update or close.');
+  if (plan.open.length + plan.update.length + plan.close.length === 0)
+    out.push('', 'Nothing to open, update or close.');
   return `${out.join('\n')}\n`;
 }
 

@@ -7,9 +7,9 @@ import {
   isMap,
   isPair,
   isScalar,
+  isSeq,
   LineCounter,
   Parser,
-  visit,
 } from 'yaml';
 import { type Finding, finding, type Position, START } from '../findings/finding.js';
 import { decodeUtf8 } from './utf8.js';
@@ -152,8 +152,7 @@ function parseText(file: string, text: string): LoadResult {
   if (findings.length === 0)
     findings.push(...propertyHazards(file, scan.props, at), ...hazards(file, doc, at));
   if (findings.length > 0) return { findings };
-  // maxAliasCount 0: aliases were refused above, so any expansion here would be a bug, not a bomb.
-  const value = doc.toJS({ maxAliasCount: 0 });
+  const value = plainValue(doc);
   return { loaded: { text, doc, lines, value }, findings };
 }
 
@@ -165,35 +164,56 @@ interface TokenScan {
   props: { type: 'anchor' | 'alias' | 'tag'; offset: number; source: string }[];
 }
 
-/** One iterative pass over the parser's tokens: no recursion, so no input can overflow the stack. */
+/**
+ * One iterative pass over the parser's tokens: no recursion, so no input can overflow the stack.
+ * Depth-first in source order, on two flat stacks (tokens and their depths) and one reused list of
+ * children: this pass runs for every flag file, so it allocates nothing per token.
+ */
 function scanTokens(tokens: readonly CST.Token[]): TokenScan {
   const scan: TokenScan = { props: [] };
-  const stack: [CST.Token, number][] = tokens.map((t): [CST.Token, number] => [t, 0]).reverse();
+  const stack: CST.Token[] = [];
+  const depths: number[] = [];
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    stack.push(tokens[i]!);
+    depths.push(0);
+  }
+  // Children are staged in a reused array; `count` marks its live part (truncating it would cost more).
+  const children: CST.Token[] = [];
+  let count = 0;
+  const add = (list: readonly CST.Token[] | undefined) => {
+    if (list) for (let i = 0; i < list.length; i++) children[count++] = list[i]!;
+  };
+  const one = (token: CST.Token) => {
+    children[count++] = token;
+  };
   while (stack.length > 0) {
-    const [token, depth] = stack.pop()!;
-    const children: CST.Token[] = [];
+    const token = stack.pop()!;
+    const depth = depths.pop()!;
+    count = 0;
     switch (token.type) {
       case 'anchor':
       case 'alias':
       case 'tag':
         scan.props.push({ type: token.type, offset: token.offset, source: token.source });
-        if (token.type === 'alias') children.push(...(token.end ?? []));
+        if (token.type === 'alias') add(token.end);
         break;
       case 'directive':
         if (/^%YAML\s/.test(token.source) && !/^%YAML\s+1\.2\s*$/.test(token.source))
           scan.versionDirective ??= token;
         break;
       case 'document':
-        children.push(...token.start, ...(token.value ? [token.value] : []), ...(token.end ?? []));
+        add(token.start);
+        if (token.value) one(token.value);
+        add(token.end);
         break;
       case 'block-scalar':
-        children.push(...token.props);
+        add(token.props);
         break;
       case 'scalar':
       case 'single-quoted-scalar':
       case 'double-quoted-scalar':
       case 'doc-end':
-        children.push(...(token.end ?? []));
+        add(token.end);
         break;
       case 'block-map':
       case 'block-seq':
@@ -203,14 +223,18 @@ function scanTokens(tokens: readonly CST.Token[]): TokenScan {
           continue;
         }
         for (const item of token.items) {
-          children.push(...item.start, ...(item.sep ?? []));
-          if (item.key) children.push(item.key);
-          if (item.value) children.push(item.value);
+          add(item.start);
+          add(item.sep);
+          if (item.key) one(item.key);
+          if (item.value) one(item.value);
         }
         break;
     }
     const childDepth = token.type === 'document' ? depth : depth + 1;
-    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, childDepth]);
+    for (let i = count - 1; i >= 0; i--) {
+      stack.push(children[i]!);
+      depths.push(childDepth);
+    }
   }
   scan.props.sort((a, b) => a.offset - b.offset);
   return scan;
@@ -230,11 +254,15 @@ function propertyHazards(
   );
 }
 
+/**
+ * Keys that are not plain scalars, or that would poison a JavaScript object, in document order
+ * (the order yaml's `visit` gives). A plain recursive walk: nesting is bounded by MAX_NESTING.
+ */
 function hazards(file: string, doc: Document.Parsed, at: (offset: number) => Position): Finding[] {
   const found: Finding[] = [];
-  visit(doc, {
-    Pair(_, pair) {
-      const key = pair.key;
+  const walk = (node: unknown): void => {
+    if (isPair(node)) {
+      const key = node.key;
       if (isScalar(key) && typeof key.value === 'string' && FORBIDDEN_KEYS.has(key.value)) {
         found.push(
           finding(
@@ -256,9 +284,67 @@ function hazards(file: string, doc: Document.Parsed, at: (offset: number) => Pos
           ),
         );
       }
-    },
-  });
+      walk(key);
+      walk(node.value);
+    } else if (isCollection(node)) {
+      for (const item of node.items) walk(item);
+    }
+  };
+  walk(doc.contents);
   return found;
+}
+
+const UNPLAIN = Symbol('not a plain node');
+
+/**
+ * The document as a plain value, exactly as `doc.toJS()` builds it for documents that passed the
+ * hazard checks (no aliases, anchors or tags; only scalar keys), in one cheap walk. Anything else
+ * makes it give up, and `doc.toJS()` does the work.
+ */
+function toPlain(node: unknown): unknown {
+  if (isScalar(node)) return node.value;
+  if (isMap(node)) {
+    const map: Record<string, unknown> = {};
+    for (const pair of node.items) addPair(map, pair);
+    return map;
+  }
+  if (isSeq(node)) {
+    const seq: unknown[] = [];
+    for (const item of node.items) seq.push(toPlain(item));
+    return seq;
+  }
+  if (isPair(node)) {
+    const map: Record<string, unknown> = {};
+    addPair(map, node);
+    return map;
+  }
+  if (node === null || node === undefined) return node;
+  throw UNPLAIN;
+}
+
+/** yaml's addPairToJSMap for scalar keys, without merge keys (YAML 1.2 has none). */
+function addPair(map: Record<string, unknown>, pair: { key: unknown; value: unknown }): void {
+  const key = pair.key;
+  if (key !== null && !isScalar(key)) throw UNPLAIN;
+  const jsKey: unknown = key === null ? null : key.value;
+  if (jsKey !== null && typeof jsKey === 'object') throw UNPLAIN;
+  const name = jsKey === null ? '' : String(jsKey);
+  const value = toPlain(pair.value);
+  // yaml defines a key that is already "in" the map; only __proto__ behaves differently when
+  // assigned (every other inherited property is a plain writable one, so assigning defines it too).
+  if (name === '__proto__')
+    Object.defineProperty(map, name, { value, writable: true, enumerable: true, configurable: true });
+  else map[name] = value;
+}
+
+function plainValue(doc: Document.Parsed): unknown {
+  try {
+    return toPlain(doc.contents);
+  } catch (error) {
+    if (error !== UNPLAIN) throw error;
+    // maxAliasCount 0: aliases were refused above, so any expansion here would be a bug, not a bomb.
+    return doc.toJS({ maxAliasCount: 0 });
+  }
 }
 
 const keyText = (text: string, offset: number): string =>

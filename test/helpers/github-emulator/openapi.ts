@@ -49,7 +49,9 @@ export interface MatchedRoute {
   params: Record<string, string>;
 }
 
-export type Validation = { ok: true; route: MatchedRoute } | { ok: false; status: 404 | 400; problem: string; route?: MatchedRoute };
+export type Validation =
+  | { ok: true; route: MatchedRoute }
+  | { ok: false; status: 404 | 400; problem: string; route?: MatchedRoute };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -59,7 +61,10 @@ let loaded: OpenApi | undefined;
 export function githubOpenApi(): OpenApi {
   loaded ??= new OpenApi(
     JSON.parse(
-      readFileSync(createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8'),
+      readFileSync(
+        createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json'),
+        'utf8',
+      ),
     ) as Spec,
   );
   return loaded;
@@ -82,10 +87,12 @@ export class OpenApi {
     this.ajv.addFormat('repo.nwo', /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/);
     this.routes = Object.keys(spec.paths).map((template) => {
       const names: string[] = [];
-      const source = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_, name: string) => {
-        names.push(name);
-        return '([^/]+)';
-      });
+      const source = template
+        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\{([^}]+)\}/g, (_, name: string) => {
+          names.push(name);
+          return '([^/]+)';
+        });
       return {
         template,
         regex: new RegExp(`^${source}$`),
@@ -118,7 +125,11 @@ export class OpenApi {
     const op = item[method.toLowerCase()] as Operation | undefined;
     if (!op || !METHODS.includes(method.toLowerCase())) {
       const allowed = METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
-      return { ok: false, status: 404, problem: `${method} is not a method of ${found.template} (only ${allowed.join(', ')})` };
+      return {
+        ok: false,
+        status: 404,
+        problem: `${method} is not a method of ${found.template} (only ${allowed.join(', ')})`,
+      };
     }
     const route: MatchedRoute = {
       template: found.template,
@@ -126,8 +137,15 @@ export class OpenApi {
       operationId: op.operationId ?? '',
       params: found.params,
     };
-    const fail = (problem: string): Validation => ({ ok: false, status: 400, problem: `${route.method} ${route.template}: ${problem}`, route });
-    const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p) => this.resolveParameter(p));
+    const fail = (problem: string): Validation => ({
+      ok: false,
+      status: 400,
+      problem: `${route.method} ${route.template}: ${problem}`,
+      route,
+    });
+    const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p) =>
+      this.resolveParameter(p),
+    );
     for (const p of parameters.filter((x) => x.in === 'path')) {
       const problem = this.checkValue(p, found.params[p.name]);
       if (problem) return fail(problem);
@@ -160,7 +178,9 @@ export class OpenApi {
     }
     if (!validate(body)) {
       const first = validate.errors?.[0];
-      return fail(`body ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'} ${first?.params ? JSON.stringify(first.params) : ''}`.trim());
+      return fail(
+        `body ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'} ${first?.params ? JSON.stringify(first.params) : ''}`.trim(),
+      );
     }
     const unknown = undeclaredProperties(this.deref(content.schema ?? {}, []), body);
     if (unknown.length > 0) return fail(`body names undeclared properties: ${unknown.join(', ')}`);
@@ -187,7 +207,8 @@ export class OpenApi {
       validate = this.ajv.compile(schema);
       this.validators.set(key, validate);
     }
-    if (!validate(value)) return `parameter "${p.name}"=${JSON.stringify(raw)} ${validate.errors?.[0]?.message ?? 'is invalid'}`;
+    if (!validate(value))
+      return `parameter "${p.name}"=${JSON.stringify(raw)} ${validate.errors?.[0]?.message ?? 'is invalid'}`;
     return undefined;
   }
 
@@ -206,9 +227,10 @@ export class OpenApi {
     const out: Schema = {};
     for (const [k, v] of Object.entries(node)) {
       if (k === 'example' || k === 'examples' || k === 'description') continue;
-      out[k] = k === 'properties' && v && typeof v === 'object' && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, this.deref(s, stack)]))
-        : this.deref(v, stack);
+      out[k] =
+        k === 'properties' && v && typeof v === 'object' && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).map(([name, s]) => [name, this.deref(s, stack)]))
+          : this.deref(v, stack);
     }
     return out;
   }

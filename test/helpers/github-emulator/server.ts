@@ -135,7 +135,9 @@ export class GitHubEmulator {
   }
 
   opened(from = 0): number {
-    return this.since(from).filter((r) => r.method === 'POST' && r.route === '/repos/{owner}/{repo}/pulls' && r.status === 201).length;
+    return this.since(from).filter(
+      (r) => r.method === 'POST' && r.route === '/repos/{owner}/{repo}/pulls' && r.status === 201,
+    ).length;
   }
 
   /** GitHub requests per pull request opened, over the requests since `from`. */
@@ -149,7 +151,9 @@ export class GitHubEmulator {
   }
 
   pullOf(branch: string, state: 'open' | 'closed' | 'all' = 'open'): EmulatedPull[] {
-    return [...this.pulls.values()].filter((p) => p.head === branch && (state === 'all' || p.state === state));
+    return [...this.pulls.values()].filter(
+      (p) => p.head === branch && (state === 'all' || p.state === state),
+    );
   }
 
   /** A person closes a pull request in the browser (merged or not). */
@@ -183,9 +187,13 @@ export class GitHubEmulator {
 
   private sha(ref: string): string | undefined {
     try {
-      return execFileSync('git', ['--git-dir', this.options.origin, 'rev-parse', '--verify', '--quiet', `refs/heads/${ref}^{commit}`], {
-        encoding: 'utf8',
-      }).trim();
+      return execFileSync(
+        'git',
+        ['--git-dir', this.options.origin, 'rev-parse', '--verify', '--quiet', `refs/heads/${ref}^{commit}`],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
     } catch {
       return undefined;
     }
@@ -193,9 +201,13 @@ export class GitHubEmulator {
 
   private commitsBetween(base: string, head: string): number {
     return Number(
-      execFileSync('git', ['--git-dir', this.options.origin, 'rev-list', '--count', `refs/heads/${base}..refs/heads/${head}`], {
-        encoding: 'utf8',
-      }).trim(),
+      execFileSync(
+        'git',
+        ['--git-dir', this.options.origin, 'rev-list', '--count', `refs/heads/${base}..refs/heads/${head}`],
+        {
+          encoding: 'utf8',
+        },
+      ).trim(),
     );
   }
 
@@ -209,7 +221,13 @@ export class GitHubEmulator {
     // GitHub Enterprise Server serves the API under /api/v3.
     if (url.pathname.startsWith('/api/v3/')) url.pathname = url.pathname.slice('/api/v3'.length);
     const method = (req.method ?? 'GET').toUpperCase();
-    const entry: LoggedRequest = { method, path: url.pathname + url.search, status: 0, write: method !== 'GET' && method !== 'HEAD', fault: false };
+    const entry: LoggedRequest = {
+      method,
+      path: req.url ?? '/',
+      status: 0,
+      write: method !== 'GET' && method !== 'HEAD',
+      fault: false,
+    };
     this.log.push(entry);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
@@ -225,7 +243,11 @@ export class GitHubEmulator {
       }
     }
     const auth = req.headers.authorization ?? '';
-    if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}` && auth !== `bearer ${this.token}`) {
+    if (
+      auth !== `token ${this.token}` &&
+      auth !== `Bearer ${this.token}` &&
+      auth !== `bearer ${this.token}`
+    ) {
       this.violations.push(`${method} ${url.pathname}: not authenticated`);
       return reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     }
@@ -253,33 +275,53 @@ export class GitHubEmulator {
     return reply(status, payload, headers);
   }
 
+  /** Every fault counts every request of its route; the first one due answers it. */
   private faultFor(route: MatchedRoute) {
+    let chosen: Fault | undefined;
     for (const fault of this.faults) {
       if (fault.method.toUpperCase() !== route.method || fault.route !== route.template) continue;
       fault.seen++;
-      if (fault.seen <= (fault.after ?? 0)) continue;
-      if (fault.failed >= (fault.times ?? 1)) continue;
+      if (chosen || fault.seen <= (fault.after ?? 0) || fault.failed >= (fault.times ?? 1)) continue;
       fault.failed++;
-      return fault;
+      chosen = fault;
     }
-    return undefined;
+    return chosen;
   }
 
-  private replyFault(fault: Fault, reply: (status: number, body: unknown, headers?: Record<string, string>) => void) {
+  private replyFault(
+    fault: Fault,
+    reply: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  ) {
     if (fault.status === 403 || fault.status === 429) {
       if (fault.primary) {
         const reset = Math.ceil(Date.now() / 1000) + (fault.retryAfter ?? 1);
-        return reply(fault.status, { message: 'API rate limit exceeded for installation.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' }, {
-          'x-ratelimit-limit': '5000',
-          'x-ratelimit-remaining': '0',
-          'x-ratelimit-reset': String(reset),
-        });
+        return reply(
+          fault.status,
+          {
+            message: 'API rate limit exceeded for installation.',
+            documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+          },
+          {
+            'x-ratelimit-limit': '5000',
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-reset': String(reset),
+          },
+        );
       }
-      return reply(fault.status, { message: SECONDARY, documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' }, {
-        'retry-after': String(fault.retryAfter ?? 1),
-      });
+      return reply(
+        fault.status,
+        {
+          message: SECONDARY,
+          documentation_url:
+            'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+        },
+        {
+          'retry-after': String(fault.retryAfter ?? 1),
+        },
+      );
     }
-    if (fault.status === 404) return reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    if (fault.status === 404)
+      return reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
     return reply(fault.status, { message: 'Server Error' });
   }
 
@@ -287,7 +329,11 @@ export class GitHubEmulator {
 
   private readonly handlers: Record<
     string,
-    (route: MatchedRoute, query: URLSearchParams, body: Record<string, unknown>) => [number, unknown, Record<string, string>?]
+    (
+      route: MatchedRoute,
+      query: URLSearchParams,
+      body: Record<string, unknown>,
+    ) => [number, unknown, Record<string, string>?]
   > = {
     'GET /repos/{owner}/{repo}/pulls': (route, query) => {
       const state = query.get('state') ?? 'open';
@@ -317,7 +363,14 @@ export class GitHubEmulator {
       const head = String(body.head ?? '');
       const base = String(body.base ?? '');
       const invalid = (field: string) =>
-        [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field, code: 'invalid' }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request' }] as [number, unknown];
+        [
+          422,
+          {
+            message: 'Validation Failed',
+            errors: [{ resource: 'PullRequest', field, code: 'invalid' }],
+            documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+          },
+        ] as [number, unknown];
       if (head.includes(':') || !this.sha(head)) return invalid('head');
       if (!this.sha(base)) return invalid('base');
       if (this.pullOf(head).some((p) => p.base === base))
@@ -325,7 +378,13 @@ export class GitHubEmulator {
           422,
           {
             message: 'Validation Failed',
-            errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.options.owner}:${head}.` }],
+            errors: [
+              {
+                resource: 'PullRequest',
+                code: 'custom',
+                message: `A pull request already exists for ${this.options.owner}:${head}.`,
+              },
+            ],
             documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
           },
         ];
@@ -334,7 +393,9 @@ export class GitHubEmulator {
           422,
           {
             message: 'Validation Failed',
-            errors: [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }],
+            errors: [
+              { resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` },
+            ],
           },
         ];
       const now = this.now();
@@ -373,7 +434,20 @@ export class GitHubEmulator {
         pull.state = 'closed';
         pull.closedAt = this.now();
       } else if (body.state === 'open' && pull.state === 'closed') {
-        if (pull.mergedAt) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: 'state cannot be changed. The pull request cannot be reopened.' }] }];
+        if (pull.mergedAt)
+          return [
+            422,
+            {
+              message: 'Validation Failed',
+              errors: [
+                {
+                  resource: 'PullRequest',
+                  code: 'custom',
+                  message: 'state cannot be changed. The pull request cannot be reopened.',
+                },
+              ],
+            },
+          ];
         pull.state = 'open';
         pull.closedAt = null;
         pull.reopened++;
@@ -387,7 +461,13 @@ export class GitHubEmulator {
       const users = (body.reviewers as string[] | undefined) ?? [];
       const teams = (body.team_reviewers as string[] | undefined) ?? [];
       if (users.length === 0 && teams.length === 0)
-        return [422, { message: 'Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the repository.' }];
+        return [
+          422,
+          {
+            message:
+              'Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the repository.',
+          },
+        ];
       if (users.some((u) => u.toLowerCase() === pull.author.toLowerCase()))
         return [422, { message: 'Review cannot be requested from pull request author.' }];
       for (const u of users) if (!pull.requestedUsers.includes(u)) pull.requestedUsers.push(u);
@@ -398,12 +478,19 @@ export class GitHubEmulator {
       const pull = this.pulls.get(Number(route.params.pull_number));
       if (!pull) return [404, { message: 'Not Found' }];
       const perPage = Number(query.get('per_page') ?? 30);
-      return [200, pull.reviews.slice(0, perPage).map((r) => ({ id: r.id, user: { login: r.user }, state: r.state, body: '' }))];
+      return [
+        200,
+        pull.reviews
+          .slice(0, perPage)
+          .map((r) => ({ id: r.id, user: { login: r.user }, state: r.state, body: '' })),
+      ];
     },
     'POST /repos/{owner}/{repo}/issues/{issue_number}/labels': (route, _query, body) => {
       const pull = this.pulls.get(Number(route.params.issue_number));
       if (!pull) return [404, { message: 'Not Found' }];
-      const names = ((body.labels as (string | { name: string })[] | undefined) ?? []).map((l) => (typeof l === 'string' ? l : l.name));
+      const names = ((body.labels as (string | { name: string })[] | undefined) ?? []).map((l) =>
+        typeof l === 'string' ? l : l.name,
+      );
       for (const name of names) {
         let label = this.labels.get(name);
         if (!label) {
@@ -439,8 +526,18 @@ export class GitHubEmulator {
       body: pull.body,
       html_url: `https://github.test/${full}/pull/${pull.number}`,
       user: { login: pull.author, type: 'Bot' },
-      head: { ref: pull.head, sha: this.sha(pull.head) ?? '0'.repeat(40), label: `${this.options.owner}:${pull.head}`, repo },
-      base: { ref: pull.base, sha: this.sha(pull.base) ?? '0'.repeat(40), label: `${this.options.owner}:${pull.base}`, repo },
+      head: {
+        ref: pull.head,
+        sha: this.sha(pull.head) ?? '0'.repeat(40),
+        label: `${this.options.owner}:${pull.head}`,
+        repo,
+      },
+      base: {
+        ref: pull.base,
+        sha: this.sha(pull.base) ?? '0'.repeat(40),
+        label: `${this.options.owner}:${pull.base}`,
+        repo,
+      },
       labels: pull.labels.map((l) => ({ id: l.id, name: l.name })),
       requested_reviewers: pull.requestedUsers.map((login) => ({ login })),
       requested_teams: pull.requestedTeams.map((slug) => ({ slug, name: slug })),

@@ -41,7 +41,9 @@ export interface World {
   git(dir: string, ...args: string[]): string;
 }
 
-export async function retireWorld(seed: { example?: boolean; fixture?: string } = { example: true }): Promise<World> {
+export async function retireWorld(
+  seed: { example?: boolean; fixture?: string } = { fixture: 'retire/repo' },
+): Promise<World> {
   const origin = join(tempDir('flags-origin-'), 'origin.git');
   mkdirSync(origin, { recursive: true });
   execFileSync('git', ['init', '--bare', '--initial-branch=main', origin]);
@@ -90,7 +92,14 @@ export async function retireWorld(seed: { example?: boolean; fixture?: string } 
       });
       try {
         const code = await runRetire(
-          { repo: dir, apply: true, today: '2027-03-01', repository: `${OWNER}/${REPO}`, remote: 'origin', ...options },
+          {
+            repo: dir,
+            apply: true,
+            today: '2027-03-01',
+            repository: `${OWNER}/${REPO}`,
+            remote: 'origin',
+            ...options,
+          },
           { client, env: {}, out: (t) => (out += t), err: (t) => (err += t) },
         );
         return { code, out, err, from, dir };
@@ -130,9 +139,13 @@ export async function retireWorld(seed: { example?: boolean; fixture?: string } 
 /** The tip of a branch in origin, or undefined. */
 export function originTip(world: World, branch: string): string | undefined {
   try {
-    return execFileSync('git', ['--git-dir', world.origin, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
-      encoding: 'utf8',
-    }).trim();
+    return execFileSync(
+      'git',
+      ['--git-dir', world.origin, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
   } catch {
     return undefined;
   }

@@ -1,0 +1,200 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
+
+/**
+ * Times `flags build` (json bundles, signed with a real key from the environment) of a generated
+ * repository of 10,000 flags × 3 environments, side by side with a baseline measured in the same
+ * run: reading every flag file and parsing it with `yaml` on one thread. Rounds interleave the
+ * baseline and the builds, so load from other processes on a shared machine hits both alike.
+ *
+ *   npm run bench:build -- [--flags N] [--runs N] [--keep]
+ *
+ * Builds run as users run them: `node bin/flags.js build` (the compiled build) in a child process.
+ */
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+const CLI = join(ROOT, 'bin', 'flags.js');
+const TARGETS = { cold: 1.0, changed: 0.15 };
+const NOW = `${GENERATED_TODAY}T12:00:00Z`;
+
+const value = (argv: string[], name: string) => {
+  const i = argv.indexOf(name);
+  return i === -1 ? undefined : argv[i + 1];
+};
+
+function baseline(files: readonly string[]): number {
+  const started = performance.now();
+  let keys = 0;
+  for (const file of files) keys += Object.keys(YAML.parse(readFileSync(file, 'utf8')) as object).length;
+  if (keys === 0) throw new Error('baseline parsed nothing');
+  return performance.now() - started;
+}
+
+interface Run {
+  ms: number;
+  status: number;
+  output: string;
+}
+
+function flags(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Run {
+  const started = performance.now();
+  const child = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, FLAGS_CACHE_DIR: undefined, GITHUB_ACTIONS: undefined, ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  return {
+    ms: performance.now() - started,
+    status: child.status ?? -1,
+    output: `${child.stdout}${child.stderr}`,
+  };
+}
+
+const must = (run: Run, what: string): Run => {
+  if (run.status !== 0) throw new Error(`${what} failed (exit ${run.status}):\n${run.output.slice(0, 4000)}`);
+  return run;
+};
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** A change that reaches the bundles: one environment of one flag switched on or off. */
+function change(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const next = text.includes('enabled: true')
+    ? text.replace('enabled: true', 'enabled: false')
+    : text.replace('enabled: false', 'enabled: true');
+  writeFileSync(file, next);
+}
+
+function git(cwd: string, ...args: string[]): void {
+  const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  const count = Number(value(argv, '--flags') ?? 10_000);
+  const runs = Math.max(1, Number(value(argv, '--runs') ?? 3));
+  if (!existsSync(join(ROOT, 'build', 'scripts', 'cli.js'))) {
+    process.stderr.write('build first: npm run build (npm run bench:build does)\n');
+    process.exitCode = 2;
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'flags-bench-build-'));
+  const repo = join(work, 'repo');
+  const log = (text: string) => process.stderr.write(`${text}\n`);
+  try {
+    const generated = generateRepository(repo, { flags: count, seed: 1 });
+    const files = readdirSync(join(repo, 'flags'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.yaml') && !e.name.startsWith('_'))
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+    const notes: string[] = [];
+    const probe = flags(['check', '--no-cache', '--today', GENERATED_TODAY, '--json'], repo);
+    if (probe.status !== 0 && probe.output.includes('policy/claim-budget')) {
+      // The generator turns most flags on outside production; the claim budget of its policy is
+      // too small for that. Raise it (within the policy schema), so the build is not refused.
+      const policy = join(repo, 'flags', '_policy.yaml');
+      writeFileSync(
+        policy,
+        readFileSync(policy, 'utf8').replace(/maxClaimBytes: \d+/, 'maxClaimBytes: 1048576'),
+      );
+      notes.push(
+        'raised limits.maxClaimBytes of the generated policy to 1048576 (policy/claim-budget failed)',
+      );
+    }
+    must(
+      flags(['check', '--no-cache', '--today', GENERATED_TODAY], repo),
+      'flags check of the generated repository',
+    );
+    git(repo, 'init', '-q', '--initial-branch=main');
+    writeFileSync(join(repo, '.gitignore'), 'dist/\n.cache/\n');
+    const keyFile = join(work, 'signing.pem');
+    must(flags(['keygen', '--out', keyFile], work), 'flags keygen');
+    must(
+      flags(['keyset', 'init', '--key', `${keyFile}=development,staging,production`, '--now', NOW], repo),
+      'keyset init',
+    );
+    git(repo, 'add', '-A');
+    git(repo, '-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '-qm', 'generated');
+    const env = { FLAGS_SIGNING_KEY: readFileSync(keyFile, 'utf8') };
+    const build = (extra: string[]) =>
+      must(
+        flags(['build', '--now', NOW, '--require-signing-key', '--allow-dirty', ...extra], repo, env),
+        'flags build',
+      );
+    log(
+      `generated ${files.length} flag files (${(generated.bytes / 1e6).toFixed(1)} MB) in ${repo}; ${runs} rounds`,
+    );
+    for (const note of notes) log(`note: ${note}`);
+
+    const rows = {
+      baseline: [] as number[],
+      cold: [] as number[],
+      coldWrite: [] as number[],
+      changed: [] as number[],
+      unchanged: [] as number[],
+    };
+    baseline(files);
+    build(['--no-cache']);
+    for (let round = 1; round <= runs; round++) {
+      const cacheDir = join(work, `cache-${round}`);
+      rows.baseline.push(baseline(files));
+      rows.cold.push(build(['--no-cache']).ms);
+      rows.coldWrite.push(build(['--cache-dir', cacheDir]).ms);
+      change(files[(round * 7919) % files.length]!);
+      const changed = build(['--cache-dir', cacheDir, '--json']);
+      rows.changed.push(changed.ms);
+      rows.unchanged.push(build(['--cache-dir', cacheDir]).ms);
+      log(
+        `round ${round}: baseline ${rows.baseline.at(-1)!.toFixed(0)} ms, cold ${rows.cold.at(-1)!.toFixed(0)} ms, one flag changed ${rows.changed.at(-1)!.toFixed(0)} ms`,
+      );
+    }
+    const sizes = ['development', 'staging', 'production'].map(
+      (e) => `${e} ${(readFileSync(join(repo, 'dist', `${e}.bundle.json`)).byteLength / 1e6).toFixed(2)} MB`,
+    );
+    const base = median(rows.baseline);
+    const line = (label: string, samples: number[], target?: number) => {
+      const ms = median(samples);
+      const ratio = ms / base;
+      const verdict = target === undefined ? '' : ratio <= target ? `≤ ${target}  ok` : `≤ ${target}  MISSED`;
+      const range = `${Math.min(...samples).toFixed(0)}–${Math.max(...samples).toFixed(0)}`;
+      return `| ${label.padEnd(44)} | ${ms.toFixed(0).padStart(6)} ms | ${range.padStart(11)} | ${ratio.toFixed(2).padStart(5)}× | ${verdict.padEnd(13)} |`;
+    };
+    const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+    process.stdout.write(
+      [
+        '',
+        `flags build, ${files.length} flags × 3 environments, signed (Ed25519), ${availableParallelism()} cores (${cpu}), Node ${process.version}, median of ${runs} rounds`,
+        `bundles: ${sizes.join(', ')}`,
+        ...notes.map((n) => `note: ${n}`),
+        '',
+        `| ${'measurement'.padEnd(44)} | ${'median'.padStart(9)} | ${'range (ms)'.padStart(11)} | ${'ratio'.padStart(6)} | ${'target'.padEnd(13)} |`,
+        `|${'-'.repeat(46)}|${'-'.repeat(11)}|${'-'.repeat(13)}|${'-'.repeat(8)}|${'-'.repeat(15)}|`,
+        line('baseline: read + YAML.parse, 1 thread', rows.baseline),
+        line('cold build (--no-cache)', rows.cold, TARGETS.cold),
+        line('cold build, writing the check cache', rows.coldWrite),
+        line('build after one flag changed (warm cache)', rows.changed, TARGETS.changed),
+        line('build, nothing changed (warm cache)', rows.unchanged),
+        '',
+        `machine load average at the end: ${globalThis.process.platform === 'linux' ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : 'n/a'}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    if (argv.includes('--keep')) log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main();
