@@ -108,6 +108,36 @@ function check(cli: string, repo: string, extra: string[], threads: number | und
   return { ms, rssMb: rssKb / 1024, status: child.status ?? -1, stdout: `${child.stdout}${child.stderr}` };
 }
 
+interface Phases {
+  start: number;
+  imports: number;
+  load: number;
+  rules: number;
+}
+
+/**
+ * Where the time of one check goes, in a fresh process like the CLI's: Node's own start, importing
+ * the CLI's modules, loadRepository (reading, cache, analysis: the part this benchmark is about) and
+ * checkRepository (the rules that need today, CODEOWNERS or every file, run after the cache).
+ */
+function phases(cli: string, repo: string, cacheDir: string | false, threads: number | undefined): Phases {
+  const build = new URL('../build/scripts/', pathToFileURL(cli)).href;
+  const code = `const start = performance.now();
+    const t0 = performance.now();
+    await import(${JSON.stringify(`${build}cli.js`)});
+    const { loadRepository } = await import(${JSON.stringify(`${build}adapters/repository.js`)});
+    const { checkRepository } = await import(${JSON.stringify(`${build}core/check/check-repository.js`)});
+    const t1 = performance.now();
+    const repo = await loadRepository(${JSON.stringify(repo)}, { cacheDir: ${JSON.stringify(cacheDir)}, threads: ${threads ?? 'undefined'} });
+    const t2 = performance.now();
+    checkRepository({ ...repo, today: ${JSON.stringify(GENERATED_TODAY)} });
+    const t3 = performance.now();
+    process.stdout.write(JSON.stringify({ start, imports: t1 - t0, load: t2 - t1, rules: t3 - t2 }));`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`phase timing failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as Phases;
+}
+
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -149,6 +179,8 @@ function main(): void {
       coldWrite: [] as Run[],
       warm: [] as Run[],
       unchanged: [] as Run[],
+      coldPhases: [] as Phases[],
+      warmPhases: [] as Phases[],
     };
     // One warm-up of each, so every measured round finds the same page cache and build.
     baseline(files);
@@ -161,6 +193,9 @@ function main(): void {
       touch(files[(round * 7919) % files.length]!, round);
       rows.warm.push(check(options.cli, repo, ['--cache-dir', cacheDir], options.threads));
       rows.unchanged.push(check(options.cli, repo, ['--cache-dir', cacheDir], options.threads));
+      rows.coldPhases.push(phases(options.cli, repo, false, options.threads));
+      touch(files[(round * 7919 + 1) % files.length]!, round);
+      rows.warmPhases.push(phases(options.cli, repo, cacheDir, options.threads));
       log(
         `round ${round}: baseline ${rows.baseline.at(-1)!.toFixed(0)} ms, cold ${rows.cold.at(-1)!.ms.toFixed(0)} ms, warm ${rows.warm.at(-1)!.ms.toFixed(0)} ms`,
       );
@@ -193,6 +228,16 @@ function main(): void {
       line('cold check, writing the cache', median(ms(rows.coldWrite)), undefined, ms(rows.coldWrite)),
       line('warm check, one flag file changed', median(ms(rows.warm)), TARGETS.warm, ms(rows.warm)),
       line('warm check, nothing changed', median(ms(rows.unchanged)), undefined, ms(rows.unchanged)),
+      '',
+      'Where the time goes (medians, ms; a fresh process each, without printing the report):',
+      '',
+      '| run  | Node start | imports | loadRepository | checkRepository (rules after the cache) |',
+      '|------|-----------:|--------:|---------------:|----------------------------------------:|',
+      ...(['cold', 'warm'] as const).map((kind) => {
+        const list = kind === 'cold' ? rows.coldPhases : rows.warmPhases;
+        const m = (pick: (p: Phases) => number) => median(list.map(pick)).toFixed(0);
+        return `| ${kind} | ${m((p) => p.start)} | ${m((p) => p.imports)} | ${m((p) => p.load)} | ${m((p) => p.rules)} |`;
+      }),
       '',
       `peak RSS of a check process: ${peak.toFixed(0)} MB (cold ${median(rows.cold.map((r) => r.rssMb)).toFixed(0)} MB, warm ${median(rows.warm.map((r) => r.rssMb)).toFixed(0)} MB median; target < ${TARGETS.rssMb} MB: ${peak < TARGETS.rssMb ? 'ok' : 'MISSED'}) [${hasTime ? '/usr/bin/time %M' : 'process.resourceUsage().maxRSS'}]`,
       '',

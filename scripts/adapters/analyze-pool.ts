@@ -3,7 +3,7 @@ import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { FileResult } from '../core/check/file-result.js';
 import type { Policy } from '../core/model/policy.js';
-import type { ChunkMessage, ChunkReply, ErrorReply, PolicyMessage } from './analyze-worker.js';
+import type { ChunkMessage, ChunkReply, ErrorReply, PolicyMessage, ReadyReply } from './analyze-worker.js';
 import type { FlagFileBytes } from './repo-files.js';
 
 /**
@@ -43,6 +43,8 @@ interface Slot {
   worker: Worker;
   inFlight: Set<number>;
   alive: boolean;
+  /** The worker has loaded the analysis code; until then it gets no chunks. */
+  ready: boolean;
 }
 
 interface Job {
@@ -95,7 +97,9 @@ export class AnalysisPool {
         slot.worker.postMessage({ type: 'policy', policy } satisfies PolicyMessage);
         this.feed(slot);
       }
-      const mainJoins = this.size === 0 || files.length >= MIN_FOR_MAIN;
+      // The main thread works too, unless a small batch can go to a worker that is already warm:
+      // then the main thread would spend longer loading the analysis code than the worker needs.
+      const mainJoins = files.length >= MIN_FOR_MAIN || !this.slots.some((s) => s.alive && s.ready);
       let analyze: AnalyzeFile | undefined;
       while (job.finished < chunks.length) {
         // Without a live worker (none started, or all lost) this thread finishes the queue.
@@ -153,7 +157,7 @@ export class AnalysisPool {
 
   private feed(slot: Slot): void {
     const job = this.job;
-    if (!job || !slot.alive) return;
+    if (!job || !slot.alive || !slot.ready) return;
     while (slot.inFlight.size < IN_FLIGHT) {
       const id = this.take();
       if (id === undefined) return;
@@ -180,7 +184,12 @@ export class AnalysisPool {
     }
   }
 
-  private receive(slot: Slot, reply: ChunkReply | ErrorReply): void {
+  private receive(slot: Slot, reply: ChunkReply | ErrorReply | ReadyReply): void {
+    if ('ready' in reply) {
+      slot.ready = true;
+      this.feed(slot);
+      return;
+    }
     const job = this.job;
     slot.inFlight.delete(reply.id);
     if (!job) return;
@@ -218,8 +227,8 @@ export class AnalysisPool {
     const url = new URL(source ? './analyze-worker.ts' : './analyze-worker.js', import.meta.url);
     // Under the test runner the sources are TypeScript; tsx lets the worker load them too.
     const worker = new Worker(url, { execArgv: source ? ['--import', 'tsx'] : [] });
-    const slot: Slot = { worker, inFlight: new Set(), alive: true };
-    worker.on('message', (reply: ChunkReply | ErrorReply) => this.receive(slot, reply));
+    const slot: Slot = { worker, inFlight: new Set(), alive: true, ready: false };
+    worker.on('message', (reply: ChunkReply | ErrorReply | ReadyReply) => this.receive(slot, reply));
     const lost = () => this.retire(slot);
     worker.on('error', lost);
     worker.on('exit', lost);

@@ -40,6 +40,11 @@ export interface ErrorReply {
   error: string;
 }
 
+/** Sent once the analysis code is loaded: from then on chunks cost only their analysis. */
+export interface ReadyReply {
+  ready: true;
+}
+
 const port = parentPort;
 if (!port) throw new Error('analyze-worker runs as a worker thread');
 
@@ -51,8 +56,11 @@ const analysis = (async () => {
   validators().flag;
   return analyzeFlagFile;
 })();
-// A failed load is reported with the first chunk; keep it from counting as unhandled meanwhile.
-analysis.catch(() => {});
+analysis.then(
+  () => port.postMessage({ ready: true } satisfies ReadyReply),
+  // A failed load is reported with the first chunk, which the pool then analyses elsewhere.
+  () => {},
+);
 
 let policy: Policy | undefined;
 let queue: Promise<void> = Promise.resolve();

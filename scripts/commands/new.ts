@@ -187,10 +187,10 @@ export async function runNew(
       `missing ${missing.join(', ')}`,
       'flags new <key> --type <type> --description <text>, or run it in a terminal to be asked',
     );
-  const key = answers.key!;
+  const flagKey = answers.key!;
   const description = answers.description!;
   const type = answers.type as FlagType;
-  const file = flagPath(key, options.dir);
+  const file = flagPath(flagKey, options.dir);
   const owner = answers.owner ?? ctx.defaultOwner(file);
   if (owner === undefined)
     throw new UsageError(
@@ -204,7 +204,7 @@ export async function runNew(
     );
   const text = scaffoldFlag({
     file,
-    key,
+    key: flagKey,
     type,
     owner,
     description,

@@ -12,7 +12,7 @@ import { planJson, planText } from '../core/retire/report.js';
 import { FLAGS_DIR } from '../adapters/repo-files.js';
 import { BotBranches, DEFAULT_BOT_IDENTITY, parseIdentity } from '../adapters/git-branch.js';
 import { ensureRepository } from '../adapters/git.js';
-import { type ApplyReport, applyPlan } from '../adapters/github/apply.js';
+import { type ApplyReport, applyPlan, type ItemResult } from '../adapters/github/apply.js';
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.js';
 import type { RepoRef } from '../adapters/github/pulls.js';
 import { planWithGitHub } from '../adapters/github/run.js';
@@ -137,8 +137,12 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
     maxPullRequestsPerRun: limit(options.maxPerRun, '--max-per-run', policy.retire.maxPullRequestsPerRun),
     maxOpenPullRequests: limit(options.maxOpen, '--max-open', policy.retire.maxOpenPullRequests),
   };
+  const unreadable = repository.files
+    .filter((f) => !f.flag)
+    .map((f) => f.file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''));
   const base: Omit<PlanInput, 'pulls' | 'historyFor'> = {
     flags,
+    unreadable,
     policy: { ...policy, retire: retireLimits },
     today,
     ...(agreements ? { agreements } : {}),
@@ -218,24 +222,27 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
 }
 
 export function applyText(report: ApplyReport): string {
-  const lines = report.results.map((r) => {
-    switch (r.action) {
-      case 'opened':
-        return `opened #${r.number} for ${r.key}${r.url ? ` ${r.url}` : ''}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`;
-      case 'updated':
-        return `updated #${r.number} for ${r.key}: ${r.changes.join(', ')}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`;
-      case 'unchanged':
-        return `unchanged #${r.number} for ${r.key}${r.notes.length ? ` (${r.notes.join('; ')})` : ''}`;
-      case 'closed':
-        return `closed #${r.number} for ${r.key} (${r.reason === 'gone' ? 'flag removed' : 'no longer due'})`;
-      case 'blocked':
-        return `blocked ${r.key}: ${r.reason}`;
-      case 'failed':
-        return `failed ${r.key}: ${r.message}`;
-    }
-  });
+  const lines = report.results.map(describeResult);
   lines.push(`${report.writes} write${report.writes === 1 ? '' : 's'} to git and GitHub`);
   return `${lines.join('\n')}\n`;
+}
+
+function describeResult(r: ItemResult): string {
+  const notes = 'notes' in r && r.notes.length > 0 ? ` (${r.notes.join('; ')})` : '';
+  switch (r.action) {
+    case 'opened':
+      return `opened #${r.number} for ${r.key}${r.url ? ` ${r.url}` : ''}${notes}`;
+    case 'updated':
+      return `updated #${r.number} for ${r.key}: ${r.changes.join(', ')}${notes}`;
+    case 'unchanged':
+      return `unchanged #${r.number} for ${r.key}${notes}`;
+    case 'closed':
+      return `closed #${r.number} for ${r.key} (${r.reason === 'gone' ? 'flag removed' : 'no longer due'})`;
+    case 'blocked':
+      return `blocked ${r.key}: ${r.reason}`;
+    case 'failed':
+      return `failed ${r.key}: ${r.message}`;
+  }
 }
 
 function applyJson(plan: RetirePlan, report: ApplyReport): string {

@@ -1,5 +1,5 @@
 import type { BundleContent, BundleFlag, JsonValue, ValueType } from './bundle-format.js';
-import { bucketOf } from './murmur3.js';
+import { bucketAfter, bucketOf, type KeyPrefix, keyPrefix } from './murmur3.js';
 
 /**
  * Evaluation of a verified bundle, with OpenFeature's vocabulary: variants, reasons and error
@@ -25,27 +25,44 @@ export interface EvaluationContext {
 /** An organization id, or a context holding one: `isEnabled(key, { organizationId })`. */
 export type OrganizationInput = string | EvaluationContext | undefined;
 
-const orgOf = (input: OrganizationInput): string | undefined =>
-  typeof input === 'object' && input !== null ? input.organizationId : (input ?? undefined);
+/** An empty organization id means none, as flagd treats an empty targeting key. */
+const orgOf = (input: OrganizationInput): string | undefined => {
+  const id = typeof input === 'object' && input !== null ? input.organizationId : input;
+  return id === undefined || id === '' ? undefined : id;
+};
+
+type Answer = Readonly<Resolution<JsonValue>>;
 
 interface IndexedGrant {
-  variant: string;
-  value: JsonValue;
+  answer: Answer;
   /** Epoch ms at which the grant stops applying; Infinity when it does not expire. */
   until: number;
 }
 
-interface IndexedFlag {
-  key: string;
-  source: BundleFlag;
-  valueType: ValueType;
-  enabled: boolean;
-  offValue: JsonValue;
-  defaultValue: JsonValue;
-  grants: Map<string, IndexedGrant>;
-  rolloutPercentage: number;
-  rolloutVariant: string | undefined;
-  rolloutValue: JsonValue;
+/**
+ * A flag's record is its own grants Map, so a lookup walks flags → flag → grant, one memory hop
+ * fewer than a record pointing at a separate Map: at 10,000 flags evaluation is mostly waiting on
+ * memory. Every answer a flag can give is built once and frozen, so resolving allocates nothing.
+ */
+class IndexedFlag extends Map<string, IndexedGrant> {
+  constructor(
+    readonly key: string,
+    readonly valueType: ValueType,
+    readonly enabled: boolean,
+    readonly off: Answer,
+    readonly fallback: Answer,
+    readonly rollout: Answer | undefined,
+    readonly percentage: number,
+    readonly prefix: KeyPrefix | undefined,
+  ) {
+    super();
+  }
+
+  bucket(organizationId: string): number {
+    return this.prefix
+      ? bucketAfter(this.prefix, this.key, organizationId)
+      : bucketOf(this.key, organizationId);
+  }
 }
 
 const DAY_MS = 86_400_000;
@@ -54,6 +71,9 @@ export function endOfDay(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);
   return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms + DAY_MS;
 }
+
+const answer = (flag: BundleFlag, variant: string, reason: Reason): Answer =>
+  Object.freeze({ value: flag.variants[variant] ?? null, variant, reason });
 
 export class Evaluator {
   readonly content: BundleContent;
@@ -65,27 +85,24 @@ export class Evaluator {
     this.now = options.now ?? Date.now;
     for (const key of Object.keys(content.flags)) {
       const flag = content.flags[key]!;
-      const grants = new Map<string, IndexedGrant>();
+      const indexed = new IndexedFlag(
+        key,
+        flag.valueType,
+        flag.enabled,
+        answer(flag, flag.offVariant, 'DISABLED'),
+        answer(flag, flag.defaultVariant, 'DEFAULT'),
+        flag.rollout ? answer(flag, flag.rollout.variant, 'TARGETING_MATCH') : undefined,
+        flag.rollout?.percentage ?? 0,
+        keyPrefix(key),
+      );
       for (const org of Object.keys(flag.grants)) {
         const grant = flag.grants[org]!;
-        grants.set(org, {
-          variant: grant.variant,
-          value: flag.variants[grant.variant] ?? null,
+        indexed.set(org, {
+          answer: answer(flag, grant.variant, 'TARGETING_MATCH'),
           until: grant.expires === undefined ? Number.POSITIVE_INFINITY : endOfDay(grant.expires),
         });
       }
-      this.flags.set(key, {
-        key,
-        source: flag,
-        valueType: flag.valueType,
-        enabled: flag.enabled,
-        offValue: flag.variants[flag.offVariant] ?? null,
-        defaultValue: flag.variants[flag.defaultVariant] ?? null,
-        grants,
-        rolloutPercentage: flag.rollout?.percentage ?? 0,
-        rolloutVariant: flag.rollout?.variant,
-        rolloutValue: flag.rollout ? (flag.variants[flag.rollout.variant] ?? null) : null,
-      });
+      this.flags.set(key, indexed);
     }
   }
 
@@ -100,14 +117,8 @@ export class Evaluator {
   /** The flag's value for an organization, whatever its type. */
   resolve(key: string, organization?: OrganizationInput): Resolution<JsonValue> {
     const flag = this.flags.get(key);
-    if (!flag)
-      return {
-        value: null,
-        reason: 'ERROR',
-        errorCode: 'FLAG_NOT_FOUND',
-        errorMessage: `flag "${key}" is not in the bundle`,
-      };
-    return this.resolveIndexed(flag, orgOf(organization));
+    if (!flag) return notFound(key, null);
+    return this.answer(flag, orgOf(organization));
   }
 
   resolveBoolean(key: string, fallback: boolean, organization?: OrganizationInput): Resolution<boolean> {
@@ -122,42 +133,39 @@ export class Evaluator {
     return this.typed(key, 'number', fallback, organization);
   }
 
-  resolveObject<T extends JsonValue>(key: string, fallback: T, organization?: OrganizationInput): Resolution<T> {
+  resolveObject<T extends JsonValue>(
+    key: string,
+    fallback: T,
+    organization?: OrganizationInput,
+  ): Resolution<T> {
     return this.typed(key, 'object', fallback, organization);
   }
 
-  /** The hot path: a boolean answer with no allocation. Unknown or non-boolean flags are off. */
+  /** The hot path: a boolean answer. Unknown or non-boolean flags are off. */
   isEnabled(key: string, organization?: OrganizationInput): boolean {
-    const organizationId = orgOf(organization);
     const flag = this.flags.get(key);
-    if (!flag || flag.valueType !== 'boolean') return false;
-    if (!flag.enabled) return flag.offValue === true;
-    if (organizationId !== undefined) {
-      const grant = flag.grants.get(organizationId);
-      if (grant !== undefined && this.grantApplies(grant)) return grant.value === true;
-      if (flag.rolloutPercentage > 0 && bucketOf(key, organizationId) < flag.rolloutPercentage)
-        return flag.rolloutValue === true;
-    }
-    return flag.defaultValue === true;
+    if (flag === undefined || flag.valueType !== 'boolean') return false;
+    return this.answer(flag, orgOf(organization)).value === true;
   }
 
   /** The `feature_flags` claim: sorted keys of the boolean flags on for this organization. */
   claimsFor(organization: string | EvaluationContext): string[] {
     const organizationId = orgOf(organization);
     const on: string[] = [];
-    for (const key of this.flags.keys()) if (this.isEnabled(key, organizationId)) on.push(key);
+    for (const [key, flag] of this.flags) {
+      if (flag.valueType === 'boolean' && this.answer(flag, organizationId).value === true) on.push(key);
+    }
     return on.sort();
   }
 
-  private typed<T>(key: string, type: ValueType, fallback: T, organization?: OrganizationInput): Resolution<T> {
+  private typed<T>(
+    key: string,
+    type: ValueType,
+    fallback: T,
+    organization?: OrganizationInput,
+  ): Resolution<T> {
     const flag = this.flags.get(key);
-    if (!flag)
-      return {
-        value: fallback,
-        reason: 'ERROR',
-        errorCode: 'FLAG_NOT_FOUND',
-        errorMessage: `flag "${key}" is not in the bundle`,
-      };
+    if (!flag) return notFound(key, fallback);
     if (flag.valueType !== type) {
       return {
         value: fallback,
@@ -166,28 +174,27 @@ export class Evaluator {
         errorMessage: `flag "${key}" is ${flag.valueType}, not ${type}`,
       };
     }
-    return this.resolveIndexed(flag, orgOf(organization)) as Resolution<T>;
+    return this.answer(flag, orgOf(organization)) as Resolution<T>;
   }
 
-  private resolveIndexed(flag: IndexedFlag, organizationId: string | undefined): Resolution<JsonValue> {
-    const source = flag.source;
-    if (!flag.enabled) return { value: flag.offValue, variant: source.offVariant, reason: 'DISABLED' };
+  private answer(flag: IndexedFlag, organizationId: string | undefined): Answer {
+    if (!flag.enabled) return flag.off;
     if (organizationId !== undefined) {
-      const grant = flag.grants.get(organizationId);
-      if (grant !== undefined && this.grantApplies(grant))
-        return { value: grant.value, variant: grant.variant, reason: 'TARGETING_MATCH' };
-      if (
-        flag.rolloutVariant !== undefined &&
-        flag.rolloutPercentage > 0 &&
-        bucketOf(flag.key, organizationId) < flag.rolloutPercentage
-      ) {
-        return { value: flag.rolloutValue, variant: flag.rolloutVariant, reason: 'TARGETING_MATCH' };
-      }
+      const grant = flag.get(organizationId);
+      if (grant !== undefined && (grant.until === Number.POSITIVE_INFINITY || this.now() < grant.until))
+        return grant.answer;
+      if (flag.rollout !== undefined && flag.percentage > 0 && flag.bucket(organizationId) < flag.percentage)
+        return flag.rollout;
     }
-    return { value: flag.defaultValue, variant: source.defaultVariant, reason: 'DEFAULT' };
+    return flag.fallback;
   }
+}
 
-  private grantApplies(grant: IndexedGrant): boolean {
-    return grant.until === Number.POSITIVE_INFINITY || this.now() < grant.until;
-  }
+function notFound<T>(key: string, fallback: T): Resolution<T> {
+  return {
+    value: fallback,
+    reason: 'ERROR',
+    errorCode: 'FLAG_NOT_FOUND',
+    errorMessage: `flag "${key}" is not in the bundle`,
+  };
 }

@@ -1,12 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { claimOverruns } from '../../scripts/core/claims/budget.js';
 import { claimBytes, evaluatorFor } from '../../scripts/core/claims/claim.js';
 import type { Flag } from '../../scripts/core/model/flag.js';
 import { defaultPolicy, type Policy } from '../../scripts/core/model/policy.js';
 import { claimBudgetFindings } from '../../scripts/core/rules/claim-budget.js';
 import { FIXTURES } from '../helpers/gitdir.js';
-import { runCli } from '../helpers/run-cli.js';
+import { type CliResult, runCli } from '../helpers/run-cli.js';
+
+/** The CLI on the example, with a result cache of this file's own (other runs share the repository's). */
+const CACHE = mkdtempSync(join(tmpdir(), 'flags-claims-cache-'));
+afterAll(() => rmSync(CACHE, { recursive: true, force: true }));
+const cli = (args: string[]): Promise<CliResult> => runCli(args, { env: { FLAGS_CACHE_DIR: CACHE } });
 
 const TODAY = '2026-11-24';
 const BUDGET_FIXTURE = join(FIXTURES, 'check', 'policy-claim-budget');
@@ -122,15 +129,7 @@ describe('the claim byte budget', () => {
   });
 
   it('is checked by flags check, at the first grant of the organization', async () => {
-    const result = await runCli([
-      'check',
-      '--repo',
-      BUDGET_FIXTURE,
-      '--today',
-      TODAY,
-      '--json',
-      '--no-cache',
-    ]);
+    const result = await cli(['check', '--repo', BUDGET_FIXTURE, '--today', TODAY, '--json', '--no-cache']);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).findings).toEqual([
       {
@@ -150,15 +149,7 @@ describe('the claim byte budget', () => {
 
 describe('flags claims', () => {
   it('prints the feature_flags claim of an organization per environment, with its size', async () => {
-    const result = await runCli([
-      'claims',
-      '--org',
-      'org_globex7731',
-      '--env',
-      'production',
-      '--today',
-      TODAY,
-    ]);
+    const result = await cli(['claims', '--org', 'org_globex7731', '--env', 'production', '--today', TODAY]);
     expect(result.stdout).toBe(
       [
         'feature_flags claim of org_globex7731 on 2026-11-24 (budget 2048 bytes)',
@@ -172,14 +163,14 @@ describe('flags claims', () => {
   });
 
   it('answers as the compiled bundle evaluator does, and counts a grant through its last day', async () => {
-    const result = await runCli(['claims', '--org', 'org_hooli40921', '--json', '--today', '2026-12-31']);
+    const result = await cli(['claims', '--org', 'org_hooli40921', '--json', '--today', '2026-12-31']);
     const json = JSON.parse(result.stdout) as {
       claims: { environment: string; feature_flags: string[]; bytes: number }[];
     };
     const production = json.claims.find((c) => c.environment === 'production')!;
     expect(production.feature_flags).toContain('advanced-analytics');
     expect(production.bytes).toBe(claimBytes(production.feature_flags));
-    const after = await runCli([
+    const after = await cli([
       'claims',
       '--org',
       'org_hooli40921',
@@ -193,31 +184,15 @@ describe('flags claims', () => {
   });
 
   it('notes an organization without grants, and exits 1 over budget', async () => {
-    const unknown = await runCli([
-      'claims',
-      '--org',
-      'org_newcomer01',
-      '--env',
-      'production',
-      '--today',
-      TODAY,
-    ]);
+    const unknown = await cli(['claims', '--org', 'org_newcomer01', '--env', 'production', '--today', TODAY]);
     expect(unknown.stdout).toContain('note: org_newcomer01 has no grant in any flag');
-    const over = await runCli([
-      'claims',
-      '--repo',
-      BUDGET_FIXTURE,
-      '--org',
-      'org_globex7731',
-      '--today',
-      TODAY,
-    ]);
+    const over = await cli(['claims', '--repo', BUDGET_FIXTURE, '--org', 'org_globex7731', '--today', TODAY]);
     expect(over.code).toBe(1);
     expect(over.stdout).toContain('production  4 flags, 67 bytes (105% of the budget)  OVER BUDGET');
   });
 
   it('refuses an environment the policy does not declare', async () => {
-    const result = await runCli(['claims', '--org', 'org_globex7731', '--env', 'prod']);
+    const result = await cli(['claims', '--org', 'org_globex7731', '--env', 'prod']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown environment "prod"');
   });
@@ -225,7 +200,7 @@ describe('flags claims', () => {
 
 describe('flags who', () => {
   it('lists the organizations granted, with agreement and end, the rollout and the default', async () => {
-    const result = await runCli(['who', 'advanced-analytics', '--env', 'production', '--today', TODAY]);
+    const result = await cli(['who', 'advanced-analytics', '--env', 'production', '--today', TODAY]);
     expect(result.stdout).toBe(
       [
         'advanced-analytics (entitlement, owner @acme/analytics, contract SKU-ANALYTICS-PRO) on 2026-11-24',
@@ -244,7 +219,7 @@ describe('flags who', () => {
   });
 
   it('explains one organization: grant, rollout bucket, default, expired grant', async () => {
-    const rollout = await runCli([
+    const rollout = await cli([
       'who',
       'new-checkout-flow',
       '--env',
@@ -256,7 +231,7 @@ describe('flags who', () => {
     ]);
     expect(rollout.stdout).toContain('  rollout: 25% of the other organizations get on');
     expect(rollout.stdout).toContain('org_globex7731:\n  production: on, because in the 25% rollout');
-    const expired = await runCli([
+    const expired = await cli([
       'who',
       'advanced-analytics',
       '--env',
@@ -286,19 +261,19 @@ describe('flags who', () => {
   });
 
   it('shows variants by name and value, and disabled environments', async () => {
-    const result = await runCli(['who', 'api-rate-limits', '--today', TODAY]);
+    const result = await cli(['who', 'api-rate-limits', '--today', TODAY]);
     expect(result.stdout).toContain(
       'development: not configured: every organization gets basic = {"requestsPerMinute":600,"burst":100}',
     );
     expect(result.stdout).toContain(
       '    org_umbrella5521  scale = {"requestsPerMinute":6000,"burst":1000}  agreement ORD-2025-0510  no end date',
     );
-    const disabled = await runCli(['who', 'graphql-gateway', '--env', 'production', '--today', TODAY]);
+    const disabled = await cli(['who', 'graphql-gateway', '--env', 'production', '--today', TODAY]);
     expect(disabled.stdout).toContain('production: disabled: every organization gets off');
   });
 
   it('says which flags are near an unknown key', async () => {
-    const result = await runCli(['who', 'sso', '--today', TODAY]);
+    const result = await cli(['who', 'sso', '--today', TODAY]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('no flag "sso"');
     expect(result.stderr).toContain('did you mean sso-saml?');

@@ -61,7 +61,7 @@ describe('the analysis pool', () => {
     }
   });
 
-  it('gives a small batch to a running worker and leaves the main thread out of it', async () => {
+  it('analyses a small batch exactly as the main thread does, whichever thread takes it', async () => {
     const pool = AnalysisPool.start(1);
     try {
       const subset = files.slice(0, 5);

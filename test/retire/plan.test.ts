@@ -201,6 +201,14 @@ describe('the retirement planner', () => {
     expect(parseMarker(result.close[0]!.body)?.closed).toBe('revived');
   });
 
+  it('leaves alone the pull request of a flag file that does not read for the moment', () => {
+    const pull = asExisting(plan().open.find((p) => p.key === 'graphql-gateway')!, 4);
+    const flags = base.flags.filter((f) => f.flag.key !== 'graphql-gateway');
+    const result = plan({ flags, unreadable: ['graphql-gateway'], pulls: [pull] });
+    expect(result.close).toEqual([]);
+    expect(result.untouched).toEqual([{ key: 'graphql-gateway', number: 4 }]);
+  });
+
   it('opens at most N per run and stops at M open at once, most urgent first', () => {
     const perRun = plan({
       policy: { ...base.policy, retire: { ...base.policy.retire, maxPullRequestsPerRun: 2 } },

@@ -56,7 +56,13 @@ export function compileFlag(flag: Flag, environment: string): BundleFlag {
     if (grant.expires !== undefined) compiled.expires = grant.expires;
     if (grant.ticket !== undefined) compiled.ticket = grant.ticket;
     compiled.variant = boolean ? 'on' : (grant.variant ?? offVariant);
-    grants[grant.org] = compiled;
+    // defineProperty, not assignment: an id such as "__proto__" must become a key, not a prototype.
+    Object.defineProperty(grants, grant.org, {
+      value: compiled,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   // Fields in sorted order; optional ones only when present, so they are absent rather than null.
   const out = {} as BundleFlag;

@@ -156,6 +156,8 @@ export interface RetirePlan {
   close: PlannedClose[];
   snoozed: Snoozed[];
   deferred: Deferred[];
+  /** Open pull requests of flag files that do not currently read; left as they are. */
+  untouched: { key: string; number: number }[];
   drift: Drift[];
   summary: {
     flags: number;
@@ -183,4 +185,9 @@ export interface PlanInput {
   references?: ReferenceContext;
   /** The repository owner, to tell a team of this organization from one of another. */
   repositoryOwner?: string;
+  /**
+   * Keys of flag files that exist but did not pass the schema. Their pull requests are left alone:
+   * a file broken for a moment is not a flag that is gone.
+   */
+  unreadable?: readonly string[];
 }

@@ -92,8 +92,14 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
   }
 
   const close: PlannedClose[] = [];
+  const untouched: { key: string; number: number }[] = [];
+  const unreadable = new Set(input.unreadable ?? []);
   for (const [key, existing] of [...openByKey].sort((a, b) => a[1].number - b[1].number)) {
     if (dueKeys.has(key)) continue;
+    if (unreadable.has(key)) {
+      untouched.push({ key, number: existing.number });
+      continue;
+    }
     const flag = flagsByKey.get(key);
     const marker = parseMarker(existing.body);
     const reason = flag ? 'revived' : 'gone';
@@ -126,6 +132,7 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
     close,
     snoozed,
     deferred,
+    untouched,
     drift,
     summary: {
       flags: input.flags.length,

@@ -239,19 +239,21 @@ function footer(item: DueItem): string {
 }
 
 export function commitMessage(item: DueItem): string {
-  const lines = item.reasons.map((reason) => {
-    switch (reason.kind) {
-      case 'flag-expired':
-        return `- ${item.key} expired on ${reason.expires}`;
-      case 'grant-expired':
-        return `- grant to ${reason.org} in ${reason.env} expired on ${reason.expires}`;
-      case 'agreement-ended':
-        return `- agreement ${reason.agreement} of ${reason.org} ended${reason.endDate ? ` on ${reason.endDate}` : ''} (${reason.status}); grant in ${reason.env} revoked`;
-      case 'review-overdue':
-        return `- review overdue${reason.due ? ` since ${reason.due}` : ''}; reviewed set to ${item.change.kind === 'edit-file' ? item.change.setReviewed : ''}`;
-    }
-  });
+  const lines = item.reasons.map((reason) => `- ${reasonLine(item, reason)}`);
   return `${pullRequestTitle(item)}\n\n${lines.join('\n')}\n\nFlags-Retire: ${item.key}\n`;
+}
+
+function reasonLine(item: DueItem, reason: Reason): string {
+  switch (reason.kind) {
+    case 'flag-expired':
+      return `${item.key} expired on ${reason.expires}`;
+    case 'grant-expired':
+      return `grant to ${reason.org} in ${reason.env} expired on ${reason.expires}`;
+    case 'agreement-ended':
+      return `agreement ${reason.agreement} of ${reason.org} ended${reason.endDate ? ` on ${reason.endDate}` : ''} (${reason.status}); grant in ${reason.env} revoked`;
+    case 'review-overdue':
+      return `review overdue${reason.due ? ` since ${reason.due}` : ''}; reviewed set to ${item.change.kind === 'edit-file' ? item.change.setReviewed : ''}`;
+  }
 }
 
 /** Why an open pull request is closed: the flag is no longer due, or gone. */

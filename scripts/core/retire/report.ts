@@ -64,6 +64,10 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
     ),
   );
   section(
+    `Left alone, their flag files do not read (${plan.untouched.length}):`,
+    plan.untouched.map((u) => `  #${u.number} ${u.key}  (fix the file; flags check shows why)`),
+  );
+  section(
     `Drift between the agreements export and the grants, reported and not fixed (${plan.drift.length}):`,
     plan.drift.map((d) => `  ${d.kind}  ${d.message}`),
   );
@@ -109,6 +113,7 @@ export function planJson(plan: RetirePlan, notes: readonly string[] = []): strin
     })),
     snoozed: plan.snoozed,
     deferred: plan.deferred,
+    untouched: plan.untouched,
     drift: plan.drift,
   };
   return `${JSON.stringify(json, null, 2)}\n`;

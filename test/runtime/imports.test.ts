@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const RUNTIME = fileURLToPath(new URL('../../scripts/runtime/', import.meta.url));
+
+/** Every module the runtime entry point loads, following relative imports. */
+function reachable(entry: string): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+    seen.set(file, specifiers);
+    for (const specifier of specifiers)
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
+  };
+  visit(entry);
+  return seen;
+}
+
+describe('the runtime entry point', () => {
+  it('depends on nothing but Node built-ins and its own folder', () => {
+    const modules = reachable(join(RUNTIME, 'index.ts'));
+    expect(modules.size).toBeGreaterThan(5);
+    for (const [file, specifiers] of modules) {
+      expect(file.startsWith(RUNTIME), file).toBe(true);
+      for (const specifier of specifiers)
+        expect(specifier.startsWith('node:') || specifier.startsWith('./'), `${file}: ${specifier}`).toBe(true);
+    }
+  });
+
+  it('is published as flags-as-code/runtime, with types', () => {
+    const script =
+      "const r = await import('flags-as-code/runtime'); console.log([typeof r.FlagsRuntime, typeof r.loadBundle, typeof r.verifyBundle, typeof r.loadKeyset, typeof r.Evaluator].join(','))";
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('function,function,function,function,function');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(pkg.exports['./runtime'].types).toBe('./build/scripts/runtime/index.d.ts');
+  });
+});
