@@ -12,13 +12,12 @@ import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
  * run: reading every flag file and parsing it with `yaml` on one thread. Rounds interleave the
  * baseline and the builds, so load from other processes on a shared machine hits both alike.
  *
- *   npm run bench:build -- [--flags N] [--runs N] [--keep]
+ *   npm run bench:build -- [--flags N] [--runs N] [--keep] [--cli path/to/bin/flags.js]
  *
  * Builds run as users run them: `node bin/flags.js build` (the compiled build) in a child process.
  */
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
-const CLI = join(ROOT, 'bin', 'flags.js');
 const TARGETS = { cold: 1.0, changed: 0.15 };
 const NOW = `${GENERATED_TODAY}T12:00:00Z`;
 
@@ -40,6 +39,8 @@ interface Run {
   status: number;
   output: string;
 }
+
+let CLI = join(ROOT, 'bin', 'flags.js');
 
 function flags(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Run {
   const started = performance.now();
@@ -85,7 +86,8 @@ function main(): void {
   const argv = process.argv.slice(2);
   const count = Number(value(argv, '--flags') ?? 10_000);
   const runs = Math.max(1, Number(value(argv, '--runs') ?? 3));
-  if (!existsSync(join(ROOT, 'build', 'scripts', 'cli.js'))) {
+  CLI = resolve(value(argv, '--cli') ?? CLI);
+  if (!existsSync(join(CLI, '..', '..', 'build', 'scripts', 'cli.js'))) {
     process.stderr.write('build first: npm run build (npm run bench:build does)\n');
     process.exitCode = 2;
     return;

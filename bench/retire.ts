@@ -61,11 +61,20 @@ async function planning(options: ReturnType<typeof args>, dir: string) {
   const files = listFiles(join(dir, 'flags'));
   const repo = await loadRepository(dir, { cacheDir: false });
   const flags = validFlags(repo);
-  const input: PlanInput = { flags, policy: repo.policy, today: GENERATED_TODAY, pulls: [], historyFor: 'all' };
+  const input: PlanInput = {
+    flags,
+    policy: repo.policy,
+    today: GENERATED_TODAY,
+    pulls: [],
+    historyFor: 'all',
+  };
   const due = findDue(input);
   const everything: PlanInput = {
     ...input,
-    policy: { ...repo.policy, retire: { ...repo.policy.retire, maxPullRequestsPerRun: 100_000, maxOpenPullRequests: 100_000 } },
+    policy: {
+      ...repo.policy,
+      retire: { ...repo.policy.retire, maxPullRequestsPerRun: 100_000, maxOpenPullRequests: 100_000 },
+    },
   };
   const texts = new Map(due.map((d) => [d.key, readFileSync(join(dir, d.file), 'utf8')]));
   // Code to search: 2,000 files of 200 lines, a few of them naming due flags.
@@ -81,15 +90,15 @@ async function planning(options: ReturnType<typeof args>, dir: string) {
 
   const rows: [string, number][] = [];
   for (let round = 0; round < options.runs; round++) {
-    rows.push(['baseline', time(1, () => files.forEach((f) => YAML.parse(readFileSync(f, 'utf8'))))]);
+    rows.push(['baseline', time(1, () => files.map((f) => YAML.parse(readFileSync(f, 'utf8'))))]);
     rows.push(['plan', time(1, () => planRetirement(input))]);
     rows.push(['plan-all', time(1, () => planRetirement(everything))]);
-    rows.push(['edits', time(1, () => due.forEach((d) => desiredContent(texts.get(d.key)!, d.change)))]);
+    rows.push(['edits', time(1, () => due.map((d) => desiredContent(texts.get(d.key)!, d.change)))]);
     rows.push([
       'refs',
       time(1, () => {
         const matcher = referenceMatcher(dueKeys, ['camelCase', 'SCREAMING_SNAKE_CASE']);
-        source.forEach((text, i) => findReferences(`src/${i}.ts`, text, matcher));
+        return source.map((text, i) => findReferences(`src/${i}.ts`, text, matcher));
       }),
     ]);
   }
@@ -104,7 +113,10 @@ async function planning(options: ReturnType<typeof args>, dir: string) {
     line(`plan (policy limits: ${repo.policy.retire.maxPullRequestsPerRun} opened per run)`, plan),
     line(`plan rendering every due pull request (${due.length} titles, bodies, markers)`, figure('plan-all')),
     line(`edits of every due flag file (grant removals, reviewed bumps, verified)`, figure('edits')),
-    line(`code references: ${due.length} keys and aliases over ${sourceMb.toFixed(1)} MB of source`, figure('refs')),
+    line(
+      `code references: ${due.length} keys and aliases over ${sourceMb.toFixed(1)} MB of source`,
+      figure('refs'),
+    ),
     `  target: planning under ${TARGET_MS} ms: ${plan < TARGET_MS && figure('plan-all') < TARGET_MS ? 'met' : 'MISSED'}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
@@ -123,25 +135,53 @@ async function githubRequests(dir: string) {
   git(dir, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
   git(work, 'init', '--quiet', '--initial-branch=main');
   git(work, 'add', '-A');
-  git(work, '-c', 'user.name=Bench', '-c', 'user.email=bench@example.com', 'commit', '--quiet', '-m', 'Generated');
+  git(
+    work,
+    '-c',
+    'user.name=Bench',
+    '-c',
+    'user.email=bench@example.com',
+    'commit',
+    '--quiet',
+    '-m',
+    'Generated',
+  );
   git(work, 'push', '--quiet', origin, 'main');
   git(dir, 'clone', '--quiet', origin, checkout);
   const emulator = await startEmulator({ origin, owner: 'acme', repo: 'flags' });
   try {
-    const client = createGitHubClient({ token: emulator.token, baseUrl: emulator.url, retryBaseMs: 5, minWriteIntervalMs: 0 });
+    const client = createGitHubClient({
+      token: emulator.token,
+      baseUrl: emulator.url,
+      retryBaseMs: 5,
+      minWriteIntervalMs: 0,
+    });
     const run = async () => {
       const from = emulator.log.length;
       await runRetire(
-        { repo: checkout, apply: true, today: GENERATED_TODAY, repository: 'acme/flags', maxPerRun: '100', maxOpen: '100' },
+        {
+          repo: checkout,
+          apply: true,
+          today: GENERATED_TODAY,
+          repository: 'acme/flags',
+          maxPerRun: '100',
+          maxOpen: '100',
+        },
         { client, env: {}, out: () => {}, err: () => {} },
       );
       const requests = emulator.since(from);
-      return { requests: requests.length, writes: emulator.writes(from).length, opened: emulator.opened(from), requests_: requests };
+      return {
+        requests: requests.length,
+        writes: emulator.writes(from).length,
+        opened: emulator.opened(from),
+        requests_: requests,
+      };
     };
     const first = await run();
     const second = await run();
     const byRoute = new Map<string, number>();
-    for (const r of first.requests_) byRoute.set(`${r.method} ${r.route}`, (byRoute.get(`${r.method} ${r.route}`) ?? 0) + 1);
+    for (const r of first.requests_)
+      byRoute.set(`${r.method} ${r.route}`, (byRoute.get(`${r.method} ${r.route}`) ?? 0) + 1);
     const out = [
       `GitHub requests (emulator, every request checked against GitHub's OpenAPI description):`,
       `  first run: ${first.opened} pull requests opened with ${first.requests} requests = ${(first.requests / Math.max(1, first.opened)).toFixed(2)} per opened pull request (${first.writes} writes)`,

@@ -60,7 +60,8 @@ async function main(): Promise<void> {
   const count = Number(value(argv, '--flags') ?? 10_000);
   const targetBytes = Number(value(argv, '--target-bytes') ?? 1_048_576);
   const log = (text: string) => process.stderr.write(`${text}\n`);
-  if (!(globalThis as { gc?: unknown }).gc) log('note: run with node --expose-gc for memory figures (npm run bench:verify does)');
+  if (!(globalThis as { gc?: unknown }).gc)
+    log('note: run with node --expose-gc for memory figures (npm run bench:verify does)');
 
   const work = mkdtempSync(join(tmpdir(), 'flags-bench-verify-'));
   try {
@@ -69,7 +70,11 @@ async function main(): Promise<void> {
     const flags = validFlags(repo).sort((a, b) => (a.flag.key < b.flag.key ? -1 : 1));
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const signer = signerOf(privateKey);
-    const [keyid, entry] = keysetEntry({ publicKey, environments: ['production'], notBefore: NOW - 86_400_000 });
+    const [keyid, entry] = keysetEntry({
+      publicKey,
+      environments: ['production'],
+      notBefore: NOW - 86_400_000,
+    });
     const keyset = verifyKeyset(
       serializeKeysetFile(createKeyset(repo.policy.project, { [keyid]: entry }, [signer], NOW)),
     );
@@ -108,7 +113,11 @@ async function main(): Promise<void> {
       verifyBundle(sized.bytes, options);
       verify.push(performance.now() - started);
       if (i % 5 === 0) {
-        const fresh = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW + 60_000 });
+        const fresh = await FlagsRuntime.create({
+          environment: 'production',
+          keyset,
+          now: () => NOW + 60_000,
+        });
         started = performance.now();
         const result = fresh.loadBytes(sized.bytes);
         load.push(performance.now() - started);

@@ -22,6 +22,7 @@ export const MIN_FOR_WORKERS = 400;
 const MIN_FOR_MAIN = 200;
 const MAX_CHUNK = 64;
 const IN_FLIGHT = 2;
+const YOUNG_MB = 16;
 
 export interface PoolOptions {
   threads?: number;
@@ -56,6 +57,7 @@ interface Job {
   finished: number;
   out: Analysed;
   onProgress?: (done: number, total: number) => void;
+  keepJson: boolean;
   /** Resolves the main thread's wait for a worker reply or a lost worker. */
   wake: () => void;
 }
@@ -80,7 +82,11 @@ export class AnalysisPool {
   async analyze(
     files: readonly FlagFileBytes[],
     policy: Policy,
-    options: { onProgress?: (done: number, total: number) => void } = {},
+    options: {
+      onProgress?: (done: number, total: number) => void;
+      /** Keep each worker result's JSON for the cache (default true); without a cache it is dropped. */
+      keepJson?: boolean;
+    } = {},
   ): Promise<Analysed> {
     const out: Analysed = { results: new Array(files.length), json: new Array(files.length) };
     if (files.length === 0) return out;
@@ -89,7 +95,18 @@ export class AnalysisPool {
     const chunks: Job['chunks'] = [];
     for (let start = 0; start < files.length; start += size)
       chunks.push({ start, end: Math.min(files.length, start + size) });
-    const job: Job = { files, chunks, next: 0, retry: [], done: 0, finished: 0, out, ...options, wake() {} };
+    const job: Job = {
+      files,
+      chunks,
+      next: 0,
+      retry: [],
+      done: 0,
+      finished: 0,
+      out,
+      onProgress: options.onProgress,
+      keepJson: options.keepJson ?? true,
+      wake() {},
+    };
     this.job = job;
     try {
       for (const slot of this.slots) {
@@ -204,7 +221,7 @@ export class AnalysisPool {
     for (const [i, result] of reply.exact) parsed[i] = result;
     for (let i = start; i < end; i++) {
       job.out.results[i] = parsed[i - start]!;
-      job.out.json[i] = reply.lines[i - start] || undefined;
+      if (job.keepJson) job.out.json[i] = reply.lines[i - start] || undefined;
     }
     this.complete(end - start);
     this.feed(slot);
@@ -226,7 +243,12 @@ export class AnalysisPool {
     const source = import.meta.url.endsWith('.ts');
     const url = new URL(source ? './analyze-worker.ts' : './analyze-worker.js', import.meta.url);
     // Under the test runner the sources are TypeScript; tsx lets the worker load them too.
-    const worker = new Worker(url, { execArgv: source ? ['--import', 'tsx'] : [] });
+    const worker = new Worker(url, {
+      execArgv: source ? ['--import', 'tsx'] : [],
+      // A worker keeps nothing between chunks, so a small young generation costs it little time
+      // and keeps the process under its memory budget (FLAGS_WORKER_YOUNG_MB is for measuring).
+      resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.FLAGS_WORKER_YOUNG_MB ?? YOUNG_MB) },
+    });
     const slot: Slot = { worker, inFlight: new Set(), alive: true, ready: false };
     worker.on('message', (reply: ChunkReply | ErrorReply | ReadyReply) => this.receive(slot, reply));
     const lost = () => this.retire(slot);

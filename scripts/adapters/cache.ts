@@ -1,5 +1,16 @@
-import { appendFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  appendFileSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { FileResult } from '../core/check/file-result.js';
 import type { Finding } from '../core/findings/finding.js';
 import type { Policy } from '../core/model/policy.js';
@@ -105,18 +116,44 @@ export class ResultCache {
     const dead = this.waste + this.entries.size - countUsedOld(this.entries, this.used);
     if (this.fresh || dead > Math.max(64, this.used.size / 4)) {
       if (this.fresh && this.used.size === 0 && this.waste === 0) return;
-      const body = [...this.used.values()].map((e) => e.line);
-      writeFileAtomic(this.path, toBytes([headerLine(this.salt), ...body]));
+      writeLinesAtomic(this.path, [headerLine(this.salt), ...[...this.used.values()].map((e) => e.line)]);
     } else if (this.appended.length > 0) {
       // One write of whole lines with O_APPEND: concurrent checks interleave lines, never bytes.
-      appendFileSync(this.path, toBytes(this.appended));
+      appendFileSync(this.path, Buffer.from(`${this.appended.join('\n')}\n`, 'utf8'));
     }
+  }
+}
+
+/**
+ * writeFileAtomic for many lines, written in batches: joining ten megabytes of lines into one string
+ * and one buffer first would add twice that to the peak memory of a cold check.
+ */
+function writeLinesAtomic(path: string, lines: readonly string[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, 'w', 0o644);
+    try {
+      for (let start = 0; start < lines.length; ) {
+        let end = start;
+        let size = 0;
+        while (end < lines.length && size < 1 << 20) size += lines[end++]!.length + 1;
+        writeSync(fd, Buffer.from(`${lines.slice(start, end).join('\n')}\n`, 'utf8'));
+        start = end;
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
   }
 }
 
 const headerLine = (salt: string) => `{"format":${FORMAT},"salt":"${salt}"}`;
 const entryKey = (file: string, hash: string) => `${hash}\0${file}`;
-const toBytes = (lines: string[]) => Buffer.from(`${lines.join('\n')}\n`, 'utf8');
 
 function countUsedOld(entries: Map<string, Entry>, used: Map<string, Entry>): number {
   let n = 0;

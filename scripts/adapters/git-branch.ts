@@ -114,6 +114,14 @@ export class BotBranches {
     }
   }
 
+  async mergeBase(a: string, b: string): Promise<string | undefined> {
+    try {
+      return (await this.git.raw(['merge-base', a, b])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Commits on `tip` that are not on any of `bases` and were not both authored and committed by the bot. */
   async foreignCommits(tip: string, bases: readonly string[]): Promise<ForeignCommit[]> {
     const out = await this.git.raw(['log', '--format=%H%x09%ae%x09%ce%x09%an', tip, '--not', ...bases, '--']);

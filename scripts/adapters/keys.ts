@@ -1,6 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type Signer, signerOf } from '../core/bundle/sign.js';
 import { createKeyset, keysetEntry, serializeKeysetFile } from '../core/bundle/keyset.js';
@@ -33,10 +42,16 @@ export function parsePrivateKey(text: string, origin: string): KeyObject {
       ? createPrivateKey({ key: text, format: 'pem' })
       : createPrivateKey({ key: Buffer.from(text.trim(), 'base64'), format: 'der', type: 'pkcs8' });
   } catch {
-    throw new UsageError(`${origin} does not hold a private key`, 'give a PKCS#8 PEM as written by flags keygen');
+    throw new UsageError(
+      `${origin} does not hold a private key`,
+      'give a PKCS#8 PEM as written by flags keygen',
+    );
   }
   if (key.asymmetricKeyType !== 'ed25519')
-    throw new UsageError(`${origin} holds a ${key.asymmetricKeyType} key, not Ed25519`, 'make one with flags keygen');
+    throw new UsageError(
+      `${origin} holds a ${key.asymmetricKeyType} key, not Ed25519`,
+      'make one with flags keygen',
+    );
   return key;
 }
 
@@ -53,7 +68,10 @@ export function assertOutsideRepository(path: string, what: string): void {
   const rel = relative(root, resolve(path));
   if (rel.startsWith('..') || isAbsolute(rel)) return;
   const ignored = spawnSync('git', ['check-ignore', '-q', '--', rel], { cwd: root });
-  const tracked = spawnSync('git', ['ls-files', '--error-unmatch', '--', rel], { cwd: root, stdio: 'ignore' });
+  const tracked = spawnSync('git', ['ls-files', '--error-unmatch', '--', rel], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   if (ignored.status === 0 && tracked.status !== 0) return;
   throw new UsageError(
     `${what} ${path} is inside the git repository ${root} and not ignored by git`,
@@ -76,7 +94,9 @@ export function readPrivateKeyFile(path: string): KeyObject {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new UsageError(
+      `cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
   return parsePrivateKey(text, `the key file ${path}`);
 }
@@ -104,7 +124,14 @@ export function writePrivateKeyFile(path: string, pem: string, force = false): v
 export function readKeySpec(spec: string): { key: KeyObject; environments: string[]; origin: string } {
   const at = spec.lastIndexOf('=');
   const source = at === -1 ? spec : spec.slice(0, at);
-  const environments = at === -1 ? [] : spec.slice(at + 1).split(',').map((e) => e.trim()).filter(Boolean);
+  const environments =
+    at === -1
+      ? []
+      : spec
+          .slice(at + 1)
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
   return { ...readKeySource(source), environments };
 }
 
@@ -129,7 +156,11 @@ export const developmentKeyDir = (root: string, env = process.env): string =>
   env.FLAGS_DEV_KEY_DIR ? resolve(env.FLAGS_DEV_KEY_DIR) : join(defaultCacheDir(root), 'dev-key');
 
 /** The workstation's development key; made on first use. Its keyset is rewritten when the policy changes. */
-export function developmentKey(root: string, project: string, environments: readonly string[]): DevelopmentKey {
+export function developmentKey(
+  root: string,
+  project: string,
+  environments: readonly string[],
+): DevelopmentKey {
   const dir = developmentKeyDir(root);
   const path = join(dir, 'dev-key.pem');
   const keysetPath = join(dir, 'keyset.json');

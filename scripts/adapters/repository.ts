@@ -70,7 +70,10 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
     if (misses.length > 0) {
       const missed = misses.map((i) => read.files[i]!);
       const work = pool ?? AnalysisPool.start(0);
-      const analysed = await work.analyze(missed, policy, { onProgress: options.onProgress });
+      const analysed = await work.analyze(missed, policy, {
+        onProgress: options.onProgress,
+        keepJson: cacheDir !== false,
+      });
       analysed.results.forEach((result, j) => {
         results[misses[j]!] = result;
         cache.set(result, analysed.json[j]);

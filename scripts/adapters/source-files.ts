@@ -1,6 +1,9 @@
 import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { AliasForm } from '../core/refs/aliases.js';
+import { type CodeReference, findReferences, referenceMatcher } from '../core/refs/find.js';
 import { UsageError } from '../errors.js';
+import { FLAGS_DIR } from './repo-files.js';
 
 /**
  * Walks source paths for `flags refs` and the retirement bot: every text file under the given paths,
@@ -95,4 +98,22 @@ function readSource(root: string, abs: string, seen: Set<string>): SourceFile | 
   } finally {
     closeSync(fd);
   }
+}
+
+/** Every reference to `keys` under `paths` (the flags folder left out), in file and position order. */
+export function scanReferences(
+  root: string,
+  paths: readonly string[],
+  keys: Iterable<string>,
+  aliases: readonly AliasForm[],
+): { references: CodeReference[]; files: number } {
+  const matcher = referenceMatcher(keys, aliases);
+  const references: CodeReference[] = [];
+  let files = 0;
+  if (matcher.lookup.size === 0) return { references, files };
+  for (const source of walkSourceFiles(root, paths, { exclude: [FLAGS_DIR] })) {
+    files++;
+    references.push(...findReferences(source.file, source.text, matcher));
+  }
+  return { references, files };
 }

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { DEFAULT_KEYSET_FILE, type OutputFile, readKeysetBytes, sourceInfo, commitInfo, writeOutputs } from '../adapters/bundle-files.js';
+import {
+  DEFAULT_KEYSET_FILE,
+  type OutputFile,
+  readKeysetBytes,
+  sourceInfo,
+  commitInfo,
+  writeOutputs,
+} from '../adapters/bundle-files.js';
 import { type ResolvedKeys, resolveSigningKeys } from '../adapters/keys.js';
 import { createProgress } from '../adapters/progress.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
@@ -71,17 +78,27 @@ export const withNow = (command: Command): Command =>
 
 const collect = (value: string, previous: string[] = []): string[] => [
   ...previous,
-  ...value.split(',').map((v) => v.trim()).filter(Boolean),
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
 ];
 
 export function registerBuild(program: Command): void {
   const command = program
     .command('build')
     .description('compile and sign a bundle per environment (refuses when flags check finds errors)')
-    .option('-e, --env <name>', 'environment to build; repeat or comma-separate (default: all in the policy)', collect)
+    .option(
+      '-e, --env <name>',
+      'environment to build; repeat or comma-separate (default: all in the policy)',
+      collect,
+    )
     .option('-o, --out <dir>', 'output folder (default: dist in the repository)')
     .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (flagd documents are not signed)`, 'json')
-    .option('--key-file <path>', 'signing key (PKCS#8 PEM) for every environment built; default: $FLAGS_SIGNING_KEY_<ENV>, then $FLAGS_SIGNING_KEY')
+    .option(
+      '--key-file <path>',
+      'signing key (PKCS#8 PEM) for every environment built; default: $FLAGS_SIGNING_KEY_<ENV>, then $FLAGS_SIGNING_KEY',
+    )
     .option('--keyset <path>', `keyset the signing keys must belong to (default: ${DEFAULT_KEYSET_FILE})`)
     .option('--serial <n>', 'serial for the statement (default: first-parent commit count of HEAD)')
     .option('--allow-dirty', 'sign with a real key although flags/ has uncommitted changes')
@@ -113,7 +130,9 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   const root = resolveRoot(options.repo);
   const now = resolveNow(options.now);
   // A pinned instant pins the day too, so a reproducible build checks lifecycle on that day.
-  const today = resolveToday(options.today ?? (options.now || process.env.FLAGS_NOW ? todayUtc(new Date(now)) : undefined));
+  const today = resolveToday(
+    options.today ?? (options.now || process.env.FLAGS_NOW ? todayUtc(new Date(now)) : undefined),
+  );
   const serialOption = options.serial === undefined ? undefined : Number(options.serial);
   if (serialOption !== undefined && !(Number.isSafeInteger(serialOption) && serialOption >= 1))
     throw new UsageError(`--serial ${options.serial} is not a whole number of at least 1`);
@@ -129,16 +148,25 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   const findings = checkRepository({ ...repo, today });
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {
-    const summary = summarize(errors, { files: repo.stats.files, flags: repo.files.length, cached: repo.stats.cached });
+    const summary = summarize(errors, {
+      flags: repo.files.length,
+      cached: repo.stats.cached,
+    });
     process.stderr.write(renderText(errors, summary, readText(root), styleFor(process.stderr)));
-    process.stderr.write(`error: refusing to build: flags check finds ${errors.length} error${errors.length === 1 ? '' : 's'}\n  fix: correct them (npx flags check) and build again\n`);
+    process.stderr.write(
+      `error: refusing to build: flags check finds ${errors.length} error${errors.length === 1 ? '' : 's'}\n  fix: correct them (npx flags check) and build again\n`,
+    );
     return 1;
   }
   const policy = repo.policy;
-  const environments = options.env && options.env.length > 0 ? [...new Set(options.env)] : policy.environments;
+  const environments =
+    options.env && options.env.length > 0 ? [...new Set(options.env)] : policy.environments;
   for (const environment of environments)
     if (!policy.environments.includes(environment))
-      throw new UsageError(`unknown environment "${environment}"`, `the policy declares ${policy.environments.join(', ')}`);
+      throw new UsageError(
+        `unknown environment "${environment}"`,
+        `the policy declares ${policy.environments.join(', ')}`,
+      );
   const flags = validFlags(repo);
 
   const outputs: OutputFile[] = [];
@@ -171,7 +199,8 @@ export async function runBuild(options: BuildOptions): Promise<number> {
         'flags/ has uncommitted changes; a signed bundle must match its commit',
         'commit them first, or pass --allow-dirty',
       );
-    if (source.dirty) process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
+    if (source.dirty)
+      process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
     const keyset = checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
     const devKeyset = keys.development ? verifyKeyset(readFileSync(keys.development.keysetPath)) : undefined;
     for (const { environment, signer, development } of keys.keys) {
@@ -256,18 +285,21 @@ function checkKeysAgainstKeyset(
   try {
     keyset = verifyKeyset(bytes);
   } catch (error) {
-    if (error instanceof VerificationError) throw new InputError(`${path}: ${error.message}`, { location: { file: path } });
+    if (error instanceof VerificationError)
+      throw new InputError(`${path}: ${error.message}`, { location: { file: path } });
     throw error;
   }
   for (const { environment, signer, origin } of keys) {
     const trusted = keyset.keys.get(signer.keyid);
-    if (!trusted || !trusted.environments.has(environment))
+    if (!trusted?.environments.has(environment))
       throw new UsageError(
         `the signing key from ${origin} (${signer.keyid.slice(0, 16)}…) is not in ${relative(root, path) || path} for ${environment}`,
         'add it with flags keyset add (or rotate to it), or use the key the keyset names',
       );
     if (now < trusted.notBefore || now >= trusted.notAfter)
-      throw new UsageError(`the signing key ${signer.keyid.slice(0, 16)}… is not valid at ${formatInstant(now)}`);
+      throw new UsageError(
+        `the signing key ${signer.keyid.slice(0, 16)}… is not valid at ${formatInstant(now)}`,
+      );
     if (trusted.notAfter - now < 30 * 86_400_000)
       process.stderr.write(
         `warning: the signing key for ${environment} expires at ${formatInstant(trusted.notAfter)}; rotate it (flags keyset rotate)\n`,

@@ -71,7 +71,6 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   progress.done();
   const findings = checkRepository({ ...repo, today, changedFiles });
   const summary = summarize(findings, {
-    files: repo.stats.files,
     flags: repo.files.length,
     cached: repo.stats.cached,
   });

@@ -22,7 +22,10 @@ export function registerKeygen(program: Command): void {
   program
     .command('keygen')
     .description('make an Ed25519 signing key pair (private key to a 0600 file or stdout)')
-    .option('-o, --out <file>', 'write the private key PEM here (mode 0600) and the public key to <file>.pub; default: stdout')
+    .option(
+      '-o, --out <file>',
+      'write the private key PEM here (mode 0600) and the public key to <file>.pub; default: stdout',
+    )
     .option('--force', 'replace an existing file')
     .option('--json', 'print the key id and public key as JSON')
     .action((options: KeygenOptions) => {
@@ -42,7 +45,10 @@ export function runKeygen(options: KeygenOptions): number {
     assertOutsideRepository(path, 'the key file');
     writePrivateKeyFile(path, pem, options.force);
     writeFileAtomic(`${path}.pub`, publicPem);
-    if (options.json) process.stdout.write(`${JSON.stringify({ ...info, privateKeyFile: path, publicKeyFile: `${path}.pub` }, null, 2)}\n`);
+    if (options.json)
+      process.stdout.write(
+        `${JSON.stringify({ ...info, privateKeyFile: path, publicKeyFile: `${path}.pub` }, null, 2)}\n`,
+      );
     else
       process.stdout.write(
         `wrote the private key to ${path} (mode 0600) and the public key to ${path}.pub\n` +

@@ -5,7 +5,13 @@ import { DEFAULT_KEYSET_FILE, readKeysetBytes } from '../adapters/bundle-files.j
 import { writeFileAtomic } from '../adapters/files.js';
 import { readKeySource, readKeySpec } from '../adapters/keys.js';
 import { readOptional } from '../adapters/repo-files.js';
-import { appendKeysetVersion, createKeyset, keysetEntry, rotatedKeys, serializeKeysetFile } from '../core/bundle/keyset.js';
+import {
+  appendKeysetVersion,
+  createKeyset,
+  keysetEntry,
+  rotatedKeys,
+  serializeKeysetFile,
+} from '../core/bundle/keyset.js';
 import { type Signer, signerOf } from '../core/bundle/sign.js';
 import { analyzePolicy, POLICY_FILE } from '../core/check/analyze-policy.js';
 import type { Policy } from '../core/model/policy.js';
@@ -49,13 +55,20 @@ export function registerKeyset(program: Command): void {
     keyset
       .command('init')
       .description('create version 1, signed by every key it holds')
-      .requiredOption('--key <file=envs>', 'a private key file and the environments it may sign for; repeat', collect)
+      .requiredOption(
+        '--key <file=envs>',
+        'a private key file and the environments it may sign for; repeat',
+        collect,
+      )
       .option('--valid-days <n>', 'key validity in days', '730')
       .option('--force', 'replace an existing keyset'),
   ).action((options: KeysetCommonOptions & { key: string[]; validDays: string; force?: boolean }) => {
     const { root, path, policy } = context(options);
     if (readKeysetBytes(path) && !options.force)
-      throw new UsageError(`${relative(root, path)} already exists`, 'use flags keyset add or rotate (or --force to start over)');
+      throw new UsageError(
+        `${relative(root, path)} already exists`,
+        'use flags keyset add or rotate (or --force to start over)',
+      );
     const now = resolveNow(options.now);
     const keys: Record<string, KeysetKey> = {};
     const signers: Signer[] = [];
@@ -105,11 +118,20 @@ export function registerKeyset(program: Command): void {
       .requiredOption('--old <file>', 'the private key being replaced')
       .requiredOption('--new <file>', 'the new private key (from flags keygen)')
       .option('--env <envs>', "environments for the new key (default: the old key's)")
-      .option('--retire-after-hours <n>', 'keep trusting the old key this long, so bundles it signed stay valid (default: policy.bundles.validForHours; 0 removes it now)')
+      .option(
+        '--retire-after-hours <n>',
+        'keep trusting the old key this long, so bundles it signed stay valid (default: policy.bundles.validForHours; 0 removes it now)',
+      )
       .option('--valid-days <n>', 'validity of the new key in days', '730'),
   ).action(
     (
-      options: KeysetCommonOptions & { old: string; new: string; env?: string; retireAfterHours?: string; validDays: string },
+      options: KeysetCommonOptions & {
+        old: string;
+        new: string;
+        env?: string;
+        retireAfterHours?: string;
+        validDays: string;
+      },
     ) => {
       const { root, path, policy } = context(options);
       const { file, trusted } = current(path);
@@ -118,11 +140,17 @@ export function registerKeyset(program: Command): void {
       const newKey = readKeySource(options.new).key;
       if (!trusted.keys.has(oldSigner.keyid))
         throw new UsageError(`the old key ${oldSigner.keyid.slice(0, 16)}… is not in the keyset`);
-      const environments = options.env?.split(',').map((e) => e.trim()).filter(Boolean);
+      const environments = options.env
+        ?.split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
       if (environments) checkEnvironments(environments, policy, options.env!);
       const hours =
-        options.retireAfterHours === undefined ? policy.bundles.validForHours : Number(options.retireAfterHours);
-      if (!Number.isFinite(hours) || hours < 0) throw new UsageError(`--retire-after-hours ${options.retireAfterHours} is not a number of hours`);
+        options.retireAfterHours === undefined
+          ? policy.bundles.validForHours
+          : Number(options.retireAfterHours);
+      if (!Number.isFinite(hours) || hours < 0)
+        throw new UsageError(`--retire-after-hours ${options.retireAfterHours} is not a number of hours`);
       const keys = rotatedKeys(
         trusted.payload.keys,
         oldSigner.keyid,
@@ -134,7 +162,12 @@ export function registerKeyset(program: Command): void {
         },
         hours === 0 ? undefined : now + hours * 3_600_000,
       );
-      write(root, path, appendKeysetVersion(file, trusted, keys, [oldSigner, signerOf(newKey)], now), trusted);
+      write(
+        root,
+        path,
+        appendKeysetVersion(file, trusted, keys, [oldSigner, signerOf(newKey)], now),
+        trusted,
+      );
     },
   );
 
@@ -148,7 +181,9 @@ export function registerKeyset(program: Command): void {
     const { file, trusted } = current(path);
     const matches = [...trusted.keys.keys()].filter((id) => id.startsWith(keyid));
     if (matches.length !== 1)
-      throw new UsageError(`${matches.length === 0 ? 'no key' : 'several keys'} in the keyset start with ${keyid}`);
+      throw new UsageError(
+        `${matches.length === 0 ? 'no key' : 'several keys'} in the keyset start with ${keyid}`,
+      );
     const keys = { ...trusted.payload.keys };
     delete keys[matches[0]!];
     if (Object.keys(keys).length === 0) throw new UsageError('a keyset keeps at least one key');
@@ -192,7 +227,10 @@ export function registerKeyset(program: Command): void {
   });
 }
 
-function context(options: KeysetCommonOptions, needPolicy = true): { root: string; path: string; policy: Policy } {
+function context(
+  options: KeysetCommonOptions,
+  needPolicy = true,
+): { root: string; path: string; policy: Policy } {
   const root = resolveRoot(options.repo);
   const path = options.keyset ? resolve(options.keyset) : join(root, DEFAULT_KEYSET_FILE);
   const { policy, findings } = analyzePolicy(POLICY_FILE, readOptional(join(root, POLICY_FILE)));
@@ -223,10 +261,16 @@ function write(root: string, path: string, file: KeysetFile, before: TrustedKeys
   const text = serializeKeysetFile(file);
   let trusted: TrustedKeyset;
   try {
-    trusted = verifyKeyset(text, before ? { previous: { version: before.version, digest: before.digest } } : {});
+    trusted = verifyKeyset(
+      text,
+      before ? { previous: { version: before.version, digest: before.digest } } : {},
+    );
   } catch (error) {
     if (error instanceof VerificationError)
-      throw new UsageError(`the new keyset version would not verify: ${error.message}`, 'sign with the keys the message names (--sign-with)');
+      throw new UsageError(
+        `the new keyset version would not verify: ${error.message}`,
+        'sign with the keys the message names (--sign-with)',
+      );
     throw error;
   }
   writeFileAtomic(path, text);
@@ -239,14 +283,21 @@ function write(root: string, path: string, file: KeysetFile, before: TrustedKeys
 
 function checkEnvironments(environments: readonly string[], policy: Policy, spec: string): void {
   if (environments.length === 0)
-    throw new UsageError(`"${spec}" names no environments`, 'write <key file>=<env>[,<env>…], e.g. prod.pem=production');
+    throw new UsageError(
+      `"${spec}" names no environments`,
+      'write <key file>=<env>[,<env>…], e.g. prod.pem=production',
+    );
   for (const environment of environments)
     if (!policy.environments.includes(environment))
-      throw new UsageError(`unknown environment "${environment}"`, `the policy declares ${policy.environments.join(', ')}`);
+      throw new UsageError(
+        `unknown environment "${environment}"`,
+        `the policy declares ${policy.environments.join(', ')}`,
+      );
 }
 
 function validDays(text: string): number {
   const days = Number(text);
-  if (!Number.isSafeInteger(days) || days < 1) throw new UsageError(`--valid-days ${text} is not a whole number of days`);
+  if (!Number.isSafeInteger(days) || days < 1)
+    throw new UsageError(`--valid-days ${text} is not a whole number of days`);
   return days;
 }

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { ALIAS_FORMS, type AliasForm } from '../core/refs/aliases.js';
-import { type CodeReference, findReferences, referenceMatcher } from '../core/refs/find.js';
-import { FLAGS_DIR } from '../adapters/repo-files.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
-import { walkSourceFiles } from '../adapters/source-files.js';
+import { scanReferences } from '../adapters/source-files.js';
 import { UsageError } from '../errors.js';
 import { resolveRoot, withRepo } from './common.js';
 
@@ -42,24 +40,6 @@ export function parseAliases(value: string | undefined, fallback: readonly Alias
     if (!(ALIAS_FORMS as readonly string[]).includes(form))
       throw new UsageError(`unknown alias form "${form}"`, `use ${ALIAS_FORMS.join(', ')} or none`);
   return forms as AliasForm[];
-}
-
-/** Every reference to `keys` under `paths`, in file and position order. */
-export function scanReferences(
-  root: string,
-  paths: readonly string[],
-  keys: Iterable<string>,
-  aliases: readonly AliasForm[],
-): { references: CodeReference[]; files: number } {
-  const matcher = referenceMatcher(keys, aliases);
-  const references: CodeReference[] = [];
-  let files = 0;
-  if (matcher.lookup.size === 0) return { references, files };
-  for (const source of walkSourceFiles(root, paths, { exclude: [FLAGS_DIR] })) {
-    files++;
-    references.push(...findReferences(source.file, source.text, matcher));
-  }
-  return { references, files };
 }
 
 export async function runRefs(paths: string[], options: RefsOptions): Promise<number> {

@@ -10,6 +10,7 @@ import type { PlanInput, RetirePlan } from '../core/retire/model.js';
 import { planRetirement } from '../core/retire/plan.js';
 import { planJson, planText } from '../core/retire/report.js';
 import { FLAGS_DIR } from '../adapters/repo-files.js';
+import { scanReferences } from '../adapters/source-files.js';
 import { BotBranches, DEFAULT_BOT_IDENTITY, parseIdentity } from '../adapters/git-branch.js';
 import { ensureRepository } from '../adapters/git.js';
 import { type ApplyReport, applyPlan, type ItemResult } from '../adapters/github/apply.js';
@@ -19,7 +20,7 @@ import { planWithGitHub } from '../adapters/github/run.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { InputError, UsageError } from '../errors.js';
 import { resolveRoot, resolveToday, withRepo, withToday } from './common.js';
-import { parseAliases, scanReferences } from './refs.js';
+import { parseAliases } from './refs.js';
 
 export interface RetireOptions {
   repo: string;

@@ -39,7 +39,10 @@ export function registerVerify(program: Command): void {
     .option('--keyset-root <sha256>', 'pin: the digest of the keyset version 1 payload (flags keyset show)')
     .option('--project <name>', "the project the bundle must be for (default: the keyset's)")
     .option('--state <file>', 'remember the newest serial here; refuse older ones (updated on success)')
-    .option('--allow-development', 'accept development-signed bundles, also trusting the local development key')
+    .option(
+      '--allow-development',
+      'accept development-signed bundles, also trusting the local development key',
+    )
     .option('--max-bytes <n>', `refuse larger inputs before parsing (default ${DEFAULT_MAX_BUNDLE_BYTES})`)
     .option('--json', 'print the result as JSON');
   withRepo(command);
@@ -52,7 +55,8 @@ export function registerVerify(program: Command): void {
 export async function runVerify(bundle: string, options: VerifyCommandOptions): Promise<number> {
   const now = resolveNow(options.now);
   const maxBytes = options.maxBytes === undefined ? DEFAULT_MAX_BUNDLE_BYTES : Number(options.maxBytes);
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new UsageError(`--max-bytes ${options.maxBytes} is not a size`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+    throw new UsageError(`--max-bytes ${options.maxBytes} is not a size`);
   const keyset = loadTrust(options);
   try {
     const key = bundleStateKey(options.project ?? keyset.project, options.env);
@@ -94,7 +98,9 @@ export async function runVerify(bundle: string, options: VerifyCommandOptions): 
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ ok: false, bundle, code: error.code, message: error.message }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, bundle, code: error.code, message: error.message }, null, 2)}\n`,
+      );
       return 1;
     }
     throw new InputError(`bundle refused [${error.code}]: ${error.message}`, {
@@ -108,7 +114,11 @@ function loadTrust(options: VerifyCommandOptions): TrustedKeyset {
   const root = resolveRoot(options.repo);
   const path = options.keyset ? resolve(options.keyset) : resolve(root, DEFAULT_KEYSET_FILE);
   const devPath = resolve(developmentKeyDir(root), 'keyset.json');
-  const main = readKeyset(path, options.keysetRoot, !options.allowDevelopment || options.keyset !== undefined);
+  const main = readKeyset(
+    path,
+    options.keysetRoot,
+    !options.allowDevelopment || options.keyset !== undefined,
+  );
   const dev = options.allowDevelopment ? readKeyset(devPath, undefined, false) : undefined;
   if (main && dev) return mergeKeysets(main, dev);
   const trust = main ?? dev;

@@ -3,19 +3,20 @@ import type { Finding } from '../core/findings/finding.js';
 export interface CheckSummary {
   errors: number;
   warnings: number;
-  files: number;
+  /** Files with at least one finding. */
+  filesWithFindings: number;
   flags: number;
   cached: number;
 }
 
 export function summarize(
   findings: readonly Finding[],
-  stats: { files: number; flags: number; cached: number },
+  stats: { flags: number; cached: number },
 ): CheckSummary {
   return {
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
-    files: new Set(findings.map((f) => f.file)).size,
+    filesWithFindings: new Set(findings.map((f) => f.file)).size,
     flags: stats.flags,
     cached: stats.cached,
   };

@@ -28,10 +28,10 @@ export function renderText(
   const verdict =
     summary.errors > 0
       ? style.red(
-          `✖ ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} in ${plural(summary.files, 'file')}`,
+          `✖ ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} in ${plural(summary.filesWithFindings, 'file')}`,
         )
       : summary.warnings > 0
-        ? style.yellow(`⚠ ${plural(summary.warnings, 'warning')} in ${plural(summary.files, 'file')}`)
+        ? style.yellow(`⚠ ${plural(summary.warnings, 'warning')} in ${plural(summary.filesWithFindings, 'file')}`)
         : '✔ no problems';
   out.push(`${verdict} (${plural(summary.flags, 'flag')} checked, ${summary.cached} from cache)`);
   return `${out.join('\n')}\n`;

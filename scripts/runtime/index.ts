@@ -27,7 +27,13 @@ export {
   type Reason,
   type Resolution,
 } from './evaluate.js';
-export { KEYSET_PAYLOAD_TYPE, type KeysetOptions, type TrustedKey, type TrustedKeyset, verifyKeyset } from './keyset.js';
+export {
+  KEYSET_PAYLOAD_TYPE,
+  type KeysetOptions,
+  type TrustedKey,
+  type TrustedKeyset,
+  verifyKeyset,
+} from './keyset.js';
 export { pae } from './dsse.js';
 export { type FetchLike, readSource, type Source } from './sources.js';
 export { type RuntimeState, readState } from './state.js';
@@ -47,7 +53,9 @@ export async function loadKeyset(source: Source, options: LoadKeysetOptions = {}
   const previous = readState(options.stateFile).keysets[probe.project];
   const keyset = previous ? verifyKeyset(bytes, { ...options, previous }) : probe;
   if (!previous || keyset.version > previous.version)
-    recordState(options.stateFile, { keyset: { project: keyset.project, mark: { version: keyset.version, digest: keyset.digest } } });
+    recordState(options.stateFile, {
+      keyset: { project: keyset.project, mark: { version: keyset.version, digest: keyset.digest } },
+    });
   return keyset;
 }
 
@@ -168,7 +176,8 @@ export class FlagsRuntime {
     this.current = {
       verified,
       content,
-      evaluator: changed || !this.current ? new Evaluator(content, { now: this.now }) : this.current.evaluator,
+      evaluator:
+        changed || !this.current ? new Evaluator(content, { now: this.now }) : this.current.evaluator,
     };
     this.error = undefined;
     return warning ? { ok: true, changed, statement, warning } : { ok: true, changed, statement };

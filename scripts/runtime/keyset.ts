@@ -93,10 +93,14 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions = {}): TrustedKeyset {
   const maxBytes = options.maxBytes ?? MAX_KEYSET_BYTES;
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
-  if (size > maxBytes) throw new VerificationError('too-large', `keyset: ${size} bytes, over the cap of ${maxBytes}`);
+  if (size > maxBytes)
+    throw new VerificationError('too-large', `keyset: ${size} bytes, over the cap of ${maxBytes}`);
   let text: string;
   try {
-    text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
+    text =
+      typeof input === 'string'
+        ? input
+        : new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
   } catch {
     throw new VerificationError('not-utf8', 'keyset: the file is not valid UTF-8');
   }
@@ -106,7 +110,11 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
   } catch (error) {
     if (error instanceof StrictJsonError)
       throw new VerificationError(
-        error.problem === 'duplicate-key' ? 'duplicate-key' : error.problem === 'trailing-bytes' ? 'trailing-bytes' : 'malformed-json',
+        error.problem === 'duplicate-key'
+          ? 'duplicate-key'
+          : error.problem === 'trailing-bytes'
+            ? 'trailing-bytes'
+            : 'malformed-json',
         `keyset: ${error.message}`,
       );
     throw error;
@@ -123,7 +131,9 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
     const what = `keyset version ${index + 1}`;
     const decoded = decodeEnvelope(envelope, what, 'keyset-invalid');
     if (decoded.payloadType !== KEYSET_PAYLOAD_TYPE)
-      throw invalid(`version ${index + 1} has payload type "${decoded.payloadType}", not "${KEYSET_PAYLOAD_TYPE}"`);
+      throw invalid(
+        `version ${index + 1} has payload type "${decoded.payloadType}", not "${KEYSET_PAYLOAD_TYPE}"`,
+      );
     const payload = parsePayload(decoded.payload, index + 1);
     const digest = sha256Hex(decoded.payload);
     const keys = importKeys(payload);
@@ -132,7 +142,10 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
       if (payload.previous !== null) throw invalid('version 1 names a previous version');
       for (const keyid of keys.keys())
         if (!signedBy.has(keyid))
-          throw new VerificationError('keyset-new-key-missing', `${what} is not signed by its key ${short(keyid)}`);
+          throw new VerificationError(
+            'keyset-new-key-missing',
+            `${what} is not signed by its key ${short(keyid)}`,
+          );
       root = digest;
       if (options.root !== undefined && options.root !== root)
         throw new VerificationError(
@@ -141,7 +154,10 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
         );
     } else {
       if (payload.previous !== previous.digest)
-        throw new VerificationError('keyset-chain-broken', `${what} does not name version ${index} as its previous version`);
+        throw new VerificationError(
+          'keyset-chain-broken',
+          `${what} does not name version ${index} as its previous version`,
+        );
       if (payload.project !== previous.payload.project)
         throw new VerificationError('keyset-chain-broken', `${what} changes the project`);
       checkRotation(what, previous.payload, payload, previous.keys, keys, signedBy);
@@ -181,9 +197,14 @@ function parsePayload(bytes: Uint8Array, version: number): KeysetPayload {
     throw invalid(`version ${version}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const at = `version ${version}`;
-  if (!isRecord(value) || value.format !== KEYSET_FORMAT) throw invalid(`${at}: not a "${KEYSET_FORMAT}" payload`);
+  if (!isRecord(value) || value.format !== KEYSET_FORMAT)
+    throw invalid(`${at}: not a "${KEYSET_FORMAT}" payload`);
   if (typeof value.project !== 'string' || !PROJECT.test(value.project)) throw invalid(`${at}: bad project`);
-  if (value.version !== version) throw new VerificationError('keyset-chain-broken', `keyset: entry ${version} says it is version ${String(value.version)}`);
+  if (value.version !== version)
+    throw new VerificationError(
+      'keyset-chain-broken',
+      `keyset: entry ${version} says it is version ${String(value.version)}`,
+    );
   if (parseInstant(value.issuedAt) === undefined) throw invalid(`${at}: bad issuedAt`);
   if (!(value.previous === null || (typeof value.previous === 'string' && HEX64.test(value.previous))))
     throw invalid(`${at}: bad previous`);
@@ -205,7 +226,8 @@ function parsePayload(bytes: Uint8Array, version: number): KeysetPayload {
       const notAfter = parseInstant(key.notAfter);
       if (notAfter === undefined || notAfter <= notBefore) throw invalid(`${where}: bad notAfter`);
     }
-    if (key.development !== undefined && typeof key.development !== 'boolean') throw invalid(`${where}: bad development`);
+    if (key.development !== undefined && typeof key.development !== 'boolean')
+      throw invalid(`${where}: bad development`);
     if (key.comment !== undefined && typeof key.comment !== 'string') throw invalid(`${where}: bad comment`);
     if (typeof key.publicKey !== 'string') throw invalid(`${where}: no publicKey`);
   }
@@ -218,7 +240,8 @@ function importKeys(payload: KeysetPayload): Map<string, TrustedKey> {
     const entry = payload.keys[keyid]!;
     const der = decodeBase64Strict(entry.publicKey);
     const publicKey = der ? importPublicKey(der) : undefined;
-    if (!der || !publicKey) throw invalid(`version ${payload.version}, key ${short(keyid)}: not an Ed25519 public key`);
+    if (!der || !publicKey)
+      throw invalid(`version ${payload.version}, key ${short(keyid)}: not an Ed25519 public key`);
     if (keyIdOf(der) !== keyid)
       throw invalid(`version ${payload.version}: key id ${short(keyid)} is not the sha256 of its public key`);
     keys.set(keyid, {
@@ -251,7 +274,10 @@ function checkSignatures(
         `${what} carries a signature by ${short(keyid)}, a key of neither this version nor the one before`,
       );
     if (!verifySignature(key.publicKey, signed, sig))
-      throw new VerificationError('keyset-bad-signature', `${what}: the signature by key ${short(keyid)} does not verify`);
+      throw new VerificationError(
+        'keyset-bad-signature',
+        `${what}: the signature by key ${short(keyid)} does not verify`,
+      );
     by.add(keyid);
   }
   return by;
@@ -282,7 +308,8 @@ function checkRotation(
     const a = before.keys[keyid];
     const b = after.keys[keyid];
     if (a && b && canonicalJson(a) === canonicalJson(b)) continue;
-    for (const environment of [...(a?.environments ?? []), ...(b?.environments ?? [])]) affected.add(environment);
+    for (const environment of [...(a?.environments ?? []), ...(b?.environments ?? [])])
+      affected.add(environment);
   }
   for (const environment of [...affected].sort()) {
     if (!oldSigners.some((keyid) => oldKeys.get(keyid)!.environments.has(environment)))

@@ -16,12 +16,17 @@ export interface DecodedEnvelope {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function decodeEnvelope(value: unknown, what: string, malformed: 'bad-format' | 'keyset-invalid'): DecodedEnvelope {
+export function decodeEnvelope(
+  value: unknown,
+  what: string,
+  malformed: 'bad-format' | 'keyset-invalid',
+): DecodedEnvelope {
   if (!isRecord(value)) throw new VerificationError(malformed, `${what}: the envelope is not a JSON object`);
   const { payload, payloadType, signatures } = value as Partial<Record<keyof DsseEnvelope, unknown>>;
   if (typeof payloadType !== 'string')
     throw new VerificationError(malformed, `${what}: the envelope has no payloadType`);
-  if (typeof payload !== 'string') throw new VerificationError(malformed, `${what}: the envelope has no payload`);
+  if (typeof payload !== 'string')
+    throw new VerificationError(malformed, `${what}: the envelope has no payload`);
   if (signatures === undefined || signatures === null)
     throw new VerificationError('no-signatures', `${what}: the envelope has no signatures`);
   if (!Array.isArray(signatures))
@@ -31,15 +36,22 @@ export function decodeEnvelope(value: unknown, what: string, malformed: 'bad-for
   if (signatures.length > MAX_SIGNATURES)
     throw new VerificationError(malformed, `${what}: more than ${MAX_SIGNATURES} signatures`);
   const decodedPayload = decodeBase64Strict(payload);
-  if (!decodedPayload) throw new VerificationError('bad-base64', `${what}: the envelope's payload is not valid base64`);
+  if (!decodedPayload)
+    throw new VerificationError('bad-base64', `${what}: the envelope's payload is not valid base64`);
   const decoded = signatures.map((entry: unknown, n) => {
-    if (!isRecord(entry)) throw new VerificationError(malformed, `${what}: signature ${n + 1} is not an object`);
+    if (!isRecord(entry))
+      throw new VerificationError(malformed, `${what}: signature ${n + 1} is not an object`);
     const { keyid, sig } = entry as Partial<Record<keyof DsseSignature, unknown>>;
     if (typeof keyid !== 'string' || keyid === '')
       throw new VerificationError(malformed, `${what}: signature ${n + 1} names no keyid`);
-    if (typeof sig !== 'string') throw new VerificationError(malformed, `${what}: signature ${n + 1} has no sig`);
+    if (typeof sig !== 'string')
+      throw new VerificationError(malformed, `${what}: signature ${n + 1} has no sig`);
     const bytes = decodeBase64Strict(sig);
-    if (!bytes) throw new VerificationError('bad-base64', `${what}: signature ${n + 1} (key ${short(keyid)}) is not valid base64`);
+    if (!bytes)
+      throw new VerificationError(
+        'bad-base64',
+        `${what}: signature ${n + 1} (key ${short(keyid)}) is not valid base64`,
+      );
     return { keyid, sig: bytes };
   });
   return { payloadType, payload: decodedPayload, signatures: decoded };

@@ -17,7 +17,11 @@ export function describeSource(source: Source): string {
   return `${source.bytes.byteLength} bytes`;
 }
 
-export async function readSource(source: Source, maxBytes: number, fetchImpl?: FetchLike): Promise<Uint8Array> {
+export async function readSource(
+  source: Source,
+  maxBytes: number,
+  fetchImpl?: FetchLike,
+): Promise<Uint8Array> {
   if ('bytes' in source) {
     if (source.bytes.byteLength > maxBytes) throw tooLarge(source.bytes.byteLength, maxBytes);
     return source.bytes;
@@ -34,7 +38,10 @@ async function readFileCapped(path: string, maxBytes: number): Promise<Uint8Arra
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new VerificationError('unreadable', `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new VerificationError(
+      'unreadable',
+      `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   try {
     const { size } = await handle.stat();

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VerificationError } from './errors.js';
 
@@ -41,25 +50,43 @@ export function readState(path: string): RuntimeState {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return empty();
-    throw new VerificationError('bad-state', `cannot read the state file ${path}: ${(error as Error).message}`);
+    throw new VerificationError(
+      'bad-state',
+      `cannot read the state file ${path}: ${(error as Error).message}`,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new VerificationError('bad-state', `the state file ${path} is not JSON; remove it only if you trust the next bundle`);
+    throw new VerificationError(
+      'bad-state',
+      `the state file ${path} is not JSON; remove it only if you trust the next bundle`,
+    );
   }
-  if (!isRecord(value) || value.format !== STATE_FORMAT || !isRecord(value.bundles) || !isRecord(value.keysets))
+  if (
+    !isRecord(value) ||
+    value.format !== STATE_FORMAT ||
+    !isRecord(value.bundles) ||
+    !isRecord(value.keysets)
+  )
     throw new VerificationError('bad-state', `the state file ${path} is not a ${STATE_FORMAT} file`);
   const state = empty();
   for (const [key, mark] of Object.entries(value.bundles)) {
     if (!isRecord(mark) || !Number.isSafeInteger(mark.serial) || typeof mark.sha256 !== 'string')
       throw new VerificationError('bad-state', `the state file ${path} has a malformed entry for ${key}`);
-    state.bundles[key] = { serial: mark.serial as number, sha256: mark.sha256, issuedAt: String(mark.issuedAt ?? '') };
+    state.bundles[key] = {
+      serial: mark.serial as number,
+      sha256: mark.sha256,
+      issuedAt: String(mark.issuedAt ?? ''),
+    };
   }
   for (const [key, mark] of Object.entries(value.keysets)) {
     if (!isRecord(mark) || !Number.isSafeInteger(mark.version) || typeof mark.digest !== 'string')
-      throw new VerificationError('bad-state', `the state file ${path} has a malformed keyset entry for ${key}`);
+      throw new VerificationError(
+        'bad-state',
+        `the state file ${path} has a malformed keyset entry for ${key}`,
+      );
     state.keysets[key] = { version: mark.version as number, digest: mark.digest };
   }
   return state;
@@ -73,7 +100,8 @@ export function recordState(
   const state = readState(path);
   if (update.bundle) {
     const current = state.bundles[update.bundle.key];
-    if (!current || update.bundle.mark.serial >= current.serial) state.bundles[update.bundle.key] = update.bundle.mark;
+    if (!current || update.bundle.mark.serial >= current.serial)
+      state.bundles[update.bundle.key] = update.bundle.mark;
   }
   if (update.keyset) {
     const current = state.keysets[update.keyset.project];

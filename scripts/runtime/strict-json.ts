@@ -46,9 +46,9 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
   const parseString = (): string => {
     const start = i; // at the opening quote
     let end = text.indexOf('"', start + 1);
-    // Fast path: no backslash before the closing quote. Otherwise walk the escapes.
-    const backslash = text.indexOf('\\', start + 1);
-    if (backslash !== -1 && backslash < end) {
+    // Fast path: no backslash before the closing quote (searched in a slice, so the search stops
+    // there). Otherwise walk the escapes.
+    if (end !== -1 && text.slice(start + 1, end).indexOf('\\') !== -1) {
       let j = start + 1;
       for (;;) {
         if (j >= text.length) fail('unterminated string', start);
@@ -92,7 +92,9 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
       i += match[0].length;
       return Number(match[0]);
     }
-    return fail(i >= text.length ? 'unexpected end of input' : `unexpected character ${JSON.stringify(text[i])}`);
+    return fail(
+      i >= text.length ? 'unexpected end of input' : `unexpected character ${JSON.stringify(text[i])}`,
+    );
   };
 
   const parseObject = (depth: number): Record<string, unknown> => {
@@ -110,7 +112,11 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
       const at = i;
       const key = parseString();
       if (Object.hasOwn(out, key))
-        throw new StrictJsonError('duplicate-key', `duplicate key ${JSON.stringify(key)} at offset ${at}`, at);
+        throw new StrictJsonError(
+          'duplicate-key',
+          `duplicate key ${JSON.stringify(key)} at offset ${at}`,
+          at,
+        );
       skipSpace();
       if (text.charCodeAt(i) !== 0x3a) fail('expected ":"');
       i++;

@@ -57,7 +57,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): VerifiedBundle {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
   if (bytes.byteLength > maxBytes)
-    throw new VerificationError('too-large', `the bundle is ${bytes.byteLength} bytes, over the cap of ${maxBytes}`);
+    throw new VerificationError(
+      'too-large',
+      `the bundle is ${bytes.byteLength} bytes, over the cap of ${maxBytes}`,
+    );
   const now = options.now ?? Date.now();
 
   const file = parseBundleFile(bytes);
@@ -106,7 +109,10 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   }
   const project = options.project ?? keyset.project;
   if (statement.project !== project || statement.project !== keyset.project)
-    throw new VerificationError('wrong-project', `the bundle is for project "${statement.project}", not "${project}"`);
+    throw new VerificationError(
+      'wrong-project',
+      `the bundle is for project "${statement.project}", not "${project}"`,
+    );
   if (statement.environment !== options.environment)
     throw new VerificationError(
       'wrong-environment',
@@ -127,7 +133,10 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
       `the bundle was issued at ${statement.issuedAt}, after now (${formatInstant(now)}) plus the allowed clock skew of ${skewMs / 1000} s`,
     );
   if (now >= expiresAt)
-    throw new VerificationError('expired', `the bundle expired at ${statement.expiresAt} (now ${formatInstant(now)})`);
+    throw new VerificationError(
+      'expired',
+      `the bundle expired at ${statement.expiresAt} (now ${formatInstant(now)})`,
+    );
   for (const [label, at] of [
     ['now', now],
     ['at issue', issuedAt],
@@ -190,7 +199,10 @@ function parseBundleFile(bytes: Uint8Array): { content: unknown; envelope: unkno
     throw new VerificationError(code, `the bundle is not strict JSON: ${error.message}`);
   }
   if (!isRecord(value) || value.format !== SIGNED_BUNDLE_FORMAT)
-    throw new VerificationError('bad-format', `not a flags bundle (expected format "${SIGNED_BUNDLE_FORMAT}")`);
+    throw new VerificationError(
+      'bad-format',
+      `not a flags bundle (expected format "${SIGNED_BUNDLE_FORMAT}")`,
+    );
   return { content: value.content, envelope: value.envelope };
 }
 
@@ -219,7 +231,10 @@ function parseStatement(bytes: Uint8Array): BundleStatement {
   };
   if (!isRecord(value)) return bad('body');
   if (value.format !== STATEMENT_FORMAT)
-    throw new VerificationError('unsupported-format', `unsupported statement format ${JSON.stringify(value.format)}`);
+    throw new VerificationError(
+      'unsupported-format',
+      `unsupported statement format ${JSON.stringify(value.format)}`,
+    );
   if (value.bundleFormat !== BUNDLE_CONTENT_FORMAT)
     throw new VerificationError(
       'unsupported-format',
@@ -233,12 +248,15 @@ function parseStatement(bytes: Uint8Array): BundleStatement {
   if (issuedAt === undefined) bad('issuedAt');
   if (expiresAt === undefined || expiresAt <= issuedAt!) bad('expiresAt');
   const skew = value.maxClockSkewSeconds;
-  if (!Number.isSafeInteger(skew) || (skew as number) < 0 || (skew as number) > 3600) bad('maxClockSkewSeconds');
+  if (!Number.isSafeInteger(skew) || (skew as number) < 0 || (skew as number) > 3600)
+    bad('maxClockSkewSeconds');
   const content = value.content;
-  if (!isRecord(content) || typeof content.sha256 !== 'string' || !HEX64.test(content.sha256)) bad('content.sha256');
+  if (!isRecord(content) || typeof content.sha256 !== 'string' || !HEX64.test(content.sha256))
+    bad('content.sha256');
   if (!Number.isSafeInteger((content as Record<string, unknown>).size)) bad('content.size');
   const source = value.source;
-  if (!isRecord(source) || typeof source.commit !== 'string' || typeof source.dirty !== 'boolean') bad('source');
+  if (!isRecord(source) || typeof source.commit !== 'string' || typeof source.dirty !== 'boolean')
+    bad('source');
   if (typeof value.development !== 'boolean') bad('development');
   return value as unknown as BundleStatement;
 }

@@ -10,7 +10,8 @@ const LATER = '2026-11-25T08:00:00Z';
 
 const bundleOf = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const contentOf = (path: string) => Buffer.from(bundleOf(path).content, 'base64');
-const statementOf = (path: string) => JSON.parse(Buffer.from(bundleOf(path).envelope.payload, 'base64').toString());
+const statementOf = (path: string) =>
+  JSON.parse(Buffer.from(bundleOf(path).envelope.payload, 'base64').toString());
 
 /** The example repository written file by file in a shuffled order, then committed. */
 async function exampleRepo(seed = 0) {
@@ -48,7 +49,16 @@ async function withKeys(repo: Awaited<ReturnType<typeof gitdir>>) {
     expect(made.code, made.stderr).toBe(0);
   }
   const init = await runCli(
-    ['keyset', 'init', '--key', `${join(keys, 'prod.pem')}=production`, '--key', `${join(keys, 'stage.pem')}=development,staging`, '--now', NOW],
+    [
+      'keyset',
+      'init',
+      '--key',
+      `${join(keys, 'prod.pem')}=production`,
+      '--key',
+      `${join(keys, 'stage.pem')}=development,staging`,
+      '--now',
+      NOW,
+    ],
     { cwd: repo.dir },
   );
   expect(init.code, init.stderr).toBe(0);
@@ -90,11 +100,26 @@ describe('flags build', () => {
       'staging.bundle.json',
     ]);
 
-    const refused = await runCli(['verify', 'dist/production.bundle.json', '--env', 'production', '--keyset', join(repo.dir, '.cache/flags/dev-key/keyset.json'), '--now', LATER], { cwd: repo.dir });
+    const refused = await runCli(
+      [
+        'verify',
+        'dist/production.bundle.json',
+        '--env',
+        'production',
+        '--keyset',
+        join(repo.dir, '.cache/flags/dev-key/keyset.json'),
+        '--now',
+        LATER,
+      ],
+      { cwd: repo.dir },
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('[development-signed]');
     expect(refused.stderr).not.toMatch(/\n\s+at /);
-    const allowed = await runCli(['verify', 'dist/production.bundle.json', '--env', 'production', '--allow-development', '--now', LATER], { cwd: repo.dir });
+    const allowed = await runCli(
+      ['verify', 'dist/production.bundle.json', '--env', 'production', '--allow-development', '--now', LATER],
+      { cwd: repo.dir },
+    );
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stdout).toContain('verified for production (DEVELOPMENT-signed)');
   });
@@ -102,9 +127,18 @@ describe('flags build', () => {
   it('gives byte-identical content for the same flags in any time zone, locale or file order', async () => {
     const a = await exampleRepo(1);
     const b = await exampleRepo(2);
-    const first = await runCli(['build', '--now', NOW], { cwd: a.dir, env: { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' } });
-    const second = await runCli(['build', '--now', LATER], { cwd: b.dir, env: { TZ: 'America/St_Johns', LANG: 'C', LC_ALL: 'C' } });
-    const third = await runCli(['build', '--now', LATER, '--no-cache'], { cwd: a.dir, env: { TZ: 'UTC', LANG: 'de_DE.UTF-8' } });
+    const first = await runCli(['build', '--now', NOW], {
+      cwd: a.dir,
+      env: { TZ: 'Pacific/Chatham', LANG: 'tr_TR.UTF-8', LC_ALL: 'tr_TR.UTF-8' },
+    });
+    const second = await runCli(['build', '--now', LATER], {
+      cwd: b.dir,
+      env: { TZ: 'America/St_Johns', LANG: 'C', LC_ALL: 'C' },
+    });
+    const third = await runCli(['build', '--now', LATER, '--no-cache'], {
+      cwd: a.dir,
+      env: { TZ: 'UTC', LANG: 'de_DE.UTF-8' },
+    });
     for (const result of [first, second, third]) expect(result.code, result.stderr).toBe(0);
     for (const env of ['development', 'staging', 'production']) {
       const contents = [a.dir, b.dir].map((dir) => contentOf(join(dir, 'dist', `${env}.bundle.json`)));
@@ -127,18 +161,29 @@ describe('flags build', () => {
   it('signs with keys from the environment that the committed keyset trusts, per environment', async () => {
     const repo = await exampleRepo();
     const { env } = await withKeys(repo);
-    const result = await runCli(['build', '--now', NOW, '--require-signing-key', '--json'], { cwd: repo.dir, env });
+    const result = await runCli(['build', '--now', NOW, '--require-signing-key', '--json'], {
+      cwd: repo.dir,
+      env,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
     const report = JSON.parse(result.stdout);
-    const keyids = Object.fromEntries(report.bundles.map((b: { environment: string; keyid: string }) => [b.environment, b.keyid]));
+    const keyids = Object.fromEntries(
+      report.bundles.map((b: { environment: string; keyid: string }) => [b.environment, b.keyid]),
+    );
     expect(keyids.production).not.toBe(keyids.staging);
     expect(statementOf(join(repo.dir, 'dist/production.bundle.json')).serial).toBe(2);
 
-    const ok = await runCli(['verify', 'dist/production.bundle.json', '--env', 'production', '--now', LATER], { cwd: repo.dir });
+    const ok = await runCli(
+      ['verify', 'dist/production.bundle.json', '--env', 'production', '--now', LATER],
+      { cwd: repo.dir },
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('✔ dist/production.bundle.json verified for production');
-    const wrong = await runCli(['verify', 'dist/staging.bundle.json', '--env', 'production', '--now', LATER, '--json'], { cwd: repo.dir });
+    const wrong = await runCli(
+      ['verify', 'dist/staging.bundle.json', '--env', 'production', '--now', LATER, '--json'],
+      { cwd: repo.dir },
+    );
     expect(wrong.code).toBe(1);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ ok: false, code: 'wrong-environment' });
   });
@@ -146,8 +191,14 @@ describe('flags build', () => {
   it('refuses a signing key that the keyset does not hold for the environment', async () => {
     const repo = await exampleRepo();
     const { env } = await withKeys(repo);
-    const swapped = { FLAGS_SIGNING_KEY_PRODUCTION: env.FLAGS_SIGNING_KEY, FLAGS_SIGNING_KEY: env.FLAGS_SIGNING_KEY };
-    const result = await runCli(['build', '--now', NOW, '--env', 'production'], { cwd: repo.dir, env: swapped });
+    const swapped = {
+      FLAGS_SIGNING_KEY_PRODUCTION: env.FLAGS_SIGNING_KEY,
+      FLAGS_SIGNING_KEY: env.FLAGS_SIGNING_KEY,
+    };
+    const result = await runCli(['build', '--now', NOW, '--env', 'production'], {
+      cwd: repo.dir,
+      env: swapped,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('is not in keys/keyset.json for production');
   });
@@ -163,7 +214,13 @@ describe('flags build', () => {
   it('refuses to sign uncommitted flag changes with a real key unless told to', async () => {
     const repo = await exampleRepo();
     const { env } = await withKeys(repo);
-    repo.write('flags/new-checkout-flow.yaml', readFileSync(join(EXAMPLE_ROOT, 'flags/new-checkout-flow.yaml'), 'utf8').replace('percentage: 25', 'percentage: 30'));
+    repo.write(
+      'flags/new-checkout-flow.yaml',
+      readFileSync(join(EXAMPLE_ROOT, 'flags/new-checkout-flow.yaml'), 'utf8').replace(
+        'percentage: 25',
+        'percentage: 30',
+      ),
+    );
     const refused = await runCli(['build', '--now', NOW], { cwd: repo.dir, env });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('uncommitted changes');
@@ -176,7 +233,9 @@ describe('flags build', () => {
     const repo = await exampleRepo();
     expect((await runCli(['build', '--now', NOW], { cwd: repo.dir })).code).toBe(0);
     const before = readFileSync(join(repo.dir, 'dist/production.bundle.json'));
-    const failed = await runCli(['build', '--now', LATER, '--env', 'production', '--serial', '0'], { cwd: repo.dir });
+    const failed = await runCli(['build', '--now', LATER, '--env', 'production', '--serial', '0'], {
+      cwd: repo.dir,
+    });
     expect(failed.code).toBe(2);
     expect(readFileSync(join(repo.dir, 'dist/production.bundle.json')).equals(before)).toBe(true);
     expect(readdirSync(join(repo.dir, 'dist')).filter((f) => f.startsWith('.'))).toEqual([]);
@@ -189,7 +248,10 @@ describe('flags build', () => {
       env: { FLAGS_NOW: '2026-11-24T13:00:00+01:00' },
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(statementOf(join(repo.dir, 'out/staging.bundle.json'))).toMatchObject({ serial: 41, issuedAt: NOW });
+    expect(statementOf(join(repo.dir, 'out/staging.bundle.json'))).toMatchObject({
+      serial: 41,
+      issuedAt: NOW,
+    });
     expect(existsSync(join(repo.dir, 'out/production.bundle.json'))).toBe(false);
   });
 
@@ -200,7 +262,10 @@ describe('flags build', () => {
     const bytes = readFileSync(join(repo.dir, 'dist/production.flagd.json'));
     const document = JSON.parse(bytes.toString());
     expect(document.flags['new-checkout-flow']).toBeDefined();
-    await runCli(['build', '--now', LATER, '--format', 'flagd'], { cwd: repo.dir, env: { TZ: 'Asia/Kolkata' } });
+    await runCli(['build', '--now', LATER, '--format', 'flagd'], {
+      cwd: repo.dir,
+      env: { TZ: 'Asia/Kolkata' },
+    });
     expect(readFileSync(join(repo.dir, 'dist/production.flagd.json')).equals(bytes)).toBe(true);
   });
 });
@@ -246,7 +311,9 @@ describe('flags keygen', () => {
     expect(inRepo.stderr).toContain('not ignored by git');
     const dir = tempDir('flags-keys-');
     writeFileSync(join(dir, 'open.pem'), made.stdout, { mode: 0o644 });
-    const open = await runCli(['build', '--now', NOW, '--key-file', join(dir, 'open.pem')], { cwd: repo.dir });
+    const open = await runCli(['build', '--now', NOW, '--key-file', join(dir, 'open.pem')], {
+      cwd: repo.dir,
+    });
     expect(open.code).toBe(2);
     expect(open.stderr).toContain('can be read by others');
   });
@@ -273,7 +340,16 @@ describe('flags keyset', () => {
     });
     expect(build.code, build.stderr).toBe(0);
     const verify = await runCli(
-      ['verify', 'dist/production.bundle.json', '--env', 'production', '--keyset-root', shown.root, '--now', LATER],
+      [
+        'verify',
+        'dist/production.bundle.json',
+        '--env',
+        'production',
+        '--keyset-root',
+        shown.root,
+        '--now',
+        LATER,
+      ],
       { cwd: repo.dir },
     );
     expect(verify.code, verify.stderr).toBe(0);
@@ -285,7 +361,16 @@ describe('flags keyset', () => {
     const { keys } = await withKeys(repo);
     expect((await runCli(['keygen', '--out', join(keys, 'rogue.pem')])).code).toBe(0);
     const add = await runCli(
-      ['keyset', 'add', '--key', `${join(keys, 'rogue.pem')}=production`, '--sign-with', join(keys, 'stage.pem'), '--now', NOW],
+      [
+        'keyset',
+        'add',
+        '--key',
+        `${join(keys, 'rogue.pem')}=production`,
+        '--sign-with',
+        join(keys, 'stage.pem'),
+        '--now',
+        NOW,
+      ],
       { cwd: repo.dir },
     );
     expect(add.code).toBe(2);
@@ -298,17 +383,27 @@ describe('flags verify', () => {
   it('says what failed, with exit 1 and no stack trace, and remembers serials in a state file', async () => {
     const repo = await exampleRepo();
     const { env } = await withKeys(repo);
-    expect((await runCli(['build', '--now', NOW, '--env', 'production'], { cwd: repo.dir, env })).code).toBe(0);
+    expect((await runCli(['build', '--now', NOW, '--env', 'production'], { cwd: repo.dir, env })).code).toBe(
+      0,
+    );
     const path = join(repo.dir, 'dist/production.bundle.json');
     const good = readFileSync(path);
     const state = join(tempDir(), 'state.json');
-    const first = await runCli(['verify', path, '--env', 'production', '--state', state, '--now', LATER], { cwd: repo.dir });
+    const first = await runCli(['verify', path, '--env', 'production', '--state', state, '--now', LATER], {
+      cwd: repo.dir,
+    });
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(readFileSync(state, 'utf8')).bundles['acme-platform/production'].serial).toBe(2);
 
-    const older = await runCli(['build', '--now', NOW, '--env', 'production', '--serial', '1', '--out', 'old'], { cwd: repo.dir, env });
+    const older = await runCli(
+      ['build', '--now', NOW, '--env', 'production', '--serial', '1', '--out', 'old'],
+      { cwd: repo.dir, env },
+    );
     expect(older.code, older.stderr).toBe(0);
-    const rollback = await runCli(['verify', 'old/production.bundle.json', '--env', 'production', '--state', state, '--now', LATER], { cwd: repo.dir });
+    const rollback = await runCli(
+      ['verify', 'old/production.bundle.json', '--env', 'production', '--state', state, '--now', LATER],
+      { cwd: repo.dir },
+    );
     expect(rollback.code).toBe(1);
     expect(rollback.stderr).toContain('[rollback]');
 
@@ -321,11 +416,15 @@ describe('flags verify', () => {
     expect(bad.stderr).toMatch(/error: bundle refused \[(bad-signature|bad-base64)\]/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
 
-    const expired = await runCli(['verify', path, '--env', 'production', '--now', '2026-12-02T00:00:00Z'], { cwd: repo.dir });
+    const expired = await runCli(['verify', path, '--env', 'production', '--now', '2026-12-02T00:00:00Z'], {
+      cwd: repo.dir,
+    });
     expect(expired.code).toBe(1);
     expect(expired.stderr).toContain('[expired]');
 
-    const big = await runCli(['verify', path, '--env', 'production', '--max-bytes', '100', '--now', LATER], { cwd: repo.dir });
+    const big = await runCli(['verify', path, '--env', 'production', '--max-bytes', '100', '--now', LATER], {
+      cwd: repo.dir,
+    });
     expect(big.code).toBe(1);
     expect(big.stderr).toContain('[too-large]');
     mkdirSync(join(repo.dir, 'copy'));

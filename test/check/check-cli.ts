@@ -8,7 +8,7 @@ import { type CliResult, runCli } from '../helpers/run-cli.js';
 /** What `flags check --json` prints. */
 export interface CheckReport {
   version: number;
-  summary: { errors: number; warnings: number; files: number; flags: number; cached: number };
+  summary: { errors: number; warnings: number; filesWithFindings: number; flags: number; cached: number };
   findings: {
     code: FindingCode;
     severity: 'error' | 'warning';

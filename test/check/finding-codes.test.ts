@@ -612,7 +612,7 @@ const CASES: Case[] = [
         line: 3,
         col: 14,
         message:
-          'organizations.idPattern is not a valid regular expression: Invalid regular expression: /^org_[a-z0-9{8,24}$/: Unterminated character class',
+          'organizations.idPattern is not a valid regular expression: /^org_[a-z0-9{8,24}$/: Unterminated character class',
         hint: 'fix the pattern (JavaScript regular expression syntax)',
         path: 'organizations.idPattern',
       },

@@ -36,28 +36,36 @@ function randomFlags(seed: number, count: number, orgs: readonly string[]): { fi
   const out: { file: string; flag: Flag }[] = [];
   for (let i = 0; i < count; i++) {
     const key = `flag-${i}-${pick(['a', 'bb', 'ccc', 'long-name'])}`;
-    const variants = random() < 0.2 ? { yes: true, no: false } : undefined;
-    const value = () => (variants ? pick(['yes', 'no']) : random() < 0.5);
+    const kind = random();
+    // Boolean flags, boolean variants (which count in claims) and string variants (which do not).
+    const variants =
+      kind < 0.2 ? { yes: true, no: false } : kind < 0.3 ? { red: 'red', blue: 'blue' } : undefined;
+    const names = variants ? Object.keys(variants) : [];
+    const value = () => (variants ? pick(names) : random() < 0.5);
     const environments: Flag['environments'] = {};
     for (const env of ['development', 'production']) {
       if (random() < 0.1) continue;
-      const config: Flag['environments'][string] = { enabled: random() < 0.9, default: value() };
+      const config: Flag['environments'][string] = { enabled: random() < 0.9 };
+      if (random() < 0.85) config.default = value();
       if (random() < 0.4)
         config.rollout = {
           percentage: pick([0, 10, 50, 100]),
-          ...(variants ? { variant: pick(['yes', 'no']) } : {}),
+          ...(variants && random() < 0.8 ? { variant: pick(names) } : {}),
         };
       const granted = orgs.filter(() => random() < 0.3);
+      // Now and then an organization twice: the later grant wins, as in the bundle.
+      if (granted.length > 0 && random() < 0.2) granted.push(granted[0]!);
       if (granted.length > 0)
         config.grants = granted.map((org) => ({
           org,
-          ...(variants ? { variant: pick(['yes', 'no']) } : {}),
+          ...(variants && random() < 0.8 ? { variant: pick(names) } : {}),
           ...(random() < 0.2 ? { expires: pick(['2026-11-23', '2026-11-24', '2026-12-31']) } : {}),
         }));
       environments[env] = config;
     }
     const flag: Flag = { key, description: 'x', owner: '@acme/platform', type: 'release', environments };
-    if (variants) Object.assign(flag, { variants, defaultVariant: pick(['yes', 'no']) });
+    if (variants)
+      Object.assign(flag, { variants, ...(random() < 0.8 ? { defaultVariant: pick(names) } : {}) });
     out.push({ file: `flags/${key}.yaml`, flag });
   }
   return out;
@@ -66,7 +74,7 @@ function randomFlags(seed: number, count: number, orgs: readonly string[]): { fi
 describe('the claim byte budget', () => {
   it('finds exactly the organizations whose Evaluator claim is over budget', () => {
     const orgs = ['org_alpha001', 'org_beta0002', 'org_gamma003', 'org_delta004', 'org_eps00005'];
-    for (let seed = 1; seed <= 40; seed++) {
+    for (let seed = 1; seed <= 120; seed++) {
       const flags = randomFlags(seed, 30, orgs);
       const base: Policy = { ...defaultPolicy(), environments: ['development', 'production'] };
       const bytes = new Map<string, number>();

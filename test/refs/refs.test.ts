@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aliasOf, spellingsOf } from '../../scripts/core/refs/aliases.js';
 import { findReferences, referenceMatcher } from '../../scripts/core/refs/find.js';
 import { runCli } from '../helpers/run-cli.js';
-import { FIXTURES } from '../helpers/gitdir.js';
+import { FIXTURES, tempDir } from '../helpers/gitdir.js';
 
 describe('aliases of a flag key', () => {
   it('spells a kebab key in the forms code uses', () => {
@@ -52,7 +52,9 @@ describe('finding references in source text', () => {
 
 describe('flags refs', () => {
   it('lists file:line usages, skipping node_modules, binary files and the flag files', async () => {
-    const result = await runCli(['refs', '-C', `${FIXTURES}/retire/refs`]);
+    const result = await runCli(['refs', '-C', `${FIXTURES}/retire/refs`], {
+      env: { FLAGS_CACHE_DIR: tempDir() },
+    });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
@@ -70,7 +72,9 @@ describe('flags refs', () => {
   });
 
   it('searches the given paths only, and answers JSON', async () => {
-    const result = await runCli(['refs', 'src/app.py', '--json', '-C', `${FIXTURES}/retire/refs`]);
+    const result = await runCli(['refs', 'src/app.py', '--json', '-C', `${FIXTURES}/retire/refs`], {
+      env: { FLAGS_CACHE_DIR: tempDir() },
+    });
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as {
       references: { file: string; key: string }[];

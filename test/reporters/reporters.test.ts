@@ -37,7 +37,7 @@ const SOURCE = [
 ].join('\n');
 
 const summaryOf = (findings: Finding[], flags = 1): CheckSummary =>
-  summarize(findings, { files: 1, flags, cached: 0 });
+  summarize(findings, { flags, cached: 0 });
 
 describe('the text reporter', () => {
   it('prints location, severity, code and message, a code frame with a caret, and the fix', () => {
@@ -124,7 +124,7 @@ describe('the JSON reporter', () => {
     const parsed: unknown = JSON.parse(renderJson([EXPIRED], summaryOf([EXPIRED])));
     expect(parsed).toEqual({
       version: 1,
-      summary: { errors: 1, warnings: 0, files: 1, flags: 1, cached: 0 },
+      summary: { errors: 1, warnings: 0, filesWithFindings: 1, flags: 1, cached: 0 },
       findings: [EXPIRED],
     });
   });
@@ -187,7 +187,7 @@ describe('flags check output formats', () => {
       expect(result.code).toBe(1);
       expect(JSON.parse(result.stdout)).toEqual({
         version: 1,
-        summary: { errors: 1, warnings: 0, files: 1, flags: 1, cached: 0 },
+        summary: { errors: 1, warnings: 0, filesWithFindings: 1, flags: 1, cached: 0 },
         findings: [EXPIRED],
       });
     }

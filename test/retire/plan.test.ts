@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRepository, validFlags } from '../../scripts/adapters/repository.js';
-import { scanReferences } from '../../scripts/commands/refs.js';
+import { scanReferences } from '../../scripts/adapters/source-files.js';
 import type { Agreement } from '../../scripts/core/agreements/model.js';
 import { parseAgreements } from '../../scripts/core/agreements/parse.js';
 import type { Policy } from '../../scripts/core/model/policy.js';
@@ -74,6 +74,7 @@ function rendered(pull: PlannedPullRequest): string {
     '--- commit message ---',
     pull.commitMessage,
     '--- body ---',
+    '',
     pull.body,
   ].join('\n');
 }
@@ -247,16 +248,16 @@ describe('the retirement planner', () => {
 describe('the pull request the bot would open', () => {
   it('for an expired flag with code references left', async () => {
     const pull = plan().open.find((p) => p.key === 'new-checkout-flow')!;
-    await expect(rendered(pull)).toMatchFileSnapshot('__snapshots__/pr-new-checkout-flow.md');
+    await expect(rendered(pull)).toMatchFileSnapshot('__snapshots__/pr-new-checkout-flow.txt');
   });
 
   it('for grants past their expiry or agreement', async () => {
     const pull = plan({ agreements }).open.find((p) => p.key === 'advanced-analytics')!;
-    await expect(rendered(pull)).toMatchFileSnapshot('__snapshots__/pr-advanced-analytics.md');
+    await expect(rendered(pull)).toMatchFileSnapshot('__snapshots__/pr-advanced-analytics.txt');
   });
 
   it('for an overdue review', async () => {
     const pull = plan().open.find((p) => p.key === 'webhook-delivery')!;
-    await expect(rendered(pull)).toMatchFileSnapshot('__snapshots__/pr-webhook-delivery.md');
+    await expect(rendered(pull)).toMatchFileSnapshot('__snapshots__/pr-webhook-delivery.txt');
   });
 });

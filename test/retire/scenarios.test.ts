@@ -97,6 +97,33 @@ describe('flags retire against GitHub (emulated) and real git', () => {
     expect(world.emulator.openPulls()).toHaveLength(4);
   });
 
+  it('redoes its branch on the new base when the flag file changed there, and only then', async () => {
+    const world = await retireWorld();
+    await world.run({ maxPerRun: '20' });
+    const branch = 'flags/retire/graphql-gateway';
+    const before = originTip(world, branch);
+    await world.change((w) => w.write('src/other.ts', 'export const x = 1;\n'), 'Unrelated change');
+    const unrelated = await world.run({ maxPerRun: '20' });
+    expect(originTip(world, branch)).toBe(before);
+    expect(unrelated.out).toContain('0 writes');
+    await world.change((w) => {
+      const file = 'flags/graphql-gateway.yaml';
+      w.write(
+        file,
+        readFileSync(`${w.dir}/${file}`, 'utf8').replace('federated GraphQL gateway', 'federated gateway'),
+      );
+    }, 'Reword the gateway flag');
+    const run = await world.run({ maxPerRun: '20' });
+    const pull = world.emulator.pullOf(branch)[0]!;
+    expect(run.out).toContain(`updated #${pull.number} for graphql-gateway: branch`);
+    const tip = originTip(world, branch)!;
+    expect(tip).not.toBe(before);
+    const dir = world.clone();
+    world.git(dir, 'fetch', '--quiet', 'origin', branch);
+    expect(world.git(dir, 'rev-parse', `${tip}^`)).toBe(world.git(dir, 'rev-parse', 'origin/main'));
+    expect(world.emulator.writes(run.from)).toEqual([]);
+  });
+
   it('does not reopen a pull request closed without merge, until the expiry changes', async () => {
     const world = await retireWorld();
     await world.run({ maxPerRun: '20' });

@@ -17,7 +17,13 @@ const problem = (text: string, options = {}): string => {
 
 describe('the strict JSON parser', () => {
   it('parses what JSON.parse parses, the same way', () => {
-    for (const text of ['{"a":[1,-2.5e3,true,false,null,"x\\u0041\\n"],"b":{}}', '[]', '"s"', '0', '{"__proto__":1}'])
+    for (const text of [
+      '{"a":[1,-2.5e3,true,false,null,"x\\u0041\\n"],"b":{}}',
+      '[]',
+      '"s"',
+      '0',
+      '{"__proto__":1}',
+    ])
       expect(parseStrictJson(text)).toEqual(JSON.parse(text));
   });
 
@@ -42,7 +48,20 @@ describe('the strict JSON parser', () => {
   });
 
   it('refuses what JSON forbids', () => {
-    for (const text of ['{a:1}', "{'a':1}", '[1,]', '{"a":1,}', '01', '1.', '"\u0001"', '"\\x"', '"abc', '\uFEFF{}', 'NaN', ''])
+    for (const text of [
+      '{a:1}',
+      "{'a':1}",
+      '[1,]',
+      '{"a":1,}',
+      '01',
+      '1.',
+      '"\u0001"',
+      '"\\x"',
+      '"abc',
+      '\uFEFF{}',
+      'NaN',
+      '',
+    ])
       expect(problem(text), text).not.toBe('accepted');
   });
 
@@ -67,10 +86,18 @@ describe('strict base64', () => {
 describe('canonical JSON (RFC 8785)', () => {
   it('sorts members by UTF-16 code units and spells numbers as ECMAScript does', () => {
     // From RFC 8785 section 3.2.3 (sorting) and appendix B (numbers).
-    const sorted = canonicalJson({ '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' });
+    const sorted = canonicalJson({
+      '\u20ac': 'Euro Sign',
+      '\r': 'Carriage Return',
+      '\ufb33': 'Hebrew Letter Dalet With Dagesh',
+      '1': 'One',
+      '\ud83d\ude00': 'Emoji: Grinning Face',
+      '\u0080': 'Control',
+      '\u00f6': 'Latin Small Letter O With Diaeresis',
+    });
     const order = [...sorted.matchAll(/"([^"]*)":"[^"]*"/g)].map((m) => JSON.parse(`"${m[1]}"`));
     expect(order).toEqual(['\r', '1', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33']);
-    expect(canonicalJson([1e21, 1e-7, -0, 0.000001, 333333333.33333329, 4.5, 2e-3])).toBe(
+    expect(canonicalJson([1e21, 1e-7, -0, 0.000001, 333333333.3333333, 4.5, 2e-3])).toBe(
       '[1e+21,1e-7,0,0.000001,333333333.3333333,4.5,0.002]',
     );
     expect(canonicalJson({ b: [true, null, 'a\u2028"'], a: { d: 1, c: undefined } })).toBe(
@@ -107,7 +134,12 @@ describe('DSSE PAE', () => {
 describe('instants', () => {
   it('have one spelling: UTC to the second', () => {
     expect(parseInstant('2026-11-24T12:00:00Z')).toBe(Date.parse('2026-11-24T12:00:00Z'));
-    for (const text of ['2026-11-24T12:00:00.000Z', '2026-11-24T13:00:00+01:00', '2026-02-30T00:00:00Z', '2026-11-24'])
+    for (const text of [
+      '2026-11-24T12:00:00.000Z',
+      '2026-11-24T13:00:00+01:00',
+      '2026-02-30T00:00:00Z',
+      '2026-11-24',
+    ])
       expect(parseInstant(text), text).toBeUndefined();
     expect(formatInstant(Date.parse('2026-11-24T12:00:00.999Z'))).toBe('2026-11-24T12:00:00Z');
   });

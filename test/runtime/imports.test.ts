@@ -12,7 +12,9 @@ function reachable(entry: string): Map<string, string[]> {
   const visit = (file: string) => {
     if (seen.has(file)) return;
     const text = readFileSync(file, 'utf8');
-    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+    const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(
+      (m) => m[1]!,
+    );
     seen.set(file, specifiers);
     for (const specifier of specifiers)
       if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')));
@@ -28,7 +30,9 @@ describe('the runtime entry point', () => {
     for (const [file, specifiers] of modules) {
       expect(file.startsWith(RUNTIME), file).toBe(true);
       for (const specifier of specifiers)
-        expect(specifier.startsWith('node:') || specifier.startsWith('./'), `${file}: ${specifier}`).toBe(true);
+        expect(specifier.startsWith('node:') || specifier.startsWith('./'), `${file}: ${specifier}`).toBe(
+          true,
+        );
     }
   });
 

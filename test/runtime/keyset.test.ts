@@ -63,7 +63,12 @@ describe('keysets', () => {
   it('accepts a rotation signed by both the old and the new key', () => {
     const fresh = newKey();
     const before = verifyKeyset(serializeKeysetFile(v1));
-    const keys = rotatedKeys(before.payload.keys, prod.keyid, { publicKey: fresh.publicKey, notBefore: NOW }, NOW + 3_600_000);
+    const keys = rotatedKeys(
+      before.payload.keys,
+      prod.keyid,
+      { publicKey: fresh.publicKey, notBefore: NOW },
+      NOW + 3_600_000,
+    );
     const v2 = next(v1, keys, [prod.signer, fresh.signer]);
     const trusted = verifyKeyset(serializeKeysetFile(v2), { root: before.root });
     expect(trusted.version).toBe(2);
@@ -91,7 +96,10 @@ describe('keysets', () => {
 
   it('rejects a staging key signing in a new production key', () => {
     const intruder = newKey();
-    const keys = { ...verifyKeyset(serializeKeysetFile(v1)).payload.keys, ...Object.fromEntries([entry(intruder, ['production'])]) };
+    const keys = {
+      ...verifyKeyset(serializeKeysetFile(v1)).payload.keys,
+      ...Object.fromEntries([entry(intruder, ['production'])]),
+    };
     const error = refusal(next(v1, keys, [stage.signer, intruder.signer]));
     expect(error.code).toBe('keyset-old-key-missing');
     expect(error.message).toContain('production');
@@ -99,7 +107,10 @@ describe('keysets', () => {
 
   it('rejects a version that does not chain to the one before', () => {
     const fresh = newKey();
-    const keys = { ...verifyKeyset(serializeKeysetFile(v1)).payload.keys, ...Object.fromEntries([entry(fresh, ['staging'])]) };
+    const keys = {
+      ...verifyKeyset(serializeKeysetFile(v1)).payload.keys,
+      ...Object.fromEntries([entry(fresh, ['staging'])]),
+    };
     const v2 = next(v1, keys, [stage.signer, fresh.signer]);
     const other = first([[newKey(), ['production']]]);
     const grafted: KeysetFile = { ...v2, versions: [other.versions[0]!, v2.versions[1]!] };
@@ -114,7 +125,10 @@ describe('keysets', () => {
 
   it('rejects going back to an older version than one seen before', () => {
     const fresh = newKey();
-    const keys = { ...verifyKeyset(serializeKeysetFile(v1)).payload.keys, ...Object.fromEntries([entry(fresh, ['staging'])]) };
+    const keys = {
+      ...verifyKeyset(serializeKeysetFile(v1)).payload.keys,
+      ...Object.fromEntries([entry(fresh, ['staging'])]),
+    };
     const v2 = verifyKeyset(serializeKeysetFile(next(v1, keys, [stage.signer, fresh.signer])));
     expect(refusal(v1, { previous: { version: 2, digest: v2.digest } }).code).toBe('keyset-rollback');
   });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { canonicalBytes } from '../../scripts/core/canonical-json.js';
 import { FlagsRuntime, loadBundle, loadKeyset, VerificationError } from '../../scripts/runtime/index.js';
 import { tempDir } from '../helpers/gitdir.js';
@@ -12,9 +12,15 @@ const key = newKey();
 const { text: keysetText, trusted: keyset } = keysetFor([{ key, environments: ['production', 'staging'] }]);
 const now = () => NOW + 60_000;
 const bundle = (serial: number, variant = 0) =>
-  signedBundle({ signers: [key.signer], statement: { serial }, content: sampleContent('production', variant) });
+  signedBundle({
+    signers: [key.signer],
+    statement: { serial },
+    content: sampleContent('production', variant),
+  });
 
-async function serve(routes: Record<string, { body: Uint8Array | string; headers?: Record<string, string> }>) {
+async function serve(
+  routes: Record<string, { body: Uint8Array | string; headers?: Record<string, string> }>,
+) {
   const server = createServer((req, res) => {
     const route = routes[req.url ?? ''];
     if (!route) {
@@ -51,7 +57,11 @@ describe('the runtime', () => {
       reason: 'ERROR',
       errorCode: 'FLAG_NOT_FOUND',
     });
-    expect(flags.resolveNumber('sso', 3)).toMatchObject({ value: 3, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' });
+    expect(flags.resolveNumber('sso', 3)).toMatchObject({
+      value: 3,
+      reason: 'ERROR',
+      errorCode: 'TYPE_MISMATCH',
+    });
     expect(flags.claimsFor('org_granted01')).toEqual(['new-checkout', 'sso']);
     expect(flags.claimsFor({ organizationId: 'org_trial0001' })).toContain('sso');
   });
@@ -78,7 +88,10 @@ describe('the runtime', () => {
       { environment: 'production', keyset: { path: join(dir, 'keyset.json') }, now },
     );
     expect(fromFile.statement?.serial).toBe(7);
-    const base = await serve({ '/production.bundle.json': { body: bundle(8) }, '/keyset.json': { body: keysetText } });
+    const base = await serve({
+      '/production.bundle.json': { body: bundle(8) },
+      '/keyset.json': { body: keysetText },
+    });
     const fromUrl = await loadBundle(
       { url: `${base}/production.bundle.json` },
       { environment: 'production', keyset: { url: `${base}/keyset.json` }, now },
@@ -107,7 +120,12 @@ describe('the runtime', () => {
 
   it('keeps serving the last good bundle when a newer one fails verification, and says why', async () => {
     const errors: VerificationError[] = [];
-    const flags = await FlagsRuntime.create({ environment: 'production', keyset, now, onError: (e) => errors.push(e) });
+    const flags = await FlagsRuntime.create({
+      environment: 'production',
+      keyset,
+      now,
+      onError: (e) => errors.push(e),
+    });
     expect(flags.loadBytes(bundle(7)).ok).toBe(true);
     const tampered = openFile(bundle(8, 1));
     tampered.content = openFile(bundle(7)).content;
@@ -116,7 +134,9 @@ describe('the runtime', () => {
     expect(!result.ok && result.serving?.serial).toBe(7);
     expect(errors.map((e) => e.code)).toEqual(['content-mismatch']);
     expect(flags.status()).toMatchObject({ ready: true, serial: 7, lastError: { code: 'content-mismatch' } });
-    expect(flags.resolveObject('api-limits', {}, { organizationId: 'org_granted01' }).value).toEqual({ rpm: 6000 });
+    expect(flags.resolveObject('api-limits', {}, { organizationId: 'org_granted01' }).value).toEqual({
+      rpm: 6000,
+    });
   });
 
   it('remembers the highest serial in memory: an older one is refused', async () => {
@@ -148,7 +168,9 @@ describe('the runtime', () => {
     const dir = tempDir();
     const stateFile = join(dir, 'state.json');
     writeFileSync(stateFile, '{"format":');
-    await expect(FlagsRuntime.create({ environment: 'production', keyset, now, stateFile })).rejects.toMatchObject({
+    await expect(
+      FlagsRuntime.create({ environment: 'production', keyset, now, stateFile }),
+    ).rejects.toMatchObject({
       code: 'bad-state',
     });
   });
@@ -174,10 +196,28 @@ describe('the runtime', () => {
     expect(flags.status()).toMatchObject({ ready: true, expired: true });
   });
 
+  it('watches a URL: picks up a newer bundle and keeps the last good one through a bad one', async () => {
+    const routes: Record<string, { body: Uint8Array }> = { '/b': { body: bundle(7) } };
+    const base = await serve(routes);
+    const flags = await FlagsRuntime.create({ environment: 'production', keyset, now });
+    expect((await flags.load({ url: `${base}/b` })).ok).toBe(true);
+    const results: boolean[] = [];
+    const watcher = flags.watch({ url: `${base}/b` }, 20, (r) => results.push(r.ok));
+    onTestFinished(() => watcher.stop());
+    routes['/b'] = { body: new TextEncoder().encode('{"not":"a bundle"}') };
+    await vi.waitFor(() => expect(results).toContain(false));
+    expect(flags.statement?.serial).toBe(7);
+    routes['/b'] = { body: bundle(8) };
+    await vi.waitFor(() => expect(flags.statement?.serial).toBe(8));
+  });
+
   it('throws a VerificationError from loadBundle when the bundle fails', async () => {
     const other = newKey();
     await expect(
-      loadBundle({ bytes: signedBundle({ signers: [other.signer] }) }, { environment: 'production', keyset, now }),
+      loadBundle(
+        { bytes: signedBundle({ signers: [other.signer] }) },
+        { environment: 'production', keyset, now },
+      ),
     ).rejects.toBeInstanceOf(VerificationError);
   });
 });

@@ -34,7 +34,10 @@ export interface KeyUse {
   notAfter?: number;
 }
 
-export function keysetFor(uses: readonly KeyUse[], project = PROJECT): { text: string; trusted: TrustedKeyset } {
+export function keysetFor(
+  uses: readonly KeyUse[],
+  project = PROJECT,
+): { text: string; trusted: TrustedKeyset } {
   const keys = Object.fromEntries(
     uses.map((u) =>
       keysetEntry({
@@ -46,7 +49,14 @@ export function keysetFor(uses: readonly KeyUse[], project = PROJECT): { text: s
       }),
     ),
   );
-  const text = serializeKeysetFile(createKeyset(project, keys, uses.map((u) => u.key.signer), NOW));
+  const text = serializeKeysetFile(
+    createKeyset(
+      project,
+      keys,
+      uses.map((u) => u.key.signer),
+      NOW,
+    ),
+  );
   return { text, trusted: verifyKeyset(text) };
 }
 
@@ -69,7 +79,12 @@ export function sampleFlags(variant = 0): { flag: Flag }[] {
       expires: '2027-01-31',
       environments: {
         staging: { enabled: true, default: true },
-        production: { enabled: true, default: false, rollout: { percentage: 25 }, grants: [{ org: 'org_granted01' }] },
+        production: {
+          enabled: true,
+          default: false,
+          rollout: { percentage: 25 },
+          grants: [{ org: 'org_granted01' }],
+        },
       },
     }),
     flag('sso', {
@@ -136,8 +151,11 @@ export function signedBundle(spec: BundleSpec): Uint8Array {
 }
 
 /** The bundle file as an object, for surgery; and back to bytes, spelled canonically. */
-export const openFile = (bytes: Uint8Array): Record<string, any> => JSON.parse(new TextDecoder().decode(bytes));
-export const closeFile = (file: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(sortDeep(file)));
+// biome-ignore lint/suspicious/noExplicitAny: surgery on parsed JSON in tests
+export const openFile = (bytes: Uint8Array): Record<string, any> =>
+  JSON.parse(new TextDecoder().decode(bytes));
+export const closeFile = (file: unknown): Uint8Array =>
+  new TextEncoder().encode(JSON.stringify(sortDeep(file)));
 
 function sortDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortDeep);

@@ -44,6 +44,7 @@ function refusal(bytes: Uint8Array, extra: Partial<VerifyOptions> = {}): Verific
   throw new Error('the bundle was accepted');
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: surgery on parsed JSON in tests
 const edit = (mutate: (file: Record<string, any>) => void): Uint8Array => {
   const file = openFile(good);
   mutate(file);
@@ -191,7 +192,9 @@ describe('verifyBundle rejects', () => {
   });
 
   it('the content of one build with the envelope of another', () => {
-    const other = openFile(signedBundle({ signers: [production.signer], content: sampleContent('production', 1) }));
+    const other = openFile(
+      signedBundle({ signers: [production.signer], content: sampleContent('production', 1) }),
+    );
     const spliced = edit((f) => {
       f.content = other.content;
     });
@@ -206,7 +209,9 @@ describe('verifyBundle rejects', () => {
 
   it('duplicate keys in the bundle file, where JSON.parse would take the last', () => {
     const text = new TextDecoder().decode(good);
-    const other = openFile(signedBundle({ signers: [production.signer], content: sampleContent('production', 1) }));
+    const other = openFile(
+      signedBundle({ signers: [production.signer], content: sampleContent('production', 1) }),
+    );
     const doubled = text.replace('{"content":', `{"content":${JSON.stringify(other.content)},"content":`);
     expect(JSON.parse(doubled).content).toBe(openFile(good).content);
     const error = refusal(new TextEncoder().encode(doubled));
@@ -246,7 +251,9 @@ describe('verifyBundle rejects', () => {
     const attacker = newKey();
     const spki = attacker.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     const embedded = openFile(signedBundle({ signers: [attacker.signer] }));
-    embedded.keys = { [attacker.keyid]: { algorithm: 'ed25519', publicKey: spki, environments: ['production'] } };
+    embedded.keys = {
+      [attacker.keyid]: { algorithm: 'ed25519', publicKey: spki, environments: ['production'] },
+    };
     embedded.envelope.signatures[0].publicKey = spki;
     expect(refusal(closeFile(embedded)).code).toBe('unknown-key');
     embedded.envelope.signatures[0].keyid = production.keyid;
@@ -264,7 +271,9 @@ describe('verifyBundle rejects', () => {
     expect(refusal(bytes, { keyset: trusted }).code).toBe('development-signed');
     const realStatement = signedBundle({ signers: [dev.signer] });
     expect(refusal(realStatement, { keyset: trusted }).code).toBe('development-signed');
-    expect(verifyBundle(bytes, options({ keyset: trusted, allowDevelopment: true })).statement.development).toBe(true);
+    expect(
+      verifyBundle(bytes, options({ keyset: trusted, allowDevelopment: true })).statement.development,
+    ).toBe(true);
   });
 
   it('a bundle of another project', () => {
@@ -275,7 +284,12 @@ describe('verifyBundle rejects', () => {
   it('a bundle signed by a key outside its validity window', () => {
     const old = newKey();
     const { trusted } = keysetFor([
-      { key: old, environments: ['production'], notBefore: Date.parse('2025-01-01T00:00:00Z'), notAfter: NOW - 1000 },
+      {
+        key: old,
+        environments: ['production'],
+        notBefore: Date.parse('2025-01-01T00:00:00Z'),
+        notAfter: NOW - 1000,
+      },
     ]);
     expect(refusal(signedBundle({ signers: [old.signer] }), { keyset: trusted }).code).toBe('key-not-valid');
   });

@@ -118,7 +118,8 @@ async function syncBranch(step: Step, pull: PlannedPullRequest): Promise<BranchS
     if (tip !== undefined) {
       if ((await ctx.branches.foreignCommits(tip, step.bases)).length > 0) return 'foreign';
       const current = (await ctx.branches.fileAt(tip, pull.file)) ?? null;
-      if (current === desired && tip !== step.head) return 'up-to-date';
+      if (current === desired && tip !== step.head && (await baseUnchanged(step, tip, pull.file)))
+        return 'up-to-date';
     }
     const commit = await ctx.branches.commitFile(step.head, pull.file, desired, pull.commitMessage);
     const pushed = await ctx.branches.push(commit, pull.branch, tip);
@@ -133,6 +134,18 @@ async function syncBranch(step: Step, pull: PlannedPullRequest): Promise<BranchS
     else step.tips.set(pull.branch, tip);
   }
   throw new FlagsError(`${pull.branch} keeps moving; leaving it for the next run`);
+}
+
+/**
+ * Whether the file is the same on the base as where the branch forked: otherwise the branch is
+ * redone on the new base even when its own content is right, or a deletion would conflict with an
+ * edit made on the base since.
+ */
+async function baseUnchanged(step: Step, tip: string, file: string): Promise<boolean> {
+  const fork = await step.ctx.branches.mergeBase(tip, step.head);
+  if (!fork) return false;
+  if (fork === step.head) return true;
+  return (await step.ctx.branches.fileAt(fork, file)) === (await step.ctx.branches.fileAt(step.head, file));
 }
 
 async function openPullRequest(step: Step, pull: PlannedPullRequest): Promise<ItemResult> {

@@ -57,7 +57,10 @@ export function createKeyset(
     previous: null,
     keys,
   };
-  return { format: KEYSET_FILE_FORMAT, versions: [signEnvelope(KEYSET_PAYLOAD_TYPE, canonicalBytes(payload), signers)] };
+  return {
+    format: KEYSET_FILE_FORMAT,
+    versions: [signEnvelope(KEYSET_PAYLOAD_TYPE, canonicalBytes(payload), signers)],
+  };
 }
 
 /** Appends the next version (the caller has verified `file` into `latest`). */
@@ -98,7 +101,10 @@ export function rotatedKeys(
   const next: Record<string, KeysetKey> = { ...current };
   if (retireAt === undefined) delete next[oldKeyid];
   else next[oldKeyid] = { ...old, notAfter: formatInstant(retireAt) };
-  const [keyid, entry] = keysetEntry({ ...replacement, environments: replacement.environments ?? old.environments });
+  const [keyid, entry] = keysetEntry({
+    ...replacement,
+    environments: replacement.environments ?? old.environments,
+  });
   next[keyid] = entry;
   return next;
 }

@@ -23,7 +23,11 @@ export function signerOf(privateKey: KeyObject): Signer {
   return { keyid: keyIdOf(spkiOf(createPublicKey(privateKey))), privateKey };
 }
 
-export function signEnvelope(payloadType: string, payload: Uint8Array, signers: readonly Signer[]): DsseEnvelope {
+export function signEnvelope(
+  payloadType: string,
+  payload: Uint8Array,
+  signers: readonly Signer[],
+): DsseEnvelope {
   const signed = pae(payloadType, payload);
   return {
     payload: encodeBase64(payload),

@@ -39,7 +39,10 @@ export function makeStatement(contentBytes: Uint8Array, input: StatementInput): 
     issuedAt: formatInstant(issuedAt),
     expiresAt: formatInstant(issuedAt + input.validForHours * 3_600_000),
     maxClockSkewSeconds: input.maxClockSkewSeconds,
-    content: { sha256: createHash('sha256').update(contentBytes).digest('hex'), size: contentBytes.byteLength },
+    content: {
+      sha256: createHash('sha256').update(contentBytes).digest('hex'),
+      size: contentBytes.byteLength,
+    },
     source: { commit: input.commit, dirty: input.dirty },
     development: input.development,
   };

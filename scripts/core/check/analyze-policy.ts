@@ -41,7 +41,7 @@ export function analyzePolicy(
           'policy/invalid-pattern',
           file,
           locate(loaded, path),
-          `${path.join('.')} is not a valid regular expression: ${(error as Error).message}`,
+          `${path.join('.')} is not a valid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`,
           'fix the pattern (JavaScript regular expression syntax)',
           path.join('.'),
         ),

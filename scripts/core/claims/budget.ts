@@ -1,6 +1,5 @@
 import { bucketOf } from '../../runtime/murmur3.js';
-import { compileEnvironment } from '../bundle/compile.js';
-import { daysBetween, type IsoDate } from '../dates.js';
+import { type IsoDate, isValidDate } from '../dates.js';
 import type { Flag } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
 import { claimBytes } from './claim.js';
@@ -38,53 +37,113 @@ interface Candidate {
   bytes: number;
 }
 
+/** One flag in one environment, reduced to what decides whether its key is in a claim. */
+interface Reduced {
+  key: string;
+  bytes: number;
+  /** On for organizations without a grant, or undefined when that depends on the rollout bucket. */
+  everyone: boolean | undefined;
+  /** For bucket-dependent flags: the rollout share and whether the rolled-out value is on. */
+  percentage: number;
+  inRolloutOn: boolean;
+  /** Organization → whether its grant (not expired) turns the key on. */
+  grants: Map<string, boolean>;
+}
+
+const ASCII_KEY = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** JSON bytes of one key in the array, with its comma. */
+const keyBytes = (key: string): number => (ASCII_KEY.test(key) ? key.length + 3 : claimBytes([key]) - 1);
+
+/**
+ * The same answers as compileFlag + Evaluator.isEnabled (the tests hold the two together), without
+ * building a bundle: this runs in every `flags check`.
+ */
+function reduce(flag: Flag, environment: string, today: IsoDate): Reduced | undefined {
+  const boolean = flag.variants === undefined;
+  const variants = flag.variants ?? {};
+  const first = Object.keys(variants)[0];
+  if (!boolean && typeof (first === undefined ? undefined : variants[first]) !== 'boolean') return undefined;
+  const isOn = (variant: string) => (boolean ? variant === 'on' : variants[variant] === true);
+  const offVariant = boolean ? 'off' : (flag.defaultVariant ?? first!);
+  const config = flag.environments[environment];
+  const reduced: Reduced = {
+    key: flag.key,
+    bytes: keyBytes(flag.key),
+    everyone: false,
+    percentage: 0,
+    inRolloutOn: false,
+    grants: new Map(),
+  };
+  if (!config?.enabled) {
+    reduced.everyone = isOn(offVariant);
+    return reduced;
+  }
+  const fallback =
+    config.default === undefined
+      ? offVariant
+      : typeof config.default === 'boolean'
+        ? config.default
+          ? 'on'
+          : 'off'
+        : config.default;
+  const defaultOn = isOn(fallback);
+  const percentage = config.rollout?.percentage ?? 0;
+  const rolloutOn =
+    config.rollout !== undefined && isOn(boolean ? 'on' : (config.rollout.variant ?? offVariant));
+  reduced.everyone =
+    percentage <= 0
+      ? defaultOn
+      : percentage >= 100
+        ? rolloutOn
+        : rolloutOn === defaultOn
+          ? defaultOn
+          : undefined;
+  reduced.percentage = percentage;
+  reduced.inRolloutOn = rolloutOn;
+  for (const grant of config.grants ?? []) {
+    // Later grants of the same organization replace earlier ones, as in the compiled bundle.
+    if (grant.expires !== undefined && isValidDate(grant.expires) && grant.expires < today) {
+      reduced.grants.delete(grant.org);
+      continue;
+    }
+    reduced.grants.set(grant.org, isOn(boolean ? 'on' : (grant.variant ?? offVariant)));
+  }
+  return reduced;
+}
+
 export function claimOverruns(
   flags: readonly { file: string; flag: Flag }[],
   policy: Policy,
   today: IsoDate,
 ): ClaimOverrun[] {
   const budget = policy.limits.maxClaimBytes;
-  const byKey = new Map<string, string>();
-  for (const { file, flag } of flags) if (!byKey.has(flag.key)) byKey.set(flag.key, file);
+  // One flag per key, the last one winning, as in a compiled bundle.
+  const byKey = new Map<string, Flag>();
+  for (const { flag } of flags) byKey.set(flag.key, flag);
   const out: ClaimOverrun[] = [];
+  let firstGrants: Map<string, Map<string, { file: string; index: number }>> | undefined;
   for (const environment of policy.environments) {
-    const content = compileEnvironment(flags, policy, environment);
     const base = new Set<string>();
     let baseSum = 0;
-    /** Flags whose value depends on the organization's rollout bucket. */
-    const mixed: { key: string; bytes: number; percentage: number; inRolloutOn: boolean }[] = [];
+    const mixed: Reduced[] = [];
     let mixedSum = 0;
     /** Organization → its applying grants: which flags they turn on (or off). */
     const granted = new Map<string, { key: string; on: boolean }[]>();
-    const keyBytes = (key: string) => claimBytes([key]) - 1; // the key with one separator
-    for (const key of Object.keys(content.flags)) {
-      const flag = content.flags[key]!;
-      if (flag.valueType !== 'boolean') continue;
-      const bytes = keyBytes(key);
-      if (!flag.enabled) {
-        if (flag.variants[flag.offVariant] === true) {
-          base.add(key);
-          baseSum += bytes;
-        }
-        continue;
+    for (const flag of byKey.values()) {
+      const r = reduce(flag, environment, today);
+      if (!r) continue;
+      if (r.everyone === true) {
+        base.add(r.key);
+        baseSum += r.bytes;
+      } else if (r.everyone === undefined) {
+        mixed.push(r);
+        mixedSum += r.bytes;
       }
-      const defaultOn = flag.variants[flag.defaultVariant] === true;
-      const percentage = flag.rollout?.percentage ?? 0;
-      const rolloutOn = flag.rollout !== undefined && flag.variants[flag.rollout.variant] === true;
-      const uniform = percentage <= 0 ? defaultOn : percentage >= 100 ? rolloutOn : undefined;
-      if (uniform === true || (uniform === undefined && rolloutOn === defaultOn && defaultOn)) {
-        base.add(key);
-        baseSum += bytes;
-      } else if (uniform === undefined && rolloutOn !== defaultOn) {
-        mixed.push({ key, bytes, percentage, inRolloutOn: rolloutOn });
-        mixedSum += bytes;
-      }
-      for (const org of Object.keys(flag.grants)) {
-        const grant = flag.grants[org]!;
-        if (grant.expires !== undefined && daysBetween(today, grant.expires) < 0) continue;
-        const list = granted.get(org) ?? [];
-        list.push({ key, on: flag.variants[grant.variant] === true });
-        granted.set(org, list);
+      for (const [org, on] of r.grants) {
+        const list = granted.get(org);
+        if (list) list.push({ key: r.key, on });
+        else granted.set(org, [{ key: r.key, on }]);
       }
     }
     const size = (count: number, sum: number) => (count === 0 ? 2 : 1 + sum);
@@ -93,7 +152,6 @@ export function claimOverruns(
       out.push({ environment, bytes: baseSize, keys: base.size, budget });
       continue;
     }
-    const firstGrants = firstGrantOf(flags, environment);
     for (const org of [...granted.keys()].sort()) {
       const grants = granted.get(org)!;
       const added: Candidate[] = [];
@@ -116,30 +174,35 @@ export function claimOverruns(
         }
       }
       const bytes = size(count, sum);
-      if (bytes > budget)
-        out.push({
-          environment,
-          organization: org,
-          bytes,
-          keys: count,
-          budget,
-          firstGrant: firstGrants.get(org),
-        });
+      if (bytes <= budget) continue;
+      firstGrants ??= firstGrantsOf(flags);
+      out.push({
+        environment,
+        organization: org,
+        bytes,
+        keys: count,
+        budget,
+        firstGrant: firstGrants.get(environment)?.get(org),
+      });
     }
   }
   return out;
 }
 
-function firstGrantOf(
+/** Environment → organization → its first grant (flag files in path order). */
+function firstGrantsOf(
   flags: readonly { file: string; flag: Flag }[],
-  environment: string,
-): Map<string, { file: string; index: number }> {
-  const first = new Map<string, { file: string; index: number }>();
+): Map<string, Map<string, { file: string; index: number }>> {
+  const first = new Map<string, Map<string, { file: string; index: number }>>();
   const sorted = [...flags].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   for (const { file, flag } of sorted) {
-    (flag.environments[environment]?.grants ?? []).forEach((grant, index) => {
-      if (!first.has(grant.org)) first.set(grant.org, { file, index });
-    });
+    for (const [environment, config] of Object.entries(flag.environments)) {
+      const orgs = first.get(environment) ?? new Map<string, { file: string; index: number }>();
+      first.set(environment, orgs);
+      (config.grants ?? []).forEach((grant, index) => {
+        if (!orgs.has(grant.org)) orgs.set(grant.org, { file, index });
+      });
+    }
   }
   return first;
 }
