@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -151,6 +161,16 @@ function listFlagFiles(repo: string): string[] {
     .sort();
 }
 
+function snapshotBuild(cli: string, into: string): string {
+  const from = resolve(cli, '..', '..');
+  mkdirSync(join(into, 'bin'), { recursive: true });
+  cpSync(join(from, 'build'), join(into, 'build'), { recursive: true });
+  cpSync(cli, join(into, 'bin', 'flags.js'));
+  cpSync(join(from, 'package.json'), join(into, 'package.json'));
+  symlinkSync(join(from, 'node_modules'), join(into, 'node_modules'), 'dir');
+  return join(into, 'bin', 'flags.js');
+}
+
 /** A small, valid edit: the kind of change a pull request makes to one flag. */
 function touch(file: string, round: number): void {
   const text = readFileSync(file, 'utf8');
@@ -167,6 +187,9 @@ function main(): void {
   const work = mkdtempSync(join(tmpdir(), 'flags-bench-'));
   const repo = join(work, 'repo');
   try {
+    // Time a private copy of the build: on a shared working tree a rebuild in the middle of the run
+    // would change the tool fingerprint and empty the cache between a cold and a warm run.
+    options.cli = snapshotBuild(options.cli, join(work, 'toolkit'));
     const generated = generateRepository(repo, { flags: options.flags, seed: 1 });
     const files = listFlagFiles(repo);
     const log = (text: string) => process.stderr.write(`${text}\n`);

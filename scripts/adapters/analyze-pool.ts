@@ -29,10 +29,13 @@ export interface PoolOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface Analysed {
-  results: FileResult[];
-  /** Each result as JSON where a worker already made it (for the cache), else undefined. */
-  json: (string | undefined)[];
+export interface AnalyzeOptions {
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called for each result as it arrives, with its JSON when a worker already made it (the cache
+   * stores that text as it is); lets the caller write results out instead of holding them twice.
+   */
+  onResult?: (index: number, result: FileResult, json: string | undefined) => void;
 }
 
 type AnalyzeFile = typeof import('../core/check/analyze-file.js').analyzeFlagFile;
@@ -55,9 +58,9 @@ interface Job {
   retry: number[];
   done: number;
   finished: number;
-  out: Analysed;
+  out: FileResult[];
   onProgress?: (done: number, total: number) => void;
-  keepJson: boolean;
+  onResult?: (index: number, result: FileResult, json: string | undefined) => void;
   /** Resolves the main thread's wait for a worker reply or a lost worker. */
   wake: () => void;
 }
@@ -75,6 +78,12 @@ export class AnalysisPool {
     return new AnalysisPool(Math.max(0, workers));
   }
 
+  /** Resolves once every live worker has loaded the analysis code (for tests and measurements). */
+  async whenReady(): Promise<void> {
+    while (this.slots.some((s) => s.alive && !s.ready))
+      await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
   get size(): number {
     return this.slots.filter((s) => s.alive).length;
   }
@@ -82,13 +91,9 @@ export class AnalysisPool {
   async analyze(
     files: readonly FlagFileBytes[],
     policy: Policy,
-    options: {
-      onProgress?: (done: number, total: number) => void;
-      /** Keep each worker result's JSON for the cache (default true); without a cache it is dropped. */
-      keepJson?: boolean;
-    } = {},
-  ): Promise<Analysed> {
-    const out: Analysed = { results: new Array(files.length), json: new Array(files.length) };
+    options: AnalyzeOptions = {},
+  ): Promise<FileResult[]> {
+    const out: FileResult[] = new Array(files.length);
     if (files.length === 0) return out;
     const threads = this.size + 1;
     const size = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(files.length / (threads * 4))));
@@ -104,7 +109,7 @@ export class AnalysisPool {
       finished: 0,
       out,
       onProgress: options.onProgress,
-      keepJson: options.keepJson ?? true,
+      onResult: options.onResult,
       wake() {},
     };
     this.job = job;
@@ -159,7 +164,9 @@ export class AnalysisPool {
     const { start, end } = job.chunks[id]!;
     for (let i = start; i < end; i++) {
       const f = job.files[i]!;
-      job.out.results[i] = analyze(f.file, f.hash, f.bytes, policy);
+      const result = analyze(f.file, f.hash, f.bytes, policy);
+      job.out[i] = result;
+      job.onResult?.(i, result, undefined);
     }
     this.complete(end - start);
   }
@@ -220,8 +227,9 @@ export class AnalysisPool {
     const parsed = JSON.parse(`[${reply.lines.map((l) => l || 'null').join(',')}]`) as (FileResult | null)[];
     for (const [i, result] of reply.exact) parsed[i] = result;
     for (let i = start; i < end; i++) {
-      job.out.results[i] = parsed[i - start]!;
-      if (job.keepJson) job.out.json[i] = reply.lines[i - start] || undefined;
+      const result = parsed[i - start]!;
+      job.out[i] = result;
+      job.onResult?.(i, result, reply.lines[i - start] || undefined);
     }
     this.complete(end - start);
     this.feed(slot);
@@ -240,15 +248,22 @@ export class AnalysisPool {
   }
 
   private spawn(): Slot {
-    const source = import.meta.url.endsWith('.ts');
-    const url = new URL(source ? './analyze-worker.ts' : './analyze-worker.js', import.meta.url);
-    // Under the test runner the sources are TypeScript; tsx lets the worker load them too.
-    const worker = new Worker(url, {
-      execArgv: source ? ['--import', 'tsx'] : [],
+    const options = {
       // A worker keeps nothing between chunks, so a small young generation costs it little time
       // and keeps the process under its memory budget (FLAGS_WORKER_YOUNG_MB is for measuring).
       resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.FLAGS_WORKER_YOUNG_MB ?? YOUNG_MB) },
-    });
+    };
+    let worker: Worker;
+    if (import.meta.url.endsWith('.ts')) {
+      // Under the test runner the sources are TypeScript: register tsx in the worker, then load it.
+      // (`execArgv: ['--import', 'tsx']` does not reach a worker's module loader on Node 20.)
+      const tsx = import.meta.resolve('tsx/esm/api');
+      const entry = new URL('./analyze-worker.ts', import.meta.url).href;
+      const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+      worker = new Worker(code, { ...options, eval: true });
+    } else {
+      worker = new Worker(new URL('./analyze-worker.js', import.meta.url), options);
+    }
     const slot: Slot = { worker, inFlight: new Set(), alive: true, ready: false };
     worker.on('message', (reply: ChunkReply | ErrorReply | ReadyReply) => this.receive(slot, reply));
     const lost = () => this.retire(slot);
@@ -268,7 +283,7 @@ export async function analyzeAll(
   const workers = files.length >= MIN_FOR_WORKERS ? Math.min(threads - 1, 8) : 0;
   const pool = AnalysisPool.start(workers);
   try {
-    return (await pool.analyze(files, policy, { onProgress: options.onProgress })).results;
+    return await pool.analyze(files, policy, { onProgress: options.onProgress });
   } finally {
     pool.close();
   }

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FragmentCache } from '../core/bundle/content.js';
 import { InputError, UsageError } from '../errors.js';
 import { writeFileAtomic } from './files.js';
 import { ensureRepository, gitAt } from './git.js';
-import { FLAGS_DIR } from './repo-files.js';
+import { toolFingerprint } from './fingerprint.js';
+import { FLAGS_DIR, sha256 } from './repo-files.js';
 
 /**
  * The files and git facts around a build: where the source stands (commit, serial, uncommitted
@@ -74,5 +76,63 @@ export function readKeysetBytes(path: string): Uint8Array | undefined {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new InputError(`cannot read the keyset ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Compiled flags by file hash and environment, beside the check's cache and salted the same way
+ * (toolkit fingerprint and policy), so a rebuild after one changed flag recompiles one flag. Only
+ * this run's entries are saved; a corrupt or foreign file is ignored.
+ */
+export class FileFragmentCache implements FragmentCache {
+  private readonly used = new Map<string, string>();
+  private dirty = false;
+
+  private constructor(
+    private readonly path: string | undefined,
+    private readonly salt: string,
+    private readonly entries: Map<string, string>,
+  ) {}
+
+  static disabled(): FileFragmentCache {
+    return new FileFragmentCache(undefined, '', new Map());
+  }
+
+  static open(cacheDir: string, policy: unknown): FileFragmentCache {
+    const path = join(cacheDir, 'bundle-fragments.json');
+    const salt = `${toolFingerprint()}\0${sha256(JSON.stringify(policy))}`;
+    let entries = new Map<string, string>();
+    try {
+      const data = JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown; salt?: unknown; entries?: unknown };
+      if (data.format === 1 && data.salt === salt && data.entries && typeof data.entries === 'object')
+        entries = new Map(Object.entries(data.entries as Record<string, string>).filter(([, v]) => typeof v === 'string'));
+    } catch {
+      // no cache yet, or an unreadable one: start empty
+    }
+    return new FileFragmentCache(path, salt, entries);
+  }
+
+  get(hash: string, environment: string): string | undefined {
+    if (!this.path) return undefined;
+    const key = `${hash}:${environment}`;
+    const hit = this.entries.get(key);
+    if (hit !== undefined) this.used.set(key, hit);
+    return hit;
+  }
+
+  set(hash: string, environment: string, fragment: string): void {
+    if (!this.path) return;
+    this.used.set(`${hash}:${environment}`, fragment);
+    this.dirty = true;
+  }
+
+  save(): void {
+    if (!this.path || (!this.dirty && this.used.size === this.entries.size)) return;
+    try {
+      const entries = Object.fromEntries([...this.used].sort(([a], [b]) => (a < b ? -1 : 1)));
+      writeFileAtomic(this.path, JSON.stringify({ format: 1, salt: this.salt, entries }));
+    } catch {
+      // a read-only checkout still builds, only without the cache
+    }
   }
 }

@@ -35,13 +35,16 @@ const POLICY_CACHE_FILE = 'policy.json';
 
 interface Entry {
   result: FileResult;
-  /** The line as stored, so compaction never has to stringify a result again. */
+  /** The line as stored, so compaction never has to stringify a result again ('' once written). */
   line: string;
 }
 
 export class ResultCache {
   private readonly used = new Map<string, Entry>();
   private readonly appended: string[] = [];
+  /** For a fresh file: lines go straight to a temporary file instead of piling up in memory. */
+  private writer: LineWriter | undefined;
+  private broken = false;
 
   private constructor(
     private readonly path: string | undefined,
@@ -49,7 +52,7 @@ export class ResultCache {
     private readonly entries: Map<string, Entry>,
     /** Lines in the file that were not loaded: other salts, corrupt lines, a foreign header. */
     private readonly waste: number,
-    /** The file is absent or its header is not ours: the next save writes it whole. */
+    /** The file is absent or its header is not ours: this run writes it whole. */
     private readonly fresh: boolean,
   ) {}
 
@@ -103,8 +106,23 @@ export class ResultCache {
     const text = json ?? (isJsonSafe(result) ? JSON.stringify(result) : undefined);
     if (text === undefined) return;
     const line = `{"s":"${this.salt}","r":${text}}`;
-    this.used.set(entryKey(result.file, result.hash), { result, line });
-    this.appended.push(line);
+    const key = entryKey(result.file, result.hash);
+    if (this.fresh) {
+      if (this.broken) return;
+      try {
+        this.writer ??= new LineWriter(this.path, headerLine(this.salt));
+        this.writer.write(line);
+      } catch {
+        // A read-only or full disk: the check goes on without writing the cache.
+        this.broken = true;
+        this.abandon();
+        return;
+      }
+      this.used.set(key, { result, line: '' });
+    } else {
+      this.used.set(key, { result, line });
+      this.appended.push(line);
+    }
   }
 
   /**
@@ -113,42 +131,95 @@ export class ResultCache {
    */
   save(): void {
     if (!this.path) return;
+    if (this.fresh) {
+      if (this.broken || (!this.writer && this.waste === 0)) return;
+      (this.writer ?? new LineWriter(this.path, headerLine(this.salt))).commit();
+      this.writer = undefined;
+      return;
+    }
     const dead = this.waste + this.entries.size - countUsedOld(this.entries, this.used);
-    if (this.fresh || dead > Math.max(64, this.used.size / 4)) {
-      if (this.fresh && this.used.size === 0 && this.waste === 0) return;
-      writeLinesAtomic(this.path, [headerLine(this.salt), ...[...this.used.values()].map((e) => e.line)]);
+    if (dead > Math.max(64, this.used.size / 4)) {
+      const writer = new LineWriter(this.path, headerLine(this.salt));
+      try {
+        for (const entry of this.used.values()) writer.write(entry.line);
+        writer.commit();
+      } catch (error) {
+        writer.abort();
+        throw error;
+      }
     } else if (this.appended.length > 0) {
       // One write of whole lines with O_APPEND: concurrent checks interleave lines, never bytes.
       appendFileSync(this.path, Buffer.from(`${this.appended.join('\n')}\n`, 'utf8'));
     }
   }
+
+  /** Drops a half-written file of a run that failed before save(). */
+  abandon(): void {
+    try {
+      this.writer?.abort();
+    } catch {
+      // nothing more to clean up
+    }
+    this.writer = undefined;
+  }
 }
 
 /**
- * writeFileAtomic for many lines, written in batches: joining ten megabytes of lines into one string
- * and one buffer first would add twice that to the peak memory of a cold check.
+ * Writes a file of lines atomically, as writeFileAtomic does (a temporary file beside it, flushed,
+ * then renamed over it), but in batches: holding ten megabytes of lines and their joined copy until
+ * the end would add that much to the peak memory of a cold check.
  */
-function writeLinesAtomic(path: string, lines: readonly string[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fd = openSync(temp, 'w', 0o644);
+class LineWriter {
+  private readonly temp: string;
+  private readonly fd: number;
+  private pending: string[] = [];
+  private size = 0;
+  private open = true;
+
+  constructor(
+    private readonly path: string,
+    header: string,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+    this.fd = openSync(this.temp, 'w', 0o644);
+    this.write(header);
+  }
+
+  write(line: string): void {
+    this.pending.push(line);
+    this.size += line.length + 1;
+    if (this.size >= 1 << 20) this.flush();
+  }
+
+  commit(): void {
     try {
-      for (let start = 0; start < lines.length; ) {
-        let end = start;
-        let size = 0;
-        while (end < lines.length && size < 1 << 20) size += lines[end++]!.length + 1;
-        writeSync(fd, Buffer.from(`${lines.slice(start, end).join('\n')}\n`, 'utf8'));
-        start = end;
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      this.flush();
+      fsyncSync(this.fd);
+      this.close();
+      renameSync(this.temp, this.path);
+    } catch (error) {
+      this.abort();
+      throw error;
     }
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
+  }
+
+  abort(): void {
+    this.close();
+    rmSync(this.temp, { force: true });
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    writeSync(this.fd, Buffer.from(`${this.pending.join('\n')}\n`, 'utf8'));
+    this.pending = [];
+    this.size = 0;
+  }
+
+  private close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closeSync(this.fd);
   }
 }
 

@@ -67,22 +67,29 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
       if (hit) results[i] = hit;
       else misses.push(i);
     });
-    if (misses.length > 0) {
-      const missed = misses.map((i) => read.files[i]!);
-      const work = pool ?? AnalysisPool.start(0);
-      const analysed = await work.analyze(missed, policy, {
-        onProgress: options.onProgress,
-        keepJson: cacheDir !== false,
-      });
-      analysed.results.forEach((result, j) => {
-        results[misses[j]!] = result;
-        cache.set(result, analysed.json[j]);
-      });
-    }
     try {
-      cache.save();
-    } catch {
-      // a read-only checkout still gets checked, only without the cache
+      if (misses.length > 0) {
+        const work = pool ?? AnalysisPool.start(0);
+        await work.analyze(
+          misses.map((i) => read.files[i]!),
+          policy,
+          {
+            onProgress: options.onProgress,
+            // Results go into the cache as they arrive, so their JSON is never all held at once.
+            onResult: (j, result, json) => {
+              results[misses[j]!] = result;
+              cache.set(result, json);
+            },
+          },
+        );
+      }
+      try {
+        cache.save();
+      } catch {
+        // a read-only checkout still gets checked, only without the cache
+      }
+    } finally {
+      cache.abandon();
     }
     return {
       root,

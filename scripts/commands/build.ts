@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import {
   DEFAULT_KEYSET_FILE,
+  FileFragmentCache,
   type OutputFile,
   readKeysetBytes,
   sourceInfo,
@@ -11,10 +12,10 @@ import {
 } from '../adapters/bundle-files.js';
 import { type ResolvedKeys, resolveSigningKeys } from '../adapters/keys.js';
 import { createProgress } from '../adapters/progress.js';
-import { loadRepository, validFlags } from '../adapters/repository.js';
-import { compileEnvironment } from '../core/bundle/compile.js';
+import { defaultCacheDir, loadRepository, validFlags } from '../adapters/repository.js';
+import { contentJson } from '../core/bundle/content.js';
 import { assembleBundle } from '../core/bundle/sign.js';
-import { contentBytesOf, makeStatement } from '../core/bundle/statement.js';
+import { makeStatement } from '../core/bundle/statement.js';
 import { checkRepository } from '../core/check/check-repository.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { toFlagdDocument } from '../core/flagd/export.js';
@@ -138,6 +139,10 @@ export async function runBuild(options: BuildOptions): Promise<number> {
     throw new UsageError(`--serial ${options.serial} is not a whole number of at least 1`);
   const outDir = options.out ? resolve(options.out) : resolve(root, 'dist');
 
+  // git runs in its own process while the repository loads; its answer is awaited after the check.
+  const sourcePromise =
+    format === 'json' ? (serialOption === undefined ? sourceInfo(root) : commitInfo(root)) : undefined;
+  sourcePromise?.catch(() => undefined);
   const progress = createProgress('checking flags');
   const repo = await loadRepository(root, {
     cacheDir: options.cache ? options.cacheDir : false,
@@ -171,6 +176,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
 
   const outputs: OutputFile[] = [];
   const built: Built[] = [];
+  let fragments: FileFragmentCache | undefined;
   if (format === 'flagd') {
     for (const environment of environments) {
       const document = toFlagdDocument(flags, policy, environment);
@@ -189,10 +195,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       requireKey: options.requireSigningKey,
     });
     announceDevelopmentKey(keys);
-    const source =
-      serialOption === undefined
-        ? await sourceInfo(root)
-        : { ...(await commitInfo(root)), serial: serialOption };
+    const source = { serial: serialOption ?? 0, ...(await sourcePromise!) };
     const realKeys = keys.keys.filter((k) => !k.development);
     if (source.dirty && realKeys.length > 0 && !options.allowDirty)
       throw new UsageError(
@@ -203,9 +206,11 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
     const keyset = checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
     const devKeyset = keys.development ? verifyKeyset(readFileSync(keys.development.keysetPath)) : undefined;
+    const cacheDir = options.cache ? (options.cacheDir ?? defaultCacheDir(root)) : undefined;
+    fragments = cacheDir ? FileFragmentCache.open(resolve(cacheDir), policy) : FileFragmentCache.disabled();
+    const hashed = repo.files.flatMap((r) => (r.flag ? [{ hash: r.hash, flag: r.flag }] : []));
     for (const { environment, signer, development } of keys.keys) {
-      const content = compileEnvironment(flags, policy, environment);
-      const contentBytes = contentBytesOf(content);
+      const contentBytes = new TextEncoder().encode(contentJson(hashed, policy, environment, fragments));
       const statement = makeStatement(contentBytes, {
         project: policy.project,
         environment,
@@ -224,7 +229,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       built.push({
         environment,
         file: name,
-        flags: Object.keys(content.flags).length,
+        flags: new Set(hashed.map((h) => h.flag.key)).size,
         bytes: bytes.byteLength,
         statement,
         keyid: signer.keyid,
@@ -233,6 +238,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
     }
   }
   writeOutputs(outDir, outputs);
+  fragments?.save();
 
   const shown = relative(process.cwd(), outDir) || '.';
   if (options.json) {

@@ -85,7 +85,10 @@ export async function runReport(options: ReportOptions): Promise<number> {
  * Progress for a step that reports no counts (one git process): a line on stderr if it is still
  * running after a second, rewritten in place on a terminal and a plain line otherwise.
  */
-function slowStage(label: string, stream: NodeJS.WriteStream = process.stderr) {
+export function slowStage(
+  label: string,
+  stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'> = process.stderr,
+) {
   const started = Date.now();
   let shown = false;
   const timer = setTimeout(() => {

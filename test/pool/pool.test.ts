@@ -35,18 +35,42 @@ const inProcess = () => files.map((f) => analyzeFlagFile(f.file, f.hash, f.bytes
 describe('the analysis pool', () => {
   it('returns through worker threads exactly what the main thread computes, in file order', async () => {
     const expected = inProcess();
-    const pooled = await analyzeAll(files, policy, { threads: 3 });
-    expect(pooled.map((r) => r.file)).toEqual(files.map((f) => f.file));
-    expect(pooled).toStrictEqual(expected);
+    const pool = AnalysisPool.start(2);
+    try {
+      await pool.whenReady();
+      let viaWorkers = 0;
+      const pooled = await pool.analyze(files, policy, {
+        onResult: (_, __, json) => {
+          if (json !== undefined) viaWorkers++;
+        },
+      });
+      expect(pooled.map((r) => r.file)).toEqual(files.map((f) => f.file));
+      expect(pooled).toStrictEqual(expected);
+      // Both the workers and the main thread took a share.
+      expect(viaWorkers).toBeGreaterThan(0);
+      expect(viaWorkers).toBeLessThan(files.length);
+    } finally {
+      pool.close();
+    }
     // Not only clean files went through: the hostile ones came back with their findings.
     expect(expected.filter((r) => r.findings.length > 0).length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('analyses on all cores through analyzeAll with the same results', async () => {
+    expect(await analyzeAll(files, policy, { threads: 2 })).toStrictEqual(inProcess());
   });
 
   it('carries values JSON cannot hold (infinities, NaN, -0) back from a worker unchanged', async () => {
     const pool = AnalysisPool.start(1);
     try {
       const subset = files.filter((f) => f.file.includes('zz-'));
-      const { results, json } = await pool.analyze(subset, policy);
+      await pool.whenReady();
+      const json: (string | undefined)[] = [];
+      const results = await pool.analyze(subset, policy, {
+        onResult: (i, _, text) => {
+          json[i] = text;
+        },
+      });
       const infinite = results.find((r) => r.file === 'flags/zz-infinite.yaml')!;
       expect(infinite.flag?.variants).toStrictEqual({
         unlimited: Infinity,
@@ -54,7 +78,9 @@ describe('the analysis pool', () => {
         zero: -0,
         odd: NaN,
       });
+      // It came back as a structured clone, and every other result as JSON from the worker.
       expect(json[results.indexOf(infinite)]).toBeUndefined();
+      expect(json.filter((text) => text !== undefined)).toHaveLength(subset.length - 1);
       expect(results).toStrictEqual(subset.map((f) => analyzeFlagFile(f.file, f.hash, f.bytes, policy)));
     } finally {
       pool.close();
@@ -66,7 +92,7 @@ describe('the analysis pool', () => {
     try {
       const subset = files.slice(0, 5);
       let progress = 0;
-      const { results } = await pool.analyze(subset, policy, { onProgress: (done) => (progress = done) });
+      const results = await pool.analyze(subset, policy, { onProgress: (done) => (progress = done) });
       expect(results).toStrictEqual(subset.map((f) => analyzeFlagFile(f.file, f.hash, f.bytes, policy)));
       expect(progress).toBe(5);
     } finally {
@@ -77,7 +103,7 @@ describe('the analysis pool', () => {
   it('finishes the work on the main thread when its workers are gone', async () => {
     const pool = AnalysisPool.start(2);
     pool.close();
-    const { results } = await pool.analyze(files.slice(0, 50), policy);
+    const results = await pool.analyze(files.slice(0, 50), policy);
     expect(results).toStrictEqual(
       files.slice(0, 50).map((f) => analyzeFlagFile(f.file, f.hash, f.bytes, policy)),
     );

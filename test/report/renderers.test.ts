@@ -39,7 +39,7 @@ describe('renderers treat flag files as untrusted', () => {
     expect(html).not.toContain('<script>alert');
     expect(html).not.toContain('<b>bold');
     expect(html).toContain('Breaks &lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot;');
-    expect(html).toContain('data-text="hostile-flag breaks &lt;script&gt;');
+    expect(html).toContain('data-orgs="org_&lt;b&gt;bold&lt;/b&gt;"');
     // The only script element is the page's own, allowed by its hash in the CSP.
     expect(html.match(/<script/g)).toHaveLength(1);
     expect(esc(`<a href="x" onclick='y'>&`)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;');

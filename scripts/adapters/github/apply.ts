@@ -1,3 +1,4 @@
+import { EditError } from '../../core/edit/verify.js';
 import { desiredContent } from '../../core/retire/content.js';
 import type {
   ExistingPullRequest,
@@ -89,8 +90,11 @@ export async function applyPlan(plan: RetirePlan, ctx: ApplyContext): Promise<Ap
     } catch (error) {
       const failure = error instanceof FlagsError ? error : new FlagsError(String(error));
       report.results.push({ key: keys[i]!, action: 'failed', message: failure.message });
-      // A refusal about one pull request does not stop the others; anything else would fail them too.
-      if (!(error instanceof GitHubAPIError && error.status === 422)) {
+      // A refusal about one pull request, or a file the bot cannot edit safely, does not stop the
+      // others; anything else (rate limits, GitHub down, no permission, git failing) would fail them too.
+      const itemOnly =
+        (error instanceof GitHubAPIError && error.status === 422) || error instanceof EditError;
+      if (!itemOnly) {
         report.stopped = failure;
         break;
       }
@@ -112,7 +116,13 @@ async function syncBranch(step: Step, pull: PlannedPullRequest): Promise<BranchS
   const { ctx } = step;
   const text = await ctx.readFile(pull.file);
   if (text === undefined) throw new FlagsError(`${pull.file} is not in the base commit`);
-  const desired = desiredContent(text, pull.item.change);
+  let desired: string | null;
+  try {
+    desired = desiredContent(text, pull.item.change);
+  } catch (error) {
+    if (error instanceof EditError) throw new EditError(`${pull.file}: ${error.message}`);
+    throw error;
+  }
   let tip = step.tips.get(pull.branch);
   for (let attempt = 0; attempt < 4; attempt++) {
     if (tip !== undefined) {

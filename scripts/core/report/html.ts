@@ -26,6 +26,9 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 const STATUS_LABELS: Record<Status, string> = { ...BUCKET_LABELS, none: 'no date' };
 const STATUSES: Status[] = ['overdue', 'due-soon', 'later', 'none'];
 const OWNERS_SHOWN = 12;
+const LATER_SHOWN = 300;
+/** Above this many flags the browser renders sections only as they scroll into view. */
+const LARGE = 2000;
 
 const CSS = `
 :root{--fg:#1c2430;--muted:#5b6675;--line:#dde2e8;--bg:#fff;--panel:#f6f8fa;--accent:#0b5cad;
@@ -34,6 +37,7 @@ const CSS = `
 @media (prefers-color-scheme:dark){:root{--fg:#e6e9ee;--muted:#9aa4b2;--line:#323a46;--bg:#14181e;--panel:#1c222a;--accent:#6cb0ff}}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
+body.large main>section{content-visibility:auto;contain-intrinsic-size:auto 900px}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header{padding:20px 28px 12px;border-bottom:1px solid var(--line)}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
@@ -85,12 +89,23 @@ const SCRIPT = `
   var q = byId('q');
   var selects = { type: byId('f-type'), owner: byId('f-owner'), status: byId('f-status'), env: byId('f-env') };
   var total = all('#inventory tbody tr').length;
+  // What search matches: the element's text, plus the organizations and owner it carries as data.
+  var texts = new WeakMap();
+  function textOf(el) {
+    var t = texts.get(el);
+    if (t === undefined) {
+      var d = el.dataset;
+      t = [el.textContent, d.orgs || '', d.owner || '', d.org || ''].join(' ').toLowerCase();
+      texts.set(el, t);
+    }
+    return t;
+  }
   function fits(el, text) {
     var d = el.dataset;
     return (!selects.type.value || d.type === selects.type.value) &&
       (!selects.owner.value || d.owner === selects.owner.value) &&
       (!selects.status.value || d.status === selects.status.value) &&
-      (!text || d.text.indexOf(text) !== -1);
+      (!text || textOf(el).indexOf(text) !== -1);
   }
   function apply() {
     var text = q.value.trim().toLowerCase();
@@ -104,7 +119,7 @@ const SCRIPT = `
     byId('timeline-empty').hidden = items !== 0;
     var orgs = 0;
     all('#matrix tbody tr').forEach(function (tr) {
-      var orgHit = text !== '' && tr.dataset.text.indexOf(text) !== -1;
+      var orgHit = text !== '' && tr.dataset.org.toLowerCase().indexOf(text) !== -1;
       var any = false;
       all('.grant', tr).forEach(function (g) {
         var ok = fits(g, orgHit ? '' : text) && (!env || g.dataset.env === env);
@@ -128,7 +143,13 @@ const SCRIPT = `
     var v = initial.get(k);
     if (v && all('option', selects[k]).some(function (o) { return o.value === v; })) selects[k].value = v;
   });
-  q.addEventListener('input', apply);
+  // Large pages filter after a pause in typing, not on every key.
+  var timer;
+  q.addEventListener('input', function () {
+    if (total <= 2000) return apply();
+    clearTimeout(timer);
+    timer = setTimeout(apply, 200);
+  });
   Object.keys(selects).forEach(function (k) { selects[k].addEventListener('change', apply); });
   all('button[data-filter]').forEach(function (b) {
     b.addEventListener('click', function () {
@@ -157,12 +178,6 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
-const searchText = (parts: readonly (string | undefined)[]) =>
-  parts
-    .filter((p): p is string => p !== undefined && p !== '')
-    .join(' ')
-    .toLowerCase();
-
 const options = (values: readonly { value: string; label: string }[], all: string) =>
   [
     `<option value="">${esc(all)}</option>`,
@@ -173,6 +188,10 @@ export function renderReportHtml(report: Report): string {
   const s = report.summary;
   const typeOf = new Map(report.flags.map((f) => [f.key, f.type]));
   const orgs = orgsByKey(report.entitlements);
+  // Everything overdue or due soon, then the next later dates: a long tail would only slow the page.
+  const urgent = report.timeline.filter((t) => t.bucket !== 'later').length;
+  const shownTimeline = report.timeline.slice(0, urgent + LATER_SHOWN);
+  const hiddenLater = report.timeline.length - shownTimeline.length;
   const note = historyNote(report);
   const title = `Flags report: ${report.project}, ${report.today}`;
   return `<!doctype html>
@@ -185,7 +204,7 @@ export function renderReportHtml(report: Report): string {
 <title>${esc(title)}</title>
 <style>${CSS}</style>
 </head>
-<body>
+<body${s.flags > LARGE ? ' class="large"' : ''}>
 <header>
 <h1>Flags report: ${esc(report.project)}</h1>
 <div class="muted">As of ${esc(report.today)} &middot; ${s.flags} flags (${s.byLifetime['long-lived']} long-lived, ${s.byLifetime.temporary} temporary) &middot; ${s.organizations} organizations hold ${s.grants} grants &middot; environments: ${esc(report.environments.join(', '))}</div>
@@ -258,9 +277,14 @@ ${report.flags.map((f) => inventoryRow(f, report.environments, [...(orgs.get(f.k
 <table id="timeline">
 <thead><tr><th>Date</th><th>When</th><th>What</th><th>Flag</th><th>Organization</th><th>Environment</th><th>Owner</th></tr></thead>
 <tbody>
-${report.timeline.map((t) => timelineRow(t, typeOf.get(t.key) ?? '')).join('\n')}
+${shownTimeline.map((t) => timelineRow(t, typeOf.get(t.key) ?? '')).join('\n')}
 </tbody>
 </table>
+${
+  hiddenLater > 0
+    ? `<p class="muted">And ${hiddenLater} later dates, after ${esc(shownTimeline[shownTimeline.length - 1]!.date)}: every date is in the CSV (--table timeline) and JSON reports.</p>`
+    : ''
+}
 <p id="timeline-empty" class="empty"${report.timeline.length === 0 ? '' : ' hidden'}>Nothing expires and nothing is due for review.</p>
 </div>
 </section>
@@ -305,18 +329,6 @@ function inventoryRow(
   orgs: readonly string[],
   historyKnown: boolean,
 ): string {
-  const text = searchText([
-    f.key,
-    f.description,
-    f.owner,
-    f.file,
-    f.type,
-    f.contract,
-    f.ticket,
-    ...f.tags,
-    ...f.agreements,
-    ...orgs,
-  ]);
   const next = f.due
     ? pill(
         f.status,
@@ -338,7 +350,7 @@ function inventoryRow(
           ? `<div class="muted">by ${esc(f.created.author)}</div>`
           : `<div class="muted">by ${esc(f.created.author)}</div><div class="nowrap">changed ${esc(dateOf(f.lastChanged))}</div><div class="muted">by ${esc(f.lastChanged.author)}</div>`)
       : `<span class="muted">${historyKnown ? 'not committed' : '-'}</span>`;
-  return `<tr data-key="${esc(f.key)}" data-type="${esc(f.type)}" data-owner="${esc(f.owner)}" data-status="${f.status}" data-text="${esc(text)}">
+  return `<tr data-key="${esc(f.key)}" data-type="${esc(f.type)}" data-owner="${esc(f.owner)}" data-status="${f.status}"${orgs.length > 0 ? ` data-orgs="${esc(orgs.join(' '))}"` : ''}>
 <td><code>${esc(f.key)}</code><div class="desc">${esc(f.description)}</div><div class="file">${esc(f.file)}${f.tags.map((t) => ` <span class="chip">${esc(t)}</span>`).join('')}</div></td>
 <td><span class="badge t-${esc(f.type)}">${esc(f.type)}</span><div class="muted">${f.lifetime}</div></td>
 <td>${esc(f.owner)}</td>
@@ -349,16 +361,17 @@ function inventoryRow(
 <td class="envs">${environments
     .map((e) => {
       const state = f.environments[e];
-      const detail = state ? `${state.state}${state.rollout !== undefined ? `, ${state.rollout}% rollout` : ''}` : '';
-      return `<div data-col-env="${esc(e)}" title="${esc(`${e}: ${f.granted[e] ?? 0} organizations granted; everyone else: ${detail}`)}"><span class="env">${esc(e)}</span> <b>${f.granted[e] ?? 0}</b> <span class="muted">${esc(detail)}</span></div>`;
+      const detail = state
+        ? `${state.state}${state.rollout !== undefined ? `, ${state.rollout}% rollout` : ''}`
+        : '';
+      return `<div data-col-env="${esc(e)}"><span class="env">${esc(e)}</span> <b>${f.granted[e] ?? 0}</b> <span class="muted">${esc(detail)}</span></div>`;
     })
     .join('')}</td>
 </tr>`;
 }
 
 function timelineRow(t: TimelineItem, type: string): string {
-  const text = searchText([t.key, t.owner, t.organization, t.environment, t.file, KIND_LABELS[t.kind]]);
-  return `<tr data-type="${esc(type)}" data-owner="${esc(t.owner)}" data-status="${t.bucket}" data-text="${esc(text)}">
+  return `<tr data-type="${esc(type)}" data-owner="${esc(t.owner)}" data-status="${t.bucket}">
 <td class="nowrap">${esc(t.date)}</td><td>${pill(t.bucket, relativeDays(t.daysLeft))}</td><td>${esc(KIND_LABELS[t.kind])}</td><td><code>${esc(t.key)}</code></td><td>${t.organization ? `<code>${esc(t.organization)}</code>` : ''}</td><td>${esc(t.environment ?? '')}</td><td>${esc(t.owner)}</td>
 </tr>`;
 }
@@ -386,7 +399,7 @@ function matrixRows(report: Report): string {
       return `<td data-col-env="${esc(env)}">${grants.map(grantChip).join('')}</td>`;
     });
     out.push(
-      `<tr data-org="${esc(org)}" data-text="${esc(org.toLowerCase())}"><td><code>${esc(org)}</code><div class="muted">${rows.length} grant${rows.length === 1 ? '' : 's'}</div></td>${cells.join('')}</tr>`,
+      `<tr data-org="${esc(org)}"><td><code>${esc(org)}</code><div class="muted">${rows.length} grant${rows.length === 1 ? '' : 's'}</div></td>${cells.join('')}</tr>`,
     );
   }
   return out.join('\n');
@@ -396,8 +409,7 @@ function grantChip(r: EntitlementRow): string {
   const status = grantStatus(r);
   const basis = r.agreement ?? (r.ticket ? `ticket ${r.ticket}` : 'no agreement');
   const until = r.expires ? `until ${r.expires} (${relativeDays(r.daysLeft ?? 0)})` : 'no end date';
-  const text = searchText([r.key, r.owner, r.agreement, r.ticket, r.variant, r.environment, r.type]);
-  return `<span class="grant s-${status}" data-env="${esc(r.environment)}" data-type="${esc(r.type)}" data-owner="${esc(r.owner)}" data-status="${status}" data-text="${esc(text)}"><code>${esc(r.key)}</code>${r.variant ? ` = ${esc(r.variant)}` : ''} <span class="muted">${esc(basis)} &middot; ${esc(until)}</span></span>`;
+  return `<span class="grant s-${status}" data-env="${esc(r.environment)}" data-type="${esc(r.type)}" data-owner="${esc(r.owner)}" data-status="${status}"><code>${esc(r.key)}</code>${r.variant ? ` = ${esc(r.variant)}` : ''} <span class="muted">${esc(basis)} &middot; ${esc(until)}</span></span>`;
 }
 
 function bars(items: readonly { label: string; count: number; value: string }[], filter: string): string {
