@@ -114,7 +114,10 @@ const TIME = '/usr/bin/time';
 const hasTime = existsSync(TIME) && spawnSync(TIME, ['-f', '%M', 'true']).status === 0;
 
 function report(repo: string, cacheDir: string, format: string, out: string): Run {
-  const args = [CLI, 'report', '--repo', repo, '--today', GENERATED_TODAY, '--format', format, '--out', out];
+  const args =
+    format === 'check'
+      ? [CLI, 'check', '--repo', repo, '--today', GENERATED_TODAY, '--json']
+      : [CLI, 'report', '--repo', repo, '--today', GENERATED_TODAY, '--format', format, '--out', out];
   const env = { ...process.env, FLAGS_CACHE_DIR: cacheDir, GITHUB_STEP_SUMMARY: undefined };
   const rssFile = join(dirname(out), 'rss.txt');
   const started = performance.now();
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
       baseline: [] as number[],
       history: [] as number[],
       cold: [] as Run[],
+      check: [] as Run[],
       warm: Object.fromEntries(FORMATS.map((f) => [f, [] as Run[]])) as Record<
         (typeof FORMATS)[number],
         Run[]
@@ -182,6 +186,7 @@ async function main(): Promise<void> {
         throw new Error(`history found ${pass.found} of ${files.length} files`);
       rows.history.push(pass.ms);
       const cache = join(work, `cache-${round}`);
+      rows.check.push(report(repo, join(work, `check-cache-${round}`), 'check', join(work, 'check.json')));
       rows.cold.push(report(repo, cache, 'html', join(work, `cold-${round}.html`)));
       for (const format of FORMATS) {
         const out = join(work, `warm-${round}.${format}`);
@@ -192,7 +197,7 @@ async function main(): Promise<void> {
         `round ${round}: baseline ${rows.baseline.at(-1)!.toFixed(0)} ms, history ${pass.ms.toFixed(0)} ms, cold html ${rows.cold.at(-1)!.ms.toFixed(0)} ms, warm html ${rows.warm.html.at(-1)!.ms.toFixed(0)} ms`,
       );
     }
-    for (const run of [...rows.cold, ...Object.values(rows.warm).flat()])
+    for (const run of [...rows.cold, ...rows.check, ...Object.values(rows.warm).flat()])
       if (run.status !== 0)
         throw new Error(`flags report failed (exit ${run.status}):\n${run.output.slice(0, 4000)}`);
     const json = JSON.parse(readFileSync(join(work, `warm-${runs}.json`), 'utf8')) as {
@@ -218,6 +223,7 @@ async function main(): Promise<void> {
       `|${'-'.repeat(42)}|${'-'.repeat(11)}|${'-'.repeat(13)}|${'-'.repeat(8)}|${'-'.repeat(12)}|`,
       line('baseline: read + YAML.parse, 1 thread', rows.baseline),
       line('git history pass alone (in-process)', rows.history),
+      line('for scale: flags check, cold cache', ms(rows.check)),
       line('report --format html, cold cache', ms(rows.cold), mb(sizes.html)),
       ...FORMATS.map((f) => line(`report --format ${f}, warm cache`, ms(rows.warm[f]), mb(sizes[f]))),
       '',

@@ -144,11 +144,12 @@ async function main(): Promise<void> {
       [
         '',
         `bundle verification, ${availableParallelism()} cores (${cpu}), Node ${process.version}, ${runs} runs`,
+        `bundle: ${mb(sized.bytes.byteLength)} (${take} flags, content ${mb(sized.contentBytes.byteLength)})`,
         '',
         `| measurement                                      |   median |      p95 | target        |`,
         `|--------------------------------------------------|----------|----------|---------------|`,
-        `| verify a ${mb(sized.bytes.byteLength)} bundle (${take} flags, content ${mb(sized.contentBytes.byteLength)}) | ${median.toFixed(2).padStart(5)} ms | ${quantile(verify, 0.95).toFixed(2).padStart(5)} ms | ≤ ${TARGET_MEDIAN_MS} ms ${median <= TARGET_MEDIAN_MS ? 'ok' : 'MISSED'} |`,
-        `| verify + parse + index the same bundle (load)    | ${quantile(load, 0.5).toFixed(2).padStart(5)} ms | ${quantile(load, 0.95).toFixed(2).padStart(5)} ms |               |`,
+        `| ${'verify the bundle'.padEnd(48)} | ${median.toFixed(2).padStart(5)} ms | ${quantile(verify, 0.95).toFixed(2).padStart(5)} ms | ≤ ${TARGET_MEDIAN_MS} ms ${median <= TARGET_MEDIAN_MS ? 'ok' : 'MISSED'} |`,
+        `| ${'load: verify, parse and index for evaluation'.padEnd(48)} | ${quantile(load, 0.5).toFixed(2).padStart(5)} ms | ${quantile(load, 0.95).toFixed(2).padStart(5)} ms |               |`,
         '',
         `memory of a loaded ${held}-flag bundle (file ${mb(full.bytes.byteLength)}, content ${mb(full.contentBytes.byteLength)}): ` +
           ((globalThis as { gc?: unknown }).gc

@@ -24,33 +24,42 @@ export interface SourceInfo {
 
 export async function sourceInfo(root: string): Promise<SourceInfo> {
   const git = gitAt(root);
-  await ensureRepository(git, root);
-  let commit: string;
-  try {
-    commit = (await git.revparse(['--verify', '--quiet', 'HEAD^{commit}'])).trim();
-  } catch {
-    commit = '';
-  }
-  if (!commit)
-    throw new UsageError('the repository has no commit to build from', 'commit the flag files first');
-  const shallow = (await git.revparse(['--is-shallow-repository'])).trim() === 'true';
+  const { commit, shallow } = await head(root);
   if (shallow)
     throw new UsageError(
       'the clone is shallow, so the serial (the commit count) would be wrong',
       'fetch the full history (actions/checkout with fetch-depth: 0), or give --serial',
     );
-  const serial = Number((await git.raw(['rev-list', '--first-parent', '--count', 'HEAD'])).trim());
-  const status = await git.raw(['status', '--porcelain', '--untracked-files=all', '--', FLAGS_DIR]);
-  return { commit, serial, dirty: status.trim() !== '' };
+  const [count, status] = await Promise.all([
+    git.raw(['rev-list', '--first-parent', '--count', 'HEAD']),
+    git.raw(['status', '--porcelain', '--untracked-files=all', '--', FLAGS_DIR]),
+  ]);
+  return { commit, serial: Number(count.trim()), dirty: status.trim() !== '' };
 }
 
 /** The commit and dirtiness alone, for builds whose serial is given. */
 export async function commitInfo(root: string): Promise<{ commit: string; dirty: boolean }> {
-  const git = gitAt(root);
-  await ensureRepository(git, root);
-  const commit = (await git.revparse(['HEAD'])).trim();
-  const status = await git.raw(['status', '--porcelain', '--untracked-files=all', '--', FLAGS_DIR]);
+  const { commit } = await head(root);
+  const status = await gitAt(root).raw(['status', '--porcelain', '--untracked-files=all', '--', FLAGS_DIR]);
   return { commit, dirty: status.trim() !== '' };
+}
+
+async function head(root: string): Promise<{ commit: string; shallow: boolean }> {
+  let lines: string[];
+  try {
+    lines = (
+      await gitAt(root).raw(['rev-parse', '--is-shallow-repository', '--verify', '--quiet', 'HEAD^{commit}'])
+    )
+      .trim()
+      .split('\n');
+  } catch {
+    await ensureRepository(gitAt(root), root);
+    lines = [];
+  }
+  const commit = lines[1]?.trim() ?? '';
+  if (!/^[0-9a-f]{40,64}$/.test(commit))
+    throw new UsageError('the repository has no commit to build from', 'commit the flag files first');
+  return { commit, shallow: lines[0]?.trim() === 'true' };
 }
 
 export interface OutputFile {
@@ -99,13 +108,19 @@ export class FileFragmentCache implements FragmentCache {
   }
 
   static open(cacheDir: string, policy: unknown): FileFragmentCache {
-    const path = join(cacheDir, 'bundle-fragments.json');
+    const path = join(cacheDir, 'bundle-fragments.txt');
     const salt = `${toolFingerprint()}\0${sha256(JSON.stringify(policy))}`;
-    let entries = new Map<string, string>();
+    const entries = new Map<string, string>();
     try {
-      const data = JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown; salt?: unknown; entries?: unknown };
-      if (data.format === 1 && data.salt === salt && data.entries && typeof data.entries === 'object')
-        entries = new Map(Object.entries(data.entries as Record<string, string>).filter(([, v]) => typeof v === 'string'));
+      // Line format: a header, then `<hash>:<environment>\t<fragment>` per line. Canonical JSON never
+      // holds a raw newline or tab, so no escaping is needed and reading is a split, not a parse.
+      const lines = readFileSync(path, 'utf8').split('\n');
+      if (lines[0] === `flags-bundle-fragments/1\t${salt}`)
+        for (let n = 1; n < lines.length; n++) {
+          const line = lines[n]!;
+          const tab = line.indexOf('\t');
+          if (tab > 0) entries.set(line.slice(0, tab), line.slice(tab + 1));
+        }
     } catch {
       // no cache yet, or an unreadable one: start empty
     }
@@ -129,8 +144,10 @@ export class FileFragmentCache implements FragmentCache {
   save(): void {
     if (!this.path || (!this.dirty && this.used.size === this.entries.size)) return;
     try {
-      const entries = Object.fromEntries([...this.used].sort(([a], [b]) => (a < b ? -1 : 1)));
-      writeFileAtomic(this.path, JSON.stringify({ format: 1, salt: this.salt, entries }));
+      const lines = [`flags-bundle-fragments/1\t${this.salt}`];
+      for (const [key, fragment] of [...this.used].sort(([a], [b]) => (a < b ? -1 : 1)))
+        lines.push(`${key}\t${fragment}`);
+      writeFileAtomic(this.path, `${lines.join('\n')}\n`);
     } catch {
       // a read-only checkout still builds, only without the cache
     }

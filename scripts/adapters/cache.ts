@@ -85,6 +85,11 @@ export class ResultCache {
     return new ResultCache(path, salt, entries, waste, false);
   }
 
+  /** How many results the cache could answer from; 0 when it is disabled, absent or foreign. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   get(file: string, contentHash: string): FileResult | undefined {
     if (!this.path) return undefined;
     const key = entryKey(file, contentHash);

@@ -14,9 +14,10 @@ import { listFlagFiles, POLICY_PATH, readListedFiles, readOptional, sha256 } fro
  * Loads a repository from disk: policy, CODEOWNERS and every flag file, analysed on all cores and
  * answered from the cache where the bytes are unchanged. Every command starts here.
  *
- * The order is chosen for speed: list the files, start the worker threads (they load the parser
- * and compile the schema meanwhile), then read and hash the files and open the cache on this
- * thread, and only then hand the files the cache cannot answer to the pool.
+ * The order is chosen for speed: list the files, read the policy and the cache, start worker
+ * threads early when there is no cache to answer from (they load the parser and compile the schema
+ * while this thread reads and hashes the files), and hand the files the cache cannot answer to the
+ * pool, where this thread works alongside the workers.
  */
 
 export interface Repository {
@@ -43,23 +44,27 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const listing = listFlagFiles(root);
-  // Started before anything else is read: booting a worker takes about as long as reading.
-  const pool = threads > 1 && listing.count >= MIN_FOR_WORKERS ? AnalysisPool.start(threads - 1) : undefined;
+  const fingerprint = cacheDir === false ? '' : toolFingerprint();
+  const { policy, findings } = await analysePolicy(
+    readOptional(join(root, POLICY_PATH)),
+    cacheDir,
+    fingerprint,
+  );
+  const preliminary = [...findings];
+  const policyOk = !preliminary.some((f) => f.severity === 'error');
+  const cache =
+    cacheDir === false
+      ? ResultCache.disabled()
+      : ResultCache.open(cacheDir, fingerprint, sha256(JSON.stringify(policy)));
+  const workers = (files: number) => (threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0);
+  // With nothing to answer from, every file will be analysed: start the workers now, so they load
+  // the parser and compile the schema while this thread reads. With a cache, most checks change a
+  // few files, and a worker would cost more to start and stop than it saves.
+  let pool =
+    cache.size === 0 && workers(listing.count) > 0 ? AnalysisPool.start(workers(listing.count)) : undefined;
   try {
-    const fingerprint = cacheDir === false ? '' : toolFingerprint();
-    const { policy, findings } = await analysePolicy(
-      readOptional(join(root, POLICY_PATH)),
-      cacheDir,
-      fingerprint,
-    );
-    const preliminary = [...findings];
-    const policyOk = !preliminary.some((f) => f.severity === 'error');
     const read = readListedFiles(listing, policy.limits.maxFileBytes);
     preliminary.push(...read.findings);
-    const cache =
-      cacheDir === false
-        ? ResultCache.disabled()
-        : ResultCache.open(cacheDir, fingerprint, sha256(JSON.stringify(policy)));
     const results: FileResult[] = new Array(read.files.length);
     const misses: number[] = [];
     read.files.forEach((f, i) => {
@@ -69,8 +74,8 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
     });
     try {
       if (misses.length > 0) {
-        const work = pool ?? AnalysisPool.start(0);
-        await work.analyze(
+        pool ??= AnalysisPool.start(workers(misses.length));
+        await pool.analyze(
           misses.map((i) => read.files[i]!),
           policy,
           {

@@ -31,7 +31,9 @@ export function contentJson(
 ): string {
   // Sorted by key, later entries winning for a key declared twice (as in compileEnvironment).
   const byKey = new Map<string, HashedFlag>();
-  for (const entry of [...flags].sort((a, b) => (a.flag.key < b.flag.key ? -1 : a.flag.key > b.flag.key ? 1 : 0)))
+  for (const entry of [...flags].sort((a, b) =>
+    a.flag.key < b.flag.key ? -1 : a.flag.key > b.flag.key ? 1 : 0,
+  ))
     byKey.set(entry.flag.key, entry);
   const members: string[] = [];
   for (const [key, { hash, flag }] of byKey) {
