@@ -6,8 +6,8 @@ import { FlagdCore } from '@openfeature/flagd-core';
 import { loadRepository, validFlags } from '../scripts/adapters/repository.js';
 import { compileEnvironment } from '../scripts/core/bundle/compile.js';
 import { toFlagdDocument } from '../scripts/core/flagd/export.js';
-import type { BundleContent, BundleFlag, JsonValue, ValueType } from '../scripts/runtime/bundle-format.js';
-import { Evaluator, type Resolution } from '../scripts/runtime/evaluate.js';
+import type { BundleContent, ValueType } from '../scripts/runtime/bundle-format.js';
+import { Evaluator } from '../scripts/runtime/evaluate.js';
 import { bucketOf } from '../scripts/runtime/murmur3.js';
 import { generateRepository } from './generate-repo.js';
 
@@ -45,173 +45,6 @@ interface Contender {
 }
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
-
-/**
- * PROTOTYPE, not the runtime: what the measurements say evaluate.ts could do, kept here to prove
- * it. Three changes only, same answers (checked against the runtime before timing):
- * 1. Rollout bucketing without `flagKey + organizationId`: murmur3's state after the key's whole
- *    4-byte blocks is computed once per flag, and the organization's characters are hashed on from
- *    there, so no string is concatenated, flattened or copied into the scratch buffer.
- * 2. No allocation in typed resolution: every answer a flag can give (off, default, rollout, each
- *    grant) is a frozen Resolution built once, and resolveBoolean returns one of them.
- * 3. One memory hop fewer per evaluation (PrototypeFlag below), which matters once the bundle is
- *    too large for the caches: at 10,000 flags the runtime's time is mostly waiting on memory.
- */
-interface Prefix {
-  h: number;
-  /** The key's last bytes that do not fill a block, little-endian, and how many there are. */
-  tail: number;
-  tailLength: number;
-  keyLength: number;
-}
-
-function murmurPrefix(key: string): Prefix | undefined {
-  if (!/^[\x00-\x7f]*$/.test(key)) return undefined;
-  let h = 0;
-  const blocks = key.length & ~3;
-  for (let i = 0; i < blocks; i += 4) {
-    const k =
-      key.charCodeAt(i) |
-      (key.charCodeAt(i + 1) << 8) |
-      (key.charCodeAt(i + 2) << 16) |
-      (key.charCodeAt(i + 3) << 24);
-    h = mixBlock(h, k);
-  }
-  let tail = 0;
-  for (let i = blocks; i < key.length; i++) tail |= key.charCodeAt(i) << ((i - blocks) * 8);
-  return { h, tail, tailLength: key.length - blocks, keyLength: key.length };
-}
-
-function mixBlock(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/** bucketOf(key, org) continued from the key's prefix state; -1 when org is not ASCII. */
-function bucketFrom(prefix: Prefix, org: string): number {
-  let h = prefix.h;
-  let k = prefix.tail;
-  let n = prefix.tailLength;
-  const length = org.length;
-  for (let i = 0; i < length; i++) {
-    const c = org.charCodeAt(i);
-    if (c > 0x7f) return -1;
-    k |= c << (n << 3);
-    if (++n === 4) {
-      h = mixBlock(h, k);
-      k = 0;
-      n = 0;
-    }
-  }
-  if (n > 0) {
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-  }
-  h ^= prefix.keyLength + length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return Math.floor(((h >>> 0) * 100) / 4294967296);
-}
-
-interface PrototypeGrant {
-  resolution: Resolution<JsonValue>;
-  until: number;
-}
-
-/**
- * The flag's record is its own grants Map (a subclass keeps the fields in the object), so a lookup
- * walks flags table → flag → grants table, as the floor walks flags table → Set → Set table: one
- * dependent memory load fewer than a record pointing at a separate grants Map.
- */
-class PrototypeFlag extends Map<string, PrototypeGrant> {
-  constructor(
-    readonly key: string,
-    readonly valueType: ValueType,
-    readonly enabled: boolean,
-    readonly off: Resolution<JsonValue>,
-    readonly fallback: Resolution<JsonValue>,
-    readonly rollout: Resolution<JsonValue> | undefined,
-    readonly percentage: number,
-    readonly prefix: Prefix | undefined,
-  ) {
-    super();
-  }
-}
-
-class PrototypeEvaluator {
-  private readonly flags = new Map<string, PrototypeFlag>();
-  constructor(
-    content: BundleContent,
-    private readonly now: () => number,
-  ) {
-    const answer = (flag: BundleFlag, variant: string, reason: Resolution<JsonValue>['reason']) =>
-      Object.freeze({ value: flag.variants[variant] ?? null, variant, reason });
-    for (const key of Object.keys(content.flags)) {
-      const flag = content.flags[key]!;
-      const indexed = new PrototypeFlag(
-        key,
-        flag.valueType,
-        flag.enabled,
-        answer(flag, flag.offVariant, 'DISABLED'),
-        answer(flag, flag.defaultVariant, 'DEFAULT'),
-        flag.rollout ? answer(flag, flag.rollout.variant, 'TARGETING_MATCH') : undefined,
-        flag.rollout?.percentage ?? 0,
-        murmurPrefix(key),
-      );
-      for (const org of Object.keys(flag.grants)) {
-        const grant = flag.grants[org]!;
-        indexed.set(org, {
-          resolution: answer(flag, grant.variant, 'TARGETING_MATCH'),
-          until:
-            grant.expires === undefined
-              ? Number.POSITIVE_INFINITY
-              : Date.parse(`${grant.expires}T00:00:00Z`) + 86_400_000,
-        });
-      }
-      this.flags.set(key, indexed);
-    }
-  }
-
-  isEnabled(key: string, org?: string): boolean {
-    const flag = this.flags.get(key);
-    if (flag?.valueType !== 'boolean') return false;
-    return this.answer(flag, org).value === true;
-  }
-
-  resolveBoolean(key: string, fallback: boolean, org?: string): Resolution<boolean> {
-    return this.typed(key, 'boolean', fallback, org);
-  }
-
-  typed<T>(key: string, type: ValueType, fallback: T, org?: string): Resolution<T> {
-    const flag = this.flags.get(key);
-    if (flag?.valueType !== type)
-      return { value: fallback, reason: 'ERROR', errorCode: flag ? 'TYPE_MISMATCH' : 'FLAG_NOT_FOUND' };
-    return this.answer(flag, org) as Resolution<T>;
-  }
-
-  private answer(flag: PrototypeFlag, org: string | undefined): Resolution<JsonValue> {
-    if (!flag.enabled) return flag.off;
-    if (org !== undefined) {
-      const grant = flag.get(org);
-      if (grant !== undefined && (grant.until === Number.POSITIVE_INFINITY || this.now() < grant.until))
-        return grant.resolution;
-      if (flag.rollout !== undefined && flag.percentage > 0) {
-        let bucket = flag.prefix ? bucketFrom(flag.prefix, org) : -1;
-        if (bucket < 0) bucket = bucketOf(flag.key, org);
-        if (bucket < flag.percentage) return flag.rollout;
-      }
-    }
-    return flag.fallback;
-  }
-}
 
 function parseArgs(argv: string[]): Options {
   const value = (name: string) => {
@@ -359,23 +192,8 @@ export async function runEvaluateBench(options: {
       if (evaluator.isEnabled(key, org)) set.add(org);
     }
 
-    const prototype = new PrototypeEvaluator(content, () => NOW);
-    for (const { key, org, type } of [...booleans, ...typed]) {
-      const a = evaluator.resolve(key, org);
-      const b = prototype.typed<JsonValue>(key, type, null, org);
-      if (a.value !== b.value || a.variant !== b.variant || a.reason !== b.reason)
-        throw new Error(`the prototype disagrees with the runtime on ${key} for ${org}`);
-    }
-
     // Where isEnabled's time goes on rollout flags: the bucket alone, both ways.
     const rolloutPairs = booleans.filter((p) => (content.flags[p.key]!.rollout?.percentage ?? 0) > 0);
-    // In the prototype the prefix sits in the flag's record, already looked up: here, beside the pair.
-    const prefixes = rolloutPairs.map((p) => murmurPrefix(p.key)!);
-    rolloutPairs.forEach(({ key, org }, i) => {
-      if (bucketFrom(prefixes[i]!, org) !== bucketOf(key, org))
-        throw new Error(`bucket differs: ${key} ${org}`);
-    });
-
     const contenders: Contender[] = [
       {
         name: 'floor: Map + Set lookup',
@@ -405,24 +223,6 @@ export async function runEvaluateBench(options: {
         },
       },
       {
-        name: 'prototype isEnabled',
-        evaluations: booleans.length,
-        pass: () => {
-          let on = 0;
-          for (const { key, org } of booleans) if (prototype.isEnabled(key, org)) on++;
-          return on;
-        },
-      },
-      {
-        name: 'prototype resolveBoolean',
-        evaluations: booleans.length,
-        pass: () => {
-          let on = 0;
-          for (const { key, org } of booleans) if (prototype.resolveBoolean(key, false, org).value) on++;
-          return on;
-        },
-      },
-      {
         name: 'flagd-core resolveBooleanEvaluation',
         evaluations: booleans.length,
         pass: () => {
@@ -439,15 +239,6 @@ export async function runEvaluateBench(options: {
           let sum = 0;
           for (let i = 0; i < rolloutPairs.length; i++)
             sum += bucketOf(rolloutPairs[i]!.key, rolloutPairs[i]!.org);
-          return sum;
-        },
-      },
-      {
-        name: 'prototype bucket (prefix state) alone',
-        evaluations: rolloutPairs.length,
-        pass: () => {
-          let sum = 0;
-          for (let i = 0; i < rolloutPairs.length; i++) sum += bucketFrom(prefixes[i]!, rolloutPairs[i]!.org);
           return sum;
         },
       },
@@ -471,16 +262,6 @@ export async function runEvaluateBench(options: {
         },
       },
       {
-        name: 'prototype typed (all flags)',
-        evaluations: typed.length,
-        pass: () => {
-          let variants = 0;
-          for (const { key, org, type } of typed)
-            variants += prototype.typed<JsonValue>(key, type, null, org).variant?.length ?? 0;
-          return variants;
-        },
-      },
-      {
         name: 'flagd-core typed (all flags)',
         evaluations: typed.length,
         pass: () => {
@@ -500,12 +281,8 @@ export async function runEvaluateBench(options: {
     };
     agree('floor: Map + Set lookup', 'runtime isEnabled');
     agree('runtime isEnabled', 'runtime resolveBoolean');
-    agree('runtime isEnabled', 'prototype isEnabled');
-    agree('runtime isEnabled', 'prototype resolveBoolean');
     agree('runtime resolveBoolean', 'flagd-core resolveBooleanEvaluation');
     agree('runtime typed (all flags)', 'flagd-core typed (all flags)');
-    agree('runtime typed (all flags)', 'prototype typed (all flags)');
-    agree('bucketOf(key, org) alone', 'prototype bucket (prefix state) alone');
 
     const rounds = measure(contenders, options.rounds, 50);
     const ops = Object.fromEntries([...rounds].map(([name, r]) => [name, median(r.cpu)]));
@@ -529,16 +306,8 @@ export async function runEvaluateBench(options: {
         isEnabledVsFlagd: ratio('runtime isEnabled', 'flagd-core resolveBooleanEvaluation'),
         resolveBooleanVsFlagd: ratio('runtime resolveBoolean', 'flagd-core resolveBooleanEvaluation'),
         typedVsFlagd: ratio('runtime typed (all flags)', 'flagd-core typed (all flags)'),
-        prototypeTypedVsFlagd: ratio('prototype typed (all flags)', 'flagd-core typed (all flags)'),
         floorVsIsEnabled: ratio('floor: Map + Set lookup', 'runtime isEnabled'),
         floorVsResolveBoolean: ratio('floor: Map + Set lookup', 'runtime resolveBoolean'),
-        prototypeIsEnabledVsFlagd: ratio('prototype isEnabled', 'flagd-core resolveBooleanEvaluation'),
-        prototypeResolveBooleanVsFlagd: ratio(
-          'prototype resolveBoolean',
-          'flagd-core resolveBooleanEvaluation',
-        ),
-        floorVsPrototypeIsEnabled: ratio('floor: Map + Set lookup', 'prototype isEnabled'),
-        floorVsPrototypeResolveBoolean: ratio('floor: Map + Set lookup', 'prototype resolveBoolean'),
       },
       spread: Object.fromEntries(
         [...rounds].map(([name, r]) => [name, { min: Math.min(...r.cpu), max: Math.max(...r.cpu) }]),
@@ -591,10 +360,6 @@ function report(result: Record<string, unknown>): string {
     `  floor vs runtime isEnabled            ${ratios.floorVsIsEnabled!.toFixed(2)}x   (target ≤ 2x: ${ratios.floorVsIsEnabled! <= 2 ? 'met' : 'MISSED'})`,
     `  floor vs runtime resolveBoolean       ${ratios.floorVsResolveBoolean!.toFixed(2)}x`,
     '',
-    '  prototype (bench only: prefix-state murmur, preallocated answers, flag record = grants Map):',
-    `  prototype isEnabled vs flagd-core     ${ratios.prototypeIsEnabledVsFlagd!.toFixed(1)}x faster; floor ${ratios.floorVsPrototypeIsEnabled!.toFixed(2)}x`,
-    `  prototype resolveBoolean vs flagd     ${ratios.prototypeResolveBooleanVsFlagd!.toFixed(1)}x faster; floor ${ratios.floorVsPrototypeResolveBoolean!.toFixed(2)}x`,
-    `  prototype typed vs flagd-core typed   ${ratios.prototypeTypedVsFlagd!.toFixed(1)}x faster`,
   ];
   return lines.join('\n');
 }

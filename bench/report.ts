@@ -90,6 +90,11 @@ function makeHistory(repo: string, files: readonly string[]): { commits: number;
       readFileSync(target, 'utf8').replace('$schema=../schemas/', '$schema=../../schemas/'),
     );
   }
+  // As a real move would: the managed CODEOWNERS block follows the files.
+  const sync = spawnSync(process.execPath, [CLI, 'codeowners', '--write', '--repo', repo], {
+    encoding: 'utf8',
+  });
+  if (sync.status !== 0) throw new Error(`flags codeowners --write failed: ${sync.stdout}${sync.stderr}`);
   commit(
     'Move platform flags into their folder',
     'Carol Reviewer <carol@example.com>',
