@@ -8,6 +8,13 @@ if (!existsSync(cli)) {
   process.stderr.write('flags: the toolkit is not built yet; run `npm ci` (or `npm run build`) first\n');
   process.exit(2);
 }
+// A reader that stops early (`flags report | head`) is not an error: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const { main } = await import(cli.href);
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -22,7 +22,7 @@ export const MIN_FOR_WORKERS = 400;
 const MIN_FOR_MAIN = 200;
 const MAX_CHUNK = 64;
 const IN_FLIGHT = 2;
-const YOUNG_MB = 16;
+const YOUNG_MB = 8;
 
 export interface PoolOptions {
   threads?: number;

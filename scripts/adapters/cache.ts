@@ -111,7 +111,6 @@ export class ResultCache {
     const text = json ?? (isJsonSafe(result) ? JSON.stringify(result) : undefined);
     if (text === undefined) return;
     const line = `{"s":"${this.salt}","r":${text}}`;
-    const key = entryKey(result.file, result.hash);
     if (this.fresh) {
       if (this.broken) return;
       try {
@@ -123,9 +122,9 @@ export class ResultCache {
         this.abandon();
         return;
       }
-      this.used.set(key, { result, line: '' });
+      // Nothing is compacted or appended later, so the entry need not be kept.
     } else {
-      this.used.set(key, { result, line });
+      this.used.set(entryKey(result.file, result.hash), { result, line });
       this.appended.push(line);
     }
   }
@@ -154,7 +153,7 @@ export class ResultCache {
       }
     } else if (this.appended.length > 0) {
       // One write of whole lines with O_APPEND: concurrent checks interleave lines, never bytes.
-      appendFileSync(this.path, Buffer.from(`${this.appended.join('\n')}\n`, 'utf8'));
+      appendFileSync(this.path, `${this.appended.join('\n')}\n`);
     }
   }
 
@@ -194,7 +193,7 @@ class LineWriter {
   write(line: string): void {
     this.pending.push(line);
     this.size += line.length + 1;
-    if (this.size >= 1 << 20) this.flush();
+    if (this.size >= 1 << 18) this.flush();
   }
 
   commit(): void {
@@ -216,7 +215,16 @@ class LineWriter {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    writeSync(this.fd, Buffer.from(`${this.pending.join('\n')}\n`, 'utf8'));
+    // A string, not a Buffer: node encodes it into a native buffer it frees at once, while Buffers
+    // would wait for a garbage collection and pile up as external memory.
+    const text = `${this.pending.join('\n')}\n`;
+    let written = writeSync(this.fd, text);
+    const total = Buffer.byteLength(text);
+    if (written < total) {
+      // A short write (rare on regular files): finish from the encoded bytes.
+      const bytes = Buffer.from(text, 'utf8');
+      while (written < total) written += writeSync(this.fd, bytes, written, total - written);
+    }
     this.pending = [];
     this.size = 0;
   }

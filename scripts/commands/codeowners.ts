@@ -19,7 +19,7 @@ interface CodeownersOptions {
 export function registerCodeowners(program: Command): void {
   const command = program
     .command('codeowners')
-    .description('keep the managed block of CODEOWNERS that assigns each flag file to its owner')
+    .description("keep the managed block of CODEOWNERS that makes each flag's owner a code owner of its file")
     .option('--check', 'exit 1 with a diff when the block is out of sync (the default)')
     .option('--write', 'rewrite the block');
   withRepo(command);
@@ -53,6 +53,7 @@ export async function runCodeowners(options: CodeownersOptions): Promise<number>
   const repo = await loadRepository(root, { onProgress: progress.update });
   progress.done();
   const plan = planCodeowners(root, repo);
+  const counts = `${repo.files.length} flag files, ${plan.lines.length} in the managed block`;
   const out: string[] = [];
   for (const problem of plan.problems) out.push(`${problem.file}: ${problem.message}`);
   // What GitHub will make of the file: unsupported syntax and malformed owners are skipped there.
@@ -72,9 +73,9 @@ export async function runCodeowners(options: CodeownersOptions): Promise<number>
       writeFileAtomic(join(root, plan.file), plan.text);
       const diff = lineDiff(plan.current, plan.text);
       out.unshift(
-        `${plan.exists ? 'updated' : 'created'} ${plan.file}: ${diff.filter((l) => l.startsWith('+')).length} lines added, ${diff.filter((l) => l.startsWith('-')).length} removed (${plan.lines.length} flag files)`,
+        `${plan.exists ? 'updated' : 'created'} ${plan.file}: ${diff.filter((l) => l.startsWith('+')).length} lines added, ${diff.filter((l) => l.startsWith('-')).length} removed (${counts})`,
       );
-    } else out.unshift(`${plan.file} is up to date (${plan.lines.length} flag files)`);
+    } else out.unshift(`${plan.file} is up to date (${counts})`);
     report();
     return failing ? 1 : 0;
   }
@@ -95,7 +96,7 @@ export async function runCodeowners(options: CodeownersOptions): Promise<number>
     report();
     return 1;
   }
-  out.unshift(`${plan.file} is in sync (${plan.lines.length} flag files)`);
+  out.unshift(`${plan.file} is in sync (${counts})`);
   report();
   return failing ? 1 : 0;
 }

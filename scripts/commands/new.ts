@@ -223,7 +223,7 @@ export async function runNew(
     if (plan.changed) {
       writeFileAtomic(join(root, plan.file), plan.text);
       const line = plan.lines.find((l) => l.startsWith(`/${file} `));
-      out.push(`updated ${plan.file}: ${line ?? 'managed block rewritten'}`);
+      out.push(`updated ${plan.file}: ${line ?? 'the managed block is in sync again'}`);
     }
   }
   out.push('next: turn it on where it should be on, then run flags check and open a pull request');

@@ -41,7 +41,6 @@ describe('flags new', () => {
     expect(result.stdout).toBe(
       [
         'created flags/checkout-banner.yaml (release, owner @acme/platform, expires 2027-02-22)',
-        'updated CODEOWNERS: /flags/checkout-banner.yaml @acme/platform',
         'next: turn it on where it should be on, then run flags check and open a pull request',
         '',
       ].join('\n'),
@@ -105,8 +104,28 @@ describe('flags new', () => {
       '# Long-lived: the owner confirms the flag every 180 days and updates this date.',
       'reviewed: 2026-11-24',
     ]);
-    expect(read('CODEOWNERS')).toContain(
-      '/flags/identity/scim-provisioning.yaml @acme/identity @acme/security\n',
+    // The identity folder rule covers it; CODEOWNERS needs no line.
+    expect(read('CODEOWNERS')).not.toContain('scim-provisioning');
+    await check();
+    const other = await run(
+      [
+        'new',
+        'sso-billing-sync',
+        '-t',
+        'entitlement',
+        '--dir',
+        'identity',
+        '--owner',
+        '@acme/billing',
+        '--contract',
+        'PLAN-ENTERPRISE',
+        '-d',
+        'Syncs seats to billing.',
+      ],
+      { FLAGS_TODAY: TODAY },
+    );
+    expect(other.stdout).toContain(
+      'updated CODEOWNERS: /flags/identity/sso-billing-sync.yaml @acme/billing @acme/identity @acme/security\n',
     );
     await check();
   });

@@ -50,7 +50,7 @@ export function analyzeFlagFile(file: string, hash: string, bytes: Uint8Array, p
   return result;
 }
 
-/** The positions the deferred rules (lifecycle, ownership, duplicates) may ask for. */
+/** The positions the deferred rules (lifecycle, ownership, duplicates, claim budget) may ask for. */
 function positionTable(loaded: LoadedYaml, flag: Flag): FileResult['positions'] {
   const table: FileResult['positions'] = {};
   const put = (path: PathSegment[]) => {
@@ -62,6 +62,7 @@ function positionTable(loaded: LoadedYaml, flag: Flag): FileResult['positions'] 
     if (flag[field] !== undefined) put([field]);
   }
   forEachGrant(flag, (grant, path) => {
+    put([...path, 'org']);
     if (grant.expires !== undefined) put([...path, 'expires']);
   });
   return table;

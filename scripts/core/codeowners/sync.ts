@@ -1,21 +1,27 @@
 import { type CodeownersRule, parseCodeowners } from './parse.js';
 
 /**
- * The managed block of CODEOWNERS: one line per flag file, so each flag's owner must approve its
- * changes. GitHub applies the last matching line, so:
+ * The managed block of CODEOWNERS makes every flag's owner a code owner of its file, so the owner
+ * must approve its changes. GitHub applies the last matching line, so:
  * - the block goes at the end of the file; a hand-written rule after it would silently override it;
- * - a per-file line replaces the hand-written rule the file would otherwise get, so the block keeps
- *   that rule's owners beside the flag's owner (the `/flags/identity/` rule adding @acme/security
- *   still applies to identity flags). Catch-all rules (`*`) only name default owners; they give way
- *   to the flag's owner.
+ * - a flag file gets a line only when the hand-written rules do not already make its owner a code
+ *   owner. Folder rules (`/flags/growth/ @acme/growth`) cover most flags; the block holds the
+ *   exceptions, which is what a reviewer wants to see, and stays small: one line per flag file
+ *   would make CODEOWNERS as long as the repository and every owner lookup scan it;
+ * - a line replaces the hand-written rule the file would otherwise get, so it keeps that rule's
+ *   owners beside the flag's owner (the `/flags/identity/` rule adding @acme/security still applies
+ *   to an identity flag owned by another team). Catch-all rules (`*`) only name default owners;
+ *   they give way to the flag's owner.
  * Paths CODEOWNERS cannot express exactly (spaces, `#`, `!`, `[ ]`, `*`, `?`, `\`) are refused.
  */
 
 export const BLOCK_BEGIN = '# BEGIN flags codeowners';
 export const BLOCK_END = '# END flags codeowners';
 const BEGIN_LINE = `${BLOCK_BEGIN} (managed by \`flags codeowners --write\`; edits here are overwritten)`;
-const EXPLAIN_LINE =
-  '# Each flag file: its owner, plus the owners of the rule above that this line overrides (except *).';
+const EXPLAIN_LINES = [
+  '# Flag files whose owner the rules above do not make a code owner: the flag owner, plus the',
+  '# owners of the rule above that the line overrides (except a catch-all such as *).',
+];
 
 const CATCH_ALL = new Set(['*', '**', '/*', '/**', '**/*', '/**/*']);
 const SAFE_PATH = /^[A-Za-z0-9._/-]+$/;
@@ -100,25 +106,24 @@ export function syncCodeowners(file: string, text: string, flags: readonly FlagO
       });
       continue;
     }
-    lines.push([pattern, ...ownersFor(flag.owner, inherited(handRules, flag.file))].join(' '));
+    const rule = ruleFor(handRules, flag.file);
+    if (rule?.owners.some((o) => o.toLowerCase() === flag.owner!.toLowerCase())) continue;
+    const kept = rule === undefined || CATCH_ALL.has(rule.pattern) ? [] : rule.owners;
+    lines.push([pattern, ...ownersFor(flag.owner, kept)].join(' '));
   }
   const trimmedBefore = [...hand];
   while (trimmedBefore.length > 0 && trimmedBefore[trimmedBefore.length - 1]!.trim() === '')
     trimmedBefore.pop();
-  const block = lines.length === 0 ? [] : [BEGIN_LINE, EXPLAIN_LINE, ...lines, BLOCK_END];
+  const block = lines.length === 0 ? [] : [BEGIN_LINE, ...EXPLAIN_LINES, ...lines, BLOCK_END];
   const out = [...trimmedBefore, ...(trimmedBefore.length > 0 && block.length > 0 ? [''] : []), ...block];
   const next = out.length === 0 ? '' : `${out.join('\n')}\n`;
   return { text: next, changed: next !== text.replace(/\r\n/g, '\n'), lines, problems };
 }
 
-/** Owners of the hand-written rule a file would get without the block, unless it is a catch-all. */
-function inherited(rules: readonly CodeownersRule[], file: string): string[] {
-  for (let i = rules.length - 1; i >= 0; i--) {
-    const rule = rules[i]!;
-    if (!rule.regex.test(file)) continue;
-    return CATCH_ALL.has(rule.pattern) ? [] : rule.owners;
-  }
-  return [];
+/** The hand-written rule a file gets without the block: the last that matches. */
+function ruleFor(rules: readonly CodeownersRule[], file: string): CodeownersRule | undefined {
+  for (let i = rules.length - 1; i >= 0; i--) if (rules[i]!.regex.test(file)) return rules[i];
+  return undefined;
 }
 
 function ownersFor(owner: string, others: readonly string[]): string[] {

@@ -12,16 +12,35 @@ const Ajv2020 = ajv2020.default;
  * use. Its compiled validators are type guards, so a value that passes is typed without a cast.
  */
 
-let cache: { flag: ValidateFunction<Flag>; policy: ValidateFunction<PolicyInput> } | undefined;
+interface Validators {
+  readonly flag: ValidateFunction<Flag>;
+  readonly policy: ValidateFunction<PolicyInput>;
+}
 
-export function validators() {
-  if (!cache) {
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
-    cache = {
-      flag: ajv.compile<Flag>(flagJsonSchema()),
-      policy: ajv.compile<PolicyInput>(policyJsonSchema()),
-    };
-  }
+let ajv: InstanceType<typeof Ajv2020> | undefined;
+let flag: ValidateFunction<Flag> | undefined;
+let policy: ValidateFunction<PolicyInput> | undefined;
+function instance(): InstanceType<typeof Ajv2020> {
+  ajv ??= new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+  return ajv;
+}
+
+/**
+ * Each validator is compiled on first use: a worker thread that only checks flag files never pays
+ * for compiling the policy schema, and a check answered from the cache compiles neither.
+ */
+const cache: Validators = {
+  get flag() {
+    flag ??= instance().compile<Flag>(flagJsonSchema());
+    return flag;
+  },
+  get policy() {
+    policy ??= instance().compile<PolicyInput>(policyJsonSchema());
+    return policy;
+  },
+};
+
+export function validators(): Validators {
   return cache;
 }
 
