@@ -144,8 +144,8 @@ describe('the claim byte budget', () => {
         code: 'policy/claim-budget',
         severity: 'error',
         file: 'flags/audit-log-export.yaml',
-        line: 2,
-        col: 6,
+        line: 13,
+        col: 14,
         path: 'environments.production.grants.0.org',
         message:
           'the feature_flags claim of org_globex7731 in production is 67 bytes (4 flags), over the budget of 64',

@@ -1,3 +1,4 @@
+import { defaultVariantOf, offVariantOf, targetVariantOf } from '../model/variants.js';
 import {
   BUNDLE_CONTENT_FORMAT,
   type BundleContent,
@@ -36,16 +37,9 @@ export function compileFlag(flag: Flag, environment: string): BundleFlag {
   const variants: Record<string, JsonValue> = boolean
     ? { ...BOOLEAN_VARIANTS }
     : sortedRecord(flag.variants as Record<string, JsonValue>);
-  const offVariant = boolean ? 'off' : (flag.defaultVariant ?? Object.keys(flag.variants!)[0]!);
+  const offVariant = offVariantOf(flag);
   const config = flag.environments[environment];
-  const defaultVariant =
-    config?.default === undefined
-      ? offVariant
-      : typeof config.default === 'boolean'
-        ? config.default
-          ? 'on'
-          : 'off'
-        : config.default;
+  const defaultVariant = defaultVariantOf(flag, config);
   const grants: Record<string, BundleGrant> = {};
   // In organization order, so canonical JSON finds the object sorted already (a later grant for
   // the same organization still wins: the sort is stable).
@@ -55,7 +49,7 @@ export function compileFlag(flag: Flag, environment: string): BundleFlag {
     if (grant.agreement !== undefined) compiled.agreement = grant.agreement;
     if (grant.expires !== undefined) compiled.expires = grant.expires;
     if (grant.ticket !== undefined) compiled.ticket = grant.ticket;
-    compiled.variant = boolean ? 'on' : (grant.variant ?? offVariant);
+    compiled.variant = targetVariantOf(flag, grant.variant);
     // defineProperty, not assignment: an id such as "__proto__" must become a key, not a prototype.
     Object.defineProperty(grants, grant.org, {
       value: compiled,
@@ -77,7 +71,7 @@ export function compileFlag(flag: Flag, environment: string): BundleFlag {
   if (config?.rollout)
     out.rollout = {
       percentage: config.rollout.percentage,
-      variant: boolean ? 'on' : (config.rollout.variant ?? offVariant),
+      variant: targetVariantOf(flag, config.rollout.variant),
     };
   out.type = flag.type;
   out.valueType = boolean ? 'boolean' : valueTypeOf(Object.values(flag.variants!)[0]);

@@ -1,3 +1,4 @@
+import { defaultVariantOf, offVariantOf, targetVariantOf } from '../model/variants.js';
 import { bucketOf } from '../../runtime/murmur3.js';
 import { type IsoDate, isValidDate } from '../dates.js';
 import type { Flag } from '../model/flag.js';
@@ -65,7 +66,7 @@ function reduce(flag: Flag, environment: string, today: IsoDate): Reduced | unde
   const first = Object.keys(variants)[0];
   if (!boolean && typeof (first === undefined ? undefined : variants[first]) !== 'boolean') return undefined;
   const isOn = (variant: string) => (boolean ? variant === 'on' : variants[variant] === true);
-  const offVariant = boolean ? 'off' : (flag.defaultVariant ?? first!);
+  const offVariant = offVariantOf(flag);
   const config = flag.environments[environment];
   const reduced: Reduced = {
     key: flag.key,
@@ -79,18 +80,10 @@ function reduce(flag: Flag, environment: string, today: IsoDate): Reduced | unde
     reduced.everyone = isOn(offVariant);
     return reduced;
   }
-  const fallback =
-    config.default === undefined
-      ? offVariant
-      : typeof config.default === 'boolean'
-        ? config.default
-          ? 'on'
-          : 'off'
-        : config.default;
+  const fallback = defaultVariantOf(flag, config);
   const defaultOn = isOn(fallback);
   const percentage = config.rollout?.percentage ?? 0;
-  const rolloutOn =
-    config.rollout !== undefined && isOn(boolean ? 'on' : (config.rollout.variant ?? offVariant));
+  const rolloutOn = config.rollout !== undefined && isOn(targetVariantOf(flag, config.rollout.variant));
   reduced.everyone =
     percentage <= 0
       ? defaultOn
@@ -107,7 +100,7 @@ function reduce(flag: Flag, environment: string, today: IsoDate): Reduced | unde
       reduced.grants.delete(grant.org);
       continue;
     }
-    reduced.grants.set(grant.org, isOn(boolean ? 'on' : (grant.variant ?? offVariant)));
+    reduced.grants.set(grant.org, isOn(targetVariantOf(flag, grant.variant)));
   }
   return reduced;
 }

@@ -1,3 +1,4 @@
+import { defaultVariantOf, offVariantOf, targetVariantOf } from '../model/variants.js';
 import type { Flag, FlagEnvironment } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
 
@@ -55,7 +56,7 @@ export function toFlagdDocument(
 function exportFlag(flag: Flag, environment: string, options: FlagdExportOptions): Json {
   const boolean = flag.variants === undefined;
   const variants = (boolean ? { on: true, off: false } : flag.variants) as { [name: string]: Json };
-  const offVariant = boolean ? 'off' : (flag.defaultVariant ?? Object.keys(variants)[0]!);
+  const offVariant = offVariantOf(flag);
   const config = flag.environments[environment];
   const metadata = strip({
     owner: flag.owner,
@@ -73,17 +74,10 @@ function exportFlag(flag: Flag, environment: string, options: FlagdExportOptions
       metadata,
     };
   }
-  const defaultVariant =
-    config.default === undefined
-      ? offVariant
-      : typeof config.default === 'boolean'
-        ? config.default
-          ? 'on'
-          : 'off'
-        : config.default;
+  const defaultVariant = defaultVariantOf(flag, config);
   const targeting = targetingFor(config, {
-    grantVariant: (variant) => (boolean ? 'on' : (variant ?? offVariant)),
-    rolloutVariant: boolean ? 'on' : (config.rollout?.variant ?? offVariant),
+    grantVariant: (variant) => targetVariantOf(flag, variant),
+    rolloutVariant: targetVariantOf(flag, config.rollout?.variant),
     defaultVariant,
     attribute: options.organizationAttribute ?? TARGETING_KEY,
   });
