@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { packageVersion } from './adapters/fingerprint.js';
-import { COMMANDS } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { describeLocation, FlagsError } from './errors.js';
 import { annotation } from './reporters/github.js';
 
@@ -14,7 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run flags --help for usage)')
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  for (const register of await commandsFor(argv)) register(program);
   for (const command of program.commands) command.exitOverride();
   try {
     process.exitCode = undefined;

@@ -1,7 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkRepository } from '../core/check/check-repository.js';
-import { changedFilesSince } from '../adapters/git.js';
 import { createProgress } from '../adapters/progress.js';
 import { loadRepository } from '../adapters/repository.js';
 import { renderGithub } from '../reporters/github.js';
@@ -61,7 +60,10 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   const root = resolveRoot(options.repo);
   const today = resolveToday(options.today);
   const threads = parseThreads(options.threads);
-  const changedFiles = options.changedSince ? await changedFilesSince(root, options.changedSince) : undefined;
+  // git is loaded only when asked for: most checks never need it.
+  const changedFiles = options.changedSince
+    ? await (await import('../adapters/git.js')).changedFilesSince(root, options.changedSince)
+    : undefined;
   const progress = createProgress('checking flags');
   const repo = await loadRepository(root, {
     cacheDir: options.cache ? options.cacheDir : false,

@@ -1,33 +1,32 @@
 import type { Command } from 'commander';
-import { registerBuild } from './build.js';
-import { registerCheck } from './check.js';
-import { registerClaims } from './claims.js';
-import { registerCodeowners } from './codeowners.js';
-import { registerDiff } from './diff.js';
-import { registerNew } from './new.js';
-import { registerRefs } from './refs.js';
-import { registerReport } from './report.js';
-import { registerRetire } from './retire.js';
-import { registerKeygen } from './keygen.js';
-import { registerKeyset } from './keyset.js';
-import { registerSchemas } from './schemas.js';
-import { registerVerify } from './verify.js';
-import { registerWho } from './who.js';
 
-/** Every command of the CLI. Each module registers one command and owns its options. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [
-  registerCheck,
-  registerBuild,
-  registerVerify,
-  registerKeygen,
-  registerKeyset,
-  registerDiff,
-  registerSchemas,
-  registerReport,
-  registerCodeowners,
-  registerClaims,
-  registerWho,
-  registerNew,
-  registerRetire,
-  registerRefs,
-];
+type Register = (program: Command) => void;
+
+/**
+ * Every command of the CLI, by name. Each module registers one command and owns its options. They
+ * load on demand: `flags check` need not load Octokit, the signing code or the report renderers.
+ */
+export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  check: async () => (await import('./check.js')).registerCheck,
+  build: async () => (await import('./build.js')).registerBuild,
+  verify: async () => (await import('./verify.js')).registerVerify,
+  keygen: async () => (await import('./keygen.js')).registerKeygen,
+  keyset: async () => (await import('./keyset.js')).registerKeyset,
+  diff: async () => (await import('./diff.js')).registerDiff,
+  schemas: async () => (await import('./schemas.js')).registerSchemas,
+  report: async () => (await import('./report.js')).registerReport,
+  codeowners: async () => (await import('./codeowners.js')).registerCodeowners,
+  claims: async () => (await import('./claims.js')).registerClaims,
+  who: async () => (await import('./who.js')).registerWho,
+  new: async () => (await import('./new.js')).registerNew,
+  retire: async () => (await import('./retire.js')).registerRetire,
+  refs: async () => (await import('./refs.js')).registerRefs,
+};
+
+/** The modules to load for an invocation: only the named command's, or all of them for help. */
+export async function commandsFor(argv: readonly string[]): Promise<Register[]> {
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const load = name === undefined ? undefined : COMMANDS[name];
+  if (load && Object.hasOwn(COMMANDS, name!)) return [await load()];
+  return Promise.all(Object.values(COMMANDS).map((l) => l()));
+}
