@@ -31,7 +31,9 @@ export function renderText(
           `✖ ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} in ${plural(summary.filesWithFindings, 'file')}`,
         )
       : summary.warnings > 0
-        ? style.yellow(`⚠ ${plural(summary.warnings, 'warning')} in ${plural(summary.filesWithFindings, 'file')}`)
+        ? style.yellow(
+            `⚠ ${plural(summary.warnings, 'warning')} in ${plural(summary.filesWithFindings, 'file')}`,
+          )
         : '✔ no problems';
   out.push(`${verdict} (${plural(summary.flags, 'flag')} checked, ${summary.cached} from cache)`);
   return `${out.join('\n')}\n`;

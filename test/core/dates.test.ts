@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dayNumber, daysBetween, endOfDayMs, isValidDate, todayUtc } from '../../scripts/core/dates.js';
+import {
+  addDays,
+  dayNumber,
+  daysBetween,
+  endOfDayMs,
+  isValidDate,
+  todayUtc,
+} from '../../scripts/core/dates.js';
 
 describe('calendar dates', () => {
   it('accepts real dates and refuses impossible ones', () => {

@@ -36,8 +36,7 @@ const SOURCE = [
   '',
 ].join('\n');
 
-const summaryOf = (findings: Finding[], flags = 1): CheckSummary =>
-  summarize(findings, { flags, cached: 0 });
+const summaryOf = (findings: Finding[], flags = 1): CheckSummary => summarize(findings, { flags, cached: 0 });
 
 describe('the text reporter', () => {
   it('prints location, severity, code and message, a code frame with a caret, and the fix', () => {
