@@ -408,7 +408,10 @@ describe('flags verify', () => {
     expect(rollback.stderr).toContain('[rollback]');
 
     const file = JSON.parse(good.toString());
-    file.envelope.signatures[0].sig = `A${file.envelope.signatures[0].sig.slice(1)}`;
+    // Change the first base64 character to a different one: replacing it with a fixed letter would
+    // leave the signature intact whenever it already started with that letter.
+    const sig: string = file.envelope.signatures[0].sig;
+    file.envelope.signatures[0].sig = `${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
     const tampered = join(tempDir(), 'tampered.json');
     writeFileSync(tampered, JSON.stringify(file));
     const bad = await runCli(['verify', tampered, '--env', 'production', '--now', LATER], { cwd: repo.dir });
