@@ -9,7 +9,7 @@ import { toFlagdDocument } from '../scripts/core/flagd/export.js';
 import type { BundleContent, ValueType } from '../scripts/runtime/bundle-format.js';
 import { Evaluator } from '../scripts/runtime/evaluate.js';
 import { bucketOf } from '../scripts/runtime/murmur3.js';
-import { generateRepository } from './generate-repo.js';
+import { generateRepository, rng } from './generate-repo.js';
 
 /**
  * Evaluation throughput, side by side in one run on the same flags and organizations: the runtime
@@ -55,18 +55,6 @@ function parseArgs(argv: string[]): Options {
     flags: (value('--flags') ?? '2000,10000').split(',').map(Number),
     rounds: Number(value('--rounds') ?? 21),
     json: argv.includes('--json'),
-  };
-}
-
-/** mulberry32, so the workload is the same in every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

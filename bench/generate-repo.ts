@@ -58,8 +58,8 @@ const WORDS = [
 ];
 const NOUNS = ['flow', 'panel', 'limits', 'beta', 'v2', 'engine', 'mode', 'api', 'view', 'batch', 'gate'];
 
-/** mulberry32: small, fast and deterministic. */
-function rng(seed: number): () => number {
+/** mulberry32: small, fast and deterministic; the benchmarks and property tests share it. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

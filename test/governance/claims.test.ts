@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rng } from '../../bench/generate-repo.js';
 import { claimOverruns } from '../../scripts/core/claims/budget.js';
 import { claimBytes, evaluatorFor } from '../../scripts/core/claims/claim.js';
 import type { Flag } from '../../scripts/core/model/flag.js';
@@ -17,18 +18,6 @@ const cli = (args: string[]): Promise<CliResult> => runCli(args, { env: { FLAGS_
 
 const TODAY = '2026-11-24';
 const BUDGET_FIXTURE = join(FIXTURES, 'check', 'policy-claim-budget');
-
-/** mulberry32, so the random repositories are the same on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomFlags(seed: number, count: number, orgs: readonly string[]): { file: string; flag: Flag }[] {
   const random = rng(seed);

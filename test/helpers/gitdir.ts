@@ -27,11 +27,19 @@ export function tempDir(prefix = 'flags-test-'): string {
 /** A real git repository in a temporary folder, optionally seeded with a fixture folder or the example. */
 export async function gitdir(seed?: { fixture?: string; example?: boolean }): Promise<TempRepo> {
   const dir = tempDir();
-  if (seed?.example) {
-    for (const part of ['flags', 'CODEOWNERS', 'schemas'])
-      cpSync(join(EXAMPLE_ROOT, part), join(dir, part), { recursive: true });
-  }
+  if (seed?.example) copyExample(dir);
   if (seed?.fixture) cpSync(join(FIXTURES, seed.fixture), dir, { recursive: true });
+  return initRepo(dir);
+}
+
+/** Copies the example repository (flags, CODEOWNERS, schemas) into a folder. */
+export function copyExample(dir: string): void {
+  for (const part of ['flags', 'CODEOWNERS', 'schemas'])
+    cpSync(join(EXAMPLE_ROOT, part), join(dir, part), { recursive: true });
+}
+
+/** Makes a folder a git repository with a test identity; the caller owns the folder's lifetime. */
+export async function initRepo(dir: string): Promise<TempRepo> {
   const git = simpleGit({ baseDir: dir });
   await git.init(['--initial-branch=main']);
   await git.addConfig('user.name', 'Test User');

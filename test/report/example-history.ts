@@ -1,8 +1,8 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
-import { EXAMPLE_ROOT, gitdir, type TempRepo } from '../helpers/gitdir.js';
+import { copyExample, gitdir, initRepo, type TempRepo } from '../helpers/gitdir.js';
 
 /**
  * The example repository in a temporary git repository with a history of four commits by three
@@ -68,33 +68,7 @@ export async function exampleWithHistory(
 /** gitdir({ example: true }) for a whole file: created in beforeAll, removed by dispose(). */
 async function sharedExample(): Promise<TempRepo & { dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'flags-report-'));
-  for (const part of ['flags', 'CODEOWNERS', 'schemas'])
-    cpSync(join(EXAMPLE_ROOT, part), join(dir, part), { recursive: true });
-  const git = simpleGit({ baseDir: dir });
-  await git.init(['--initial-branch=main']);
-  await git.addConfig('user.name', 'Test User');
-  await git.addConfig('user.email', 'test@example.com');
-  await git.addConfig('commit.gpgsign', 'false');
-  return {
-    dir,
-    git,
-    write(file, content) {
-      mkdirSync(dirname(join(dir, file)), { recursive: true });
-      writeFileSync(join(dir, file), content);
-    },
-    remove(file) {
-      rmSync(join(dir, file), { force: true });
-    },
-    link() {
-      throw new Error('not needed here');
-    },
-    async commit(message) {
-      await git.add(['-A']);
-      await git.commit(message, { '--allow-empty': null });
-      return (await git.revparse(['HEAD'])).trim();
-    },
-    dispose() {
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  copyExample(dir);
+  const repo = await initRepo(dir);
+  return { ...repo, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

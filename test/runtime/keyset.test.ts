@@ -137,7 +137,8 @@ describe('keysets', () => {
     const file = JSON.parse(serializeKeysetFile(v1)) as KeysetFile;
     const payload = JSON.parse(Buffer.from(file.versions[0]!.payload, 'base64').toString());
     const [id, key] = Object.entries(payload.keys)[0]!;
-    payload.keys = { [`${id.slice(0, 63)}0`]: key };
+    // Change the last hex digit to a different one, so the id always differs from the real one.
+    payload.keys = { [`${id.slice(0, 63)}${id.endsWith('0') ? '1' : '0'}`]: key };
     file.versions[0]!.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
     const error = refusal(file);
     expect(error.code).toBe('keyset-invalid');
