@@ -29,7 +29,7 @@ import { formatInstant } from '../runtime/instant.js';
 import { type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
 import { VerificationError } from '../runtime/errors.js';
 import { verifyBundle } from '../runtime/verify.js';
-import { parseFormat, readText, resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+import { parseFormat, readText, resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 
 /**
  * `flags build`: refuse when `flags check` finds errors (same loading, same cache), then per
@@ -128,7 +128,7 @@ interface Built {
 
 export async function runBuild(options: BuildOptions): Promise<number> {
   const format = parseFormat(options.format, FORMATS);
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const now = resolveNow(options.now);
   // A pinned instant pins the day too, so a reproducible build checks lifecycle on that day.
   const today = resolveToday(

@@ -14,7 +14,7 @@ import {
   inGithubActions,
   parseFormat,
   readText,
-  resolveRoot,
+  resolveFlagsRoot,
   resolveToday,
   withRepo,
   withToday,
@@ -57,7 +57,7 @@ export function registerCheck(program: Command): void {
 
 export async function runCheck(options: CheckOptions): Promise<number> {
   const format = options.json ? 'json' : parseFormat(options.format, FORMATS);
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today);
   const threads = parseThreads(options.threads);
   // git is loaded only when asked for: most checks never need it.

@@ -4,7 +4,7 @@ import { loadRepository, type Repository, validFlags } from '../adapters/reposit
 import { type Claim, claimOf, evaluatorFor } from '../core/claims/claim.js';
 import type { Flag } from '../core/model/flag.js';
 import { UsageError } from '../errors.js';
-import { resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 
 interface ClaimsOptions {
   repo: string;
@@ -69,7 +69,7 @@ export function environmentsFrom(
 }
 
 export async function runClaims(options: ClaimsOptions): Promise<number> {
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today);
   const organization = options.org ?? '';
   if (organization === '')

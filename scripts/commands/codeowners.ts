@@ -8,7 +8,7 @@ import { CODEOWNERS_LOCATIONS, parseCodeowners } from '../core/codeowners/parse.
 import { lineDiff, type SyncResult, syncCodeowners } from '../core/codeowners/sync.js';
 import { UsageError } from '../errors.js';
 import { styleFor } from '../reporters/style.js';
-import { resolveRoot, withRepo } from './common.js';
+import { resolveFlagsRoot, withRepo } from './common.js';
 
 interface CodeownersOptions {
   repo: string;
@@ -48,7 +48,7 @@ export function planCodeowners(
 
 export async function runCodeowners(options: CodeownersOptions): Promise<number> {
   if (options.check && options.write) throw new UsageError('give --check or --write, not both');
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const progress = createProgress('reading flags');
   const repo = await loadRepository(root, { onProgress: progress.update });
   progress.done();

@@ -35,6 +35,18 @@ export function resolveToday(option: string | undefined, env = process.env, now 
   return value;
 }
 
+/** The root of a repository that holds flags: run in the wrong folder, a check must not pass on nothing. */
+export function resolveFlagsRoot(repo: string): string {
+  const root = resolveRoot(repo);
+  if (!existsSync(join(root, 'flags'))) {
+    throw new UsageError(
+      `${root} has no flags/ folder`,
+      'run the command at the root of the flags repository, or pass --repo <dir>',
+    );
+  }
+  return root;
+}
+
 export function resolveRoot(repo: string): string {
   const root = resolve(repo);
   if (!existsSync(root))

@@ -3,7 +3,7 @@ import { ALIAS_FORMS, type AliasForm } from '../core/refs/aliases.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { scanReferences } from '../adapters/source-files.js';
 import { UsageError } from '../errors.js';
-import { resolveRoot, withRepo } from './common.js';
+import { resolveFlagsRoot, withRepo } from './common.js';
 
 interface RefsOptions {
   repo: string;
@@ -43,7 +43,7 @@ export function parseAliases(value: string | undefined, fallback: readonly Alias
 }
 
 export async function runRefs(paths: string[], options: RefsOptions): Promise<number> {
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const repo = await loadRepository(root);
   const flags = validFlags(repo);
   const known = new Set(flags.map((f) => f.flag.key));

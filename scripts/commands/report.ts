@@ -9,7 +9,7 @@ import { renderReportMarkdown } from '../core/report/markdown.js';
 import { buildReport, type Report } from '../core/report/model.js';
 import { renderReportText } from '../core/report/text.js';
 import { loadFlags } from './claims.js';
-import { parseFormat, resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+import { parseFormat, resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 
 const FORMATS = ['text', 'markdown', 'json', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -56,7 +56,7 @@ export function renderReport(report: Report, format: Format, table: CsvTable = '
 export async function runReport(options: ReportOptions): Promise<number> {
   const format = parseFormat(options.format, FORMATS);
   const table = parseFormat(options.table, CSV_TABLES);
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today);
   const { repo, flags } = await loadFlags(root);
   const stage = slowStage('reading git history');

@@ -19,7 +19,7 @@ import type { RepoRef } from '../adapters/github/pulls.js';
 import { planWithGitHub } from '../adapters/github/run.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { InputError, UsageError } from '../errors.js';
-import { resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 import { parseAliases } from './refs.js';
 
 export interface RetireOptions {
@@ -123,7 +123,7 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
   const err = deps.err ?? ((text: string) => process.stderr.write(text));
   if (options.dryRun && options.apply) throw new UsageError('--dry-run and --apply exclude each other');
   const live = options.apply === true || (!options.dryRun && env.CI === 'true');
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today, env);
   const repository = await loadRepository(root);
   if (!repository.policyOk)

@@ -4,7 +4,7 @@ import { relativeDays } from '../core/report/format.js';
 import type { JsonValue } from '../runtime/bundle-format.js';
 import { UsageError } from '../errors.js';
 import { collect, environmentsFrom, loadFlags } from './claims.js';
-import { resolveRoot, resolveToday, withRepo, withToday } from './common.js';
+import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 
 interface WhoOptions {
   repo: string;
@@ -39,7 +39,7 @@ const served = (env: WhoEnvironment, pick: { variant: string; value: JsonValue }
   env.boolean ? (pick.value === true ? 'on' : 'off') : `${pick.variant} = ${show(pick.value)}`;
 
 export async function runWho(key: string, options: WhoOptions): Promise<number> {
-  const root = resolveRoot(options.repo);
+  const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today);
   const { repo, flags } = await loadFlags(root);
   const found = flags.find((f) => f.flag.key === key);

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitdir, type TempRepo, tempDir } from '../helpers/gitdir.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -163,6 +165,7 @@ describe('flags check --changed-since', () => {
 
   it('exits 2 with a readable message when the folder is not a git repository', async () => {
     const plain = tempDir();
+    mkdirSync(join(plain, 'flags'));
     const result = await runCli(['check', '--repo', plain, '--today', TODAY, '--changed-since', 'main']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('is not a git repository');

@@ -89,6 +89,15 @@ describe('flags check usage errors', () => {
     );
   });
 
+  it('exits 2 in a folder without flags/, rather than passing on nothing', async () => {
+    const elsewhere = tempDir();
+    const result = await check(['--repo', elsewhere]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `error: ${elsewhere} has no flags/ folder\n  fix: run the command at the root of the flags repository, or pass --repo <dir>\n`,
+    );
+  });
+
   it('exits 2 for a --threads that is not a whole number of at least 1', async () => {
     for (const threads of ['0', 'many', '1.5']) {
       const result = await check(['--repo', cleanRepo(), '--threads', threads]);
