@@ -13,7 +13,9 @@ import {
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { type Signer, signerOf } from '../core/bundle/sign.js';
 import { createKeyset, keysetEntry, serializeKeysetFile } from '../core/bundle/keyset.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import { VerificationError } from '../runtime/errors.js';
+import { type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
 import { writeFileAtomic } from './files.js';
 import { defaultCacheDir } from './repository.js';
 
@@ -251,4 +253,15 @@ export function resolveSigningKeys(options: ResolveKeysOptions): ResolvedKeys {
     });
   }
   return development ? { keys, development } : { keys };
+}
+
+/** Verifies a keyset file's chain of versions; a refusal becomes an InputError naming the file. */
+export function verifyKeysetFile(path: string, bytes: Uint8Array | string, root?: string): TrustedKeyset {
+  try {
+    return verifyKeyset(bytes, root ? { root } : {});
+  } catch (error) {
+    if (error instanceof VerificationError)
+      throw new InputError(`keyset refused [${error.code}]: ${error.message}`, { location: { file: path } });
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_KEYSET_FILE, readKeysetBytes } from '../adapters/bundle-files.js';
 import { writeFileAtomic } from '../adapters/files.js';
-import { readKeySource, readKeySpec } from '../adapters/keys.js';
+import { readKeySource, readKeySpec, verifyKeysetFile } from '../adapters/keys.js';
 import { readOptional } from '../adapters/repo-files.js';
 import {
   appendKeysetVersion,
@@ -15,7 +15,7 @@ import {
 import { type Signer, signerOf } from '../core/bundle/sign.js';
 import { analyzePolicy, POLICY_FILE } from '../core/check/analyze-policy.js';
 import type { Policy } from '../core/model/policy.js';
-import { InputError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { VerificationError } from '../runtime/errors.js';
 import { formatInstant } from '../runtime/instant.js';
 import { type KeysetFile, type KeysetKey, type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
@@ -201,7 +201,7 @@ export function registerKeyset(program: Command): void {
     const { path } = context(options, false);
     const bytes = readKeysetBytes(path);
     if (!bytes) throw new UsageError(`no keyset at ${path}`, 'create one with flags keyset init');
-    const trusted = verified(path, bytes, options.root);
+    const trusted = verifyKeysetFile(path, bytes, options.root);
     const now = resolveNow(options.now);
     const keys = [...trusted.keys.values()].map((k) => ({
       keyid: k.keyid,
@@ -242,18 +242,8 @@ function context(
 function current(path: string): { file: KeysetFile; trusted: TrustedKeyset } {
   const bytes = readKeysetBytes(path);
   if (!bytes) throw new UsageError(`no keyset at ${path}`, 'create one with flags keyset init');
-  const trusted = verified(path, bytes);
+  const trusted = verifyKeysetFile(path, bytes);
   return { file: JSON.parse(new TextDecoder().decode(bytes)) as KeysetFile, trusted };
-}
-
-function verified(path: string, bytes: Uint8Array | string, root?: string): TrustedKeyset {
-  try {
-    return verifyKeyset(bytes, root ? { root } : {});
-  } catch (error) {
-    if (error instanceof VerificationError)
-      throw new InputError(`keyset refused [${error.code}]: ${error.message}`, { location: { file: path } });
-    throw error;
-  }
 }
 
 /** Verifies the new chain as a verifier would (and against the old one), then writes it atomically. */

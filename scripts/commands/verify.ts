@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_KEYSET_FILE } from '../adapters/bundle-files.js';
-import { developmentKeyDir } from '../adapters/keys.js';
+import { developmentKeyDir, verifyKeysetFile } from '../adapters/keys.js';
 import { InputError, UsageError } from '../errors.js';
 import { readSource } from '../runtime/sources.js';
 import { VerificationError } from '../runtime/errors.js';
-import { type TrustedKey, type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
+import type { TrustedKey, TrustedKeyset } from '../runtime/keyset.js';
 import { bundleStateKey, readState, recordState } from '../runtime/state.js';
 import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, verifyBundle } from '../runtime/verify.js';
 import { resolveNow, withNow } from './build.js';
@@ -144,13 +144,7 @@ function readKeyset(path: string, root: string | undefined, required: boolean): 
       );
     throw new UsageError(`cannot read the keyset ${path}: ${code ?? String(error)}`);
   }
-  try {
-    return verifyKeyset(bytes, root ? { root } : {});
-  } catch (error) {
-    if (error instanceof VerificationError)
-      throw new InputError(`keyset refused [${error.code}]: ${error.message}`, { location: { file: path } });
-    throw error;
-  }
+  return verifyKeysetFile(path, bytes, root);
 }
 
 /** The committed keyset plus the local development key (which stays marked as development). */
