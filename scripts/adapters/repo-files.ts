@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { join, sep } from 'node:path';
 import { finding, type Finding } from '../core/findings/finding.js';
+import { POLICY_FILE } from '../core/model/constants.js';
 
 /**
  * Finds and reads the flag files of a repository. Symbolic links are followed only while they stay
@@ -21,12 +22,8 @@ import { finding, type Finding } from '../core/findings/finding.js';
  */
 
 export const FLAGS_DIR = 'flags';
-/**
- * Where the policy lives. The same path as POLICY_FILE in core/check/analyze-policy.ts (a test pins
- * them together); it is repeated here so that reading a repository does not load the YAML parser,
- * ajv and zod before it knows they are needed.
- */
-export const POLICY_PATH = 'flags/_policy.yaml';
+/** Where the policy lives (from the zod-free constants, so reading loads no parser or schema). */
+export const POLICY_PATH = POLICY_FILE;
 
 export interface FlagFileBytes {
   file: string;

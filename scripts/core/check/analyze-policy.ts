@@ -4,7 +4,7 @@ import { schemaFindings } from '../model/schema-findings.js';
 import { validators } from '../model/validators.js';
 import { loadYaml, locate } from '../yaml/load.js';
 
-export const POLICY_FILE = 'flags/_policy.yaml';
+export { POLICY_FILE } from '../model/constants.js';
 const POLICY_MAX_BYTES = 1_048_576;
 
 /** Reads the policy from its bytes; an absent policy means the defaults. */

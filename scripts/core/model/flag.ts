@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  FLAG_TYPES,
+  ISO_DATE_PATTERN,
+  VARIANT_NAME_PATTERN,
+  FLAG_KEY_PATTERN,
+  OWNER_PATTERN,
+} from './constants.js';
 
 /**
  * The flag file: one YAML file per flag under flags/. This zod schema is the single source of truth:
@@ -6,17 +13,16 @@ import { z } from 'zod';
  * all come from it.
  */
 
-export const FLAG_TYPES = ['entitlement', 'release', 'experiment', 'operational'] as const;
-export type FlagType = (typeof FLAG_TYPES)[number];
-
-/** Temporary flags must expire; long-lived ones are reviewed on a cadence instead. */
-export const TEMPORARY_TYPES: ReadonlySet<FlagType> = new Set(['release', 'experiment']);
-export const isTemporary = (type: FlagType): boolean => TEMPORARY_TYPES.has(type);
-
-export const FLAG_KEY_PATTERN = '^[a-z0-9]+(?:-[a-z0-9]+)*$';
-export const ISO_DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
-export const OWNER_PATTERN = '^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?$';
-export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+export {
+  FLAG_KEY_PATTERN,
+  FLAG_TYPES,
+  type FlagType,
+  ISO_DATE_PATTERN,
+  isTemporary,
+  OWNER_PATTERN,
+  TEMPORARY_TYPES,
+  VARIANT_NAME_PATTERN,
+} from './constants.js';
 
 const isoDate = z.string().regex(new RegExp(ISO_DATE_PATTERN)).describe('A calendar date, YYYY-MM-DD (UTC).');
 const variantName = z.string().regex(new RegExp(VARIANT_NAME_PATTERN));

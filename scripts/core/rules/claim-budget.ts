@@ -1,5 +1,5 @@
 import { claimOverruns } from '../claims/budget.js';
-import { POLICY_FILE } from '../check/analyze-policy.js';
+import { POLICY_FILE } from '../model/constants.js';
 import type { FileResult } from '../check/file-result.js';
 import type { IsoDate } from '../dates.js';
 import { type Finding, finding } from '../findings/finding.js';

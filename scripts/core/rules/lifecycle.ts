@@ -1,5 +1,5 @@
 import { addDays, daysBetween, type IsoDate, isValidDate } from '../dates.js';
-import { isTemporary } from '../model/flag.js';
+import { isTemporary } from '../model/constants.js';
 import type { FlagRule } from './context.js';
 import { forEachGrant } from './model-rules.js';
 

@@ -1,6 +1,6 @@
 import { isValidDate } from '../dates.js';
 import type { Flag, FlagEnvironment } from '../model/flag.js';
-import { closest, isYaml11Boolean, yaml11Replacement } from '../model/schema-findings.js';
+import { closest, isYaml11Boolean, yaml11Replacement } from '../model/wording.js';
 import type { FlagRule } from './context.js';
 
 /** Rules that need one flag file and the policy, nothing else: their results can be cached. */
