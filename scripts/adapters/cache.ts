@@ -6,6 +6,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   writeSync,
@@ -60,9 +61,44 @@ export class ResultCache {
     return new ResultCache(undefined, '', new Map(), 0, false);
   }
 
+  /**
+   * Whether the cache in `dir` was written for this toolkit and policy and holds any result, from
+   * its first line only: deciding whether to boot worker threads must not wait for the whole file.
+   */
+  static mayAnswer(dir: string, fingerprint: string, policyHash: string): boolean {
+    const header = headerLine(saltOf(fingerprint, policyHash));
+    const bytes = Buffer.alloc(header.length + 2);
+    let fd: number;
+    try {
+      fd = openSync(join(dir, RESULTS_FILE), 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const n = readSync(fd, bytes, 0, bytes.length, 0);
+      return n === bytes.length && bytes.toString('utf8', 0, header.length + 1) === `${header}\n`;
+    } catch {
+      return false;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Appends results without reading the cache: for a check answered by its snapshot, which analysed
+   * a few changed files and need not load ten megabytes of results to record them. Lines go only to
+   * a cache written for this toolkit and policy.
+   */
+  static append(dir: string, fingerprint: string, policyHash: string, results: readonly FileResult[]): void {
+    if (results.length === 0 || !ResultCache.mayAnswer(dir, fingerprint, policyHash)) return;
+    const salt = saltOf(fingerprint, policyHash);
+    const lines = results.filter(isJsonSafe).map((r) => `{"s":"${salt}","r":${JSON.stringify(r)}}`);
+    if (lines.length > 0) appendFileSync(join(dir, RESULTS_FILE), `${lines.join('\n')}\n`);
+  }
+
   static open(dir: string, fingerprint: string, policyHash: string): ResultCache {
     const path = join(dir, RESULTS_FILE);
-    const salt = sha256(`${FORMAT}\0${fingerprint}\0${policyHash}`).slice(0, 32);
+    const salt = saltOf(fingerprint, policyHash);
     const entries = new Map<string, Entry>();
     let waste = 0;
     let text: string;
@@ -79,7 +115,10 @@ export class ResultCache {
     for (let i = 0; i < body.length; i++) {
       const value = parsed[i];
       if (isEntryLine(value) && value.s === salt) {
-        entries.set(entryKey(value.r.file, value.r.hash), { result: value.r, line: body[i]! });
+        const key = entryKey(value.r.file, value.r.hash);
+        // A result appended twice (two checks of the same change) is waste like any dead line.
+        if (entries.has(key)) waste++;
+        entries.set(key, { result: value.r, line: body[i]! });
       } else waste++;
     }
     return new ResultCache(path, salt, entries, waste, false);
@@ -236,6 +275,8 @@ class LineWriter {
   }
 }
 
+const saltOf = (fingerprint: string, policyHash: string): string =>
+  sha256(`${FORMAT}\0${fingerprint}\0${policyHash}`).slice(0, 32);
 const headerLine = (salt: string) => `{"format":${FORMAT},"salt":"${salt}"}`;
 const entryKey = (file: string, hash: string) => `${hash}\0${file}`;
 

@@ -8,7 +8,14 @@ import type { Policy } from '../core/model/policy.js';
 import { AnalysisPool, MIN_FOR_WORKERS } from './analyze-pool.js';
 import { type PolicyAnalysis, ResultCache, readPolicyCache, writePolicyCache } from './cache.js';
 import { toolFingerprint } from './fingerprint.js';
-import { listFlagFiles, POLICY_PATH, readListedFiles, readOptional, sha256 } from './repo-files.js';
+import {
+  type FlagFileBytes,
+  listFlagFiles,
+  POLICY_PATH,
+  readListedFiles,
+  readOptional,
+  sha256,
+} from './repo-files.js';
 
 /**
  * Loads a repository from disk: policy, CODEOWNERS and every flag file, analysed on all cores and
@@ -40,9 +47,35 @@ export interface LoadOptions {
 export const defaultCacheDir = (root: string): string =>
   process.env.FLAGS_CACHE_DIR ?? join(root, '.cache', 'flags');
 
-export async function loadRepository(root: string, options: LoadOptions = {}): Promise<Repository> {
+/** What reading a repository yields before any flag file is analysed. */
+export interface RepositoryFiles {
+  root: string;
+  policy: Policy;
+  policyOk: boolean;
+  /** Every flag file that could be read, with its bytes and their SHA-256, in path order. */
+  files: FlagFileBytes[];
+  /** Findings made while reading: the policy, unreadable or oversized files, links, names. */
+  preliminary: Finding[];
+  codeowners: Codeowners | undefined;
+  /** The toolkit fingerprint ('' without a cache): part of every cache key. */
+  fingerprint: string;
+  /** Hash of the analysed policy: part of every cache key. */
+  policyHash: string;
+}
+
+/**
+ * Lists, reads and hashes the flag files, and reads the policy (from its cache when the bytes match)
+ * and CODEOWNERS. Loads no parser when the policy is cached. `beforeRead` runs once the listing is
+ * known and before the files are read, so that worker threads can boot meanwhile.
+ */
+export async function readRepository(
+  root: string,
+  options: {
+    cacheDir?: string | false;
+    beforeRead?: (files: number, fingerprint: string, policyHash: string) => void;
+  } = {},
+): Promise<RepositoryFiles> {
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
-  const threads = Math.max(1, options.threads ?? availableParallelism());
   const listing = listFlagFiles(root);
   const fingerprint = cacheDir === false ? '' : toolFingerprint();
   const { policy, findings } = await analysePolicy(
@@ -52,19 +85,47 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
   );
   const preliminary = [...findings];
   const policyOk = !preliminary.some((f) => f.severity === 'error');
-  const cache =
-    cacheDir === false
-      ? ResultCache.disabled()
-      : ResultCache.open(cacheDir, fingerprint, sha256(JSON.stringify(policy)));
+  const policyHash = sha256(JSON.stringify(policy));
+  options.beforeRead?.(listing.count, fingerprint, policyHash);
+  const read = readListedFiles(listing, policy.limits.maxFileBytes);
+  preliminary.push(...read.findings);
+  return {
+    root,
+    policy,
+    policyOk,
+    files: read.files,
+    preliminary,
+    codeowners: readCodeowners(root),
+    fingerprint,
+    policyHash,
+  };
+}
+
+export async function loadRepository(
+  root: string,
+  options: LoadOptions & { read?: RepositoryFiles } = {},
+): Promise<Repository> {
+  const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
+  const threads = Math.max(1, options.threads ?? availableParallelism());
   const workers = (files: number) => (threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0);
-  // With nothing to answer from, every file will be analysed: start the workers now, so they load
-  // the parser and compile the schema while this thread reads. With a cache, most checks change a
-  // few files, and a worker would cost more to start and stop than it saves.
-  let pool =
-    cache.size === 0 && workers(listing.count) > 0 ? AnalysisPool.start(workers(listing.count)) : undefined;
+  let pool: AnalysisPool | undefined;
   try {
-    const read = readListedFiles(listing, policy.limits.maxFileBytes);
-    preliminary.push(...read.findings);
+    const read =
+      options.read ??
+      (await readRepository(root, {
+        cacheDir,
+        // With nothing to answer from, every file will be analysed: start the workers before the
+        // files are read, so they load the parser and the validator meanwhile. With a cache, most
+        // checks change a few files, and a worker would cost more to start and stop than it saves.
+        beforeRead: (count, fingerprint, policyHash) => {
+          const empty = cacheDir === false || !ResultCache.mayAnswer(cacheDir, fingerprint, policyHash);
+          if (empty && workers(count) > 0) pool = AnalysisPool.start(workers(count));
+        },
+      }));
+    const cache =
+      cacheDir === false
+        ? ResultCache.disabled()
+        : ResultCache.open(cacheDir, read.fingerprint, read.policyHash);
     const results: FileResult[] = new Array(read.files.length);
     const misses: number[] = [];
     read.files.forEach((f, i) => {
@@ -77,7 +138,7 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
         pool ??= AnalysisPool.start(workers(misses.length));
         await pool.analyze(
           misses.map((i) => read.files[i]!),
-          policy,
+          read.policy,
           {
             onProgress: options.onProgress,
             // Results go into the cache as they arrive, so their JSON is never all held at once.
@@ -98,15 +159,15 @@ export async function loadRepository(root: string, options: LoadOptions = {}): P
     }
     return {
       root,
-      policy,
-      policyOk,
+      policy: read.policy,
+      policyOk: read.policyOk,
       files: results,
-      preliminary,
-      codeowners: readCodeowners(root),
+      preliminary: read.preliminary,
+      codeowners: read.codeowners,
       stats: { files: results.length, cached: results.length - misses.length, analysed: misses.length },
     };
   } finally {
-    pool?.close();
+    (pool as AnalysisPool | undefined)?.close();
   }
 }
 

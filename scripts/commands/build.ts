@@ -1,29 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import {
-  DEFAULT_KEYSET_FILE,
-  FileFragmentCache,
-  type OutputFile,
-  readKeysetBytes,
-  sourceInfo,
+  ContentCache,
   commitInfo,
-  writeOutputs,
+  DEFAULT_KEYSET_FILE,
+  readKeysetBytes,
+  StagedWrites,
+  sourceInfo,
 } from '../adapters/bundle-files.js';
 import { type ResolvedKeys, resolveSigningKeys } from '../adapters/keys.js';
 import { createProgress } from '../adapters/progress.js';
-import { defaultCacheDir, loadRepository, validFlags } from '../adapters/repository.js';
-import { contentJson } from '../core/bundle/content.js';
+import { defaultCacheDir, loadRepository, type Repository, validFlags } from '../adapters/repository.js';
+import { buildContents } from '../core/bundle/content.js';
 import { assembleBundle } from '../core/bundle/sign.js';
 import { makeStatement } from '../core/bundle/statement.js';
 import { checkRepository } from '../core/check/check-repository.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { toFlagdDocument } from '../core/flagd/export.js';
 import { todayUtc } from '../core/dates.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
-import { renderText } from '../reporters/text.js';
-import { summarize } from '../reporters/summary.js';
-import { styleFor } from '../reporters/style.js';
 import { bundleFileName, type BundleStatement } from '../runtime/bundle-format.js';
 import { formatInstant } from '../runtime/instant.js';
 import { type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
@@ -39,7 +34,7 @@ import { parseFormat, readText, resolveFlagsRoot, resolveToday, withRepo, withTo
 
 const FORMATS = ['json', 'flagd'] as const;
 
-interface BuildOptions {
+export interface BuildOptions {
   repo: string;
   env?: string[];
   out?: string;
@@ -127,6 +122,53 @@ interface Built {
 }
 
 export async function runBuild(options: BuildOptions): Promise<number> {
+  const build = startBuild(options);
+  const progress = createProgress('checking flags');
+  const repo = await loadRepository(build.root, {
+    cacheDir: options.cache ? options.cacheDir : false,
+    threads: options.threads ? Number(options.threads) : undefined,
+    onProgress: progress.update,
+  });
+  progress.done();
+  const findings = checkRepository({ ...repo, today: build.today });
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) {
+    const [{ renderText }, { summarize }, { styleFor }] = await Promise.all([
+      import('../reporters/text.js'),
+      import('../reporters/summary.js'),
+      import('../reporters/style.js'),
+    ]);
+    const summary = summarize(errors, {
+      flags: repo.files.length,
+      cached: repo.stats.cached,
+    });
+    process.stderr.write(renderText(errors, summary, readText(build.root), styleFor(process.stderr)));
+    process.stderr.write(
+      `error: refusing to build: flags check finds ${errors.length} error${errors.length === 1 ? '' : 's'}\n  fix: correct them (npx flags check) and build again\n`,
+    );
+    return 1;
+  }
+  return finishBuild(build, repo);
+}
+
+/** A build before its repository is loaded: the options read, and git already asked. */
+export interface StartedBuild {
+  options: BuildOptions;
+  format: (typeof FORMATS)[number];
+  root: string;
+  now: number;
+  today: ReturnType<typeof resolveToday>;
+  serial: number | undefined;
+  outDir: string;
+  /** The git facts, queried in child processes while the repository loads (json bundles only). */
+  source: Promise<{ commit: string; dirty: boolean; serial?: number }> | undefined;
+}
+
+/**
+ * Reads the options and starts the git queries, before anything is loaded: they run in their own
+ * processes, on the other core, while the repository loads, and are awaited only when signing.
+ */
+export function startBuild(options: BuildOptions): StartedBuild {
   const format = parseFormat(options.format, FORMATS);
   const root = resolveFlagsRoot(options.repo);
   const now = resolveNow(options.now);
@@ -134,35 +176,22 @@ export async function runBuild(options: BuildOptions): Promise<number> {
   const today = resolveToday(
     options.today ?? (options.now || process.env.FLAGS_NOW ? todayUtc(new Date(now)) : undefined),
   );
-  const serialOption = options.serial === undefined ? undefined : Number(options.serial);
-  if (serialOption !== undefined && !(Number.isSafeInteger(serialOption) && serialOption >= 1))
+  const serial = options.serial === undefined ? undefined : Number(options.serial);
+  if (serial !== undefined && !(Number.isSafeInteger(serial) && serial >= 1))
     throw new UsageError(`--serial ${options.serial} is not a whole number of at least 1`);
   const outDir = options.out ? resolve(options.out) : resolve(root, 'dist');
+  const source = format === 'json' ? (serial === undefined ? sourceInfo(root) : commitInfo(root)) : undefined;
+  source?.catch(() => undefined); // awaited (and so reported) only once the check has passed
+  return { options, format, root, now, today, serial, outDir, source };
+}
 
-  // git runs in its own process while the repository loads; its answer is awaited after the check.
-  const sourcePromise =
-    format === 'json' ? (serialOption === undefined ? sourceInfo(root) : commitInfo(root)) : undefined;
-  sourcePromise?.catch(() => undefined);
-  const progress = createProgress('checking flags');
-  const repo = await loadRepository(root, {
-    cacheDir: options.cache ? options.cacheDir : false,
-    threads: options.threads ? Number(options.threads) : undefined,
-    onProgress: progress.update,
-  });
-  progress.done();
-  const findings = checkRepository({ ...repo, today });
-  const errors = findings.filter((f) => f.severity === 'error');
-  if (errors.length > 0) {
-    const summary = summarize(errors, {
-      flags: repo.files.length,
-      cached: repo.stats.cached,
-    });
-    process.stderr.write(renderText(errors, summary, readText(root), styleFor(process.stderr)));
-    process.stderr.write(
-      `error: refusing to build: flags check finds ${errors.length} error${errors.length === 1 ? '' : 's'}\n  fix: correct them (npx flags check) and build again\n`,
-    );
-    return 1;
-  }
+/**
+ * The build's own work, once the repository loaded and checked clean: per environment the content
+ * (members of unchanged flag files copied from the last build, the others compiled), the statement,
+ * the signed bundle, its verification, and the atomic writes.
+ */
+export async function finishBuild(build: StartedBuild, repo: Repository): Promise<number> {
+  const { options, format, root, now, outDir } = build;
   const policy = repo.policy;
   const environments =
     options.env && options.env.length > 0 ? [...new Set(options.env)] : policy.environments;
@@ -172,73 +201,87 @@ export async function runBuild(options: BuildOptions): Promise<number> {
         `unknown environment "${environment}"`,
         `the policy declares ${policy.environments.join(', ')}`,
       );
-  const flags = validFlags(repo);
 
-  const outputs: OutputFile[] = [];
   const built: Built[] = [];
-  let fragments: FileFragmentCache | undefined;
-  if (format === 'flagd') {
-    for (const environment of environments) {
-      const document = toFlagdDocument(flags, policy, environment);
-      const bytes = new TextEncoder().encode(`${canonicalJson(document)}\n`);
-      const name = `${environment}.flagd.json`;
-      outputs.push({ name, bytes });
-      built.push({ environment, file: name, flags: flags.length, bytes: bytes.byteLength });
-    }
-  } else {
-    const keys = resolveSigningKeys({
-      root,
-      project: policy.project,
-      policyEnvironments: policy.environments,
-      environments,
-      keyFile: options.keyFile,
-      requireKey: options.requireSigningKey,
-    });
-    announceDevelopmentKey(keys);
-    const source = { serial: serialOption ?? 0, ...(await sourcePromise!) };
-    const realKeys = keys.keys.filter((k) => !k.development);
-    if (source.dirty && realKeys.length > 0 && !options.allowDirty)
-      throw new UsageError(
-        'flags/ has uncommitted changes; a signed bundle must match its commit',
-        'commit them first, or pass --allow-dirty',
-      );
-    if (source.dirty)
-      process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
-    const keyset = checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
-    const devKeyset = keys.development ? verifyKeyset(readFileSync(keys.development.keysetPath)) : undefined;
-    const cacheDir = options.cache ? (options.cacheDir ?? defaultCacheDir(root)) : undefined;
-    fragments = cacheDir ? FileFragmentCache.open(resolve(cacheDir), policy) : FileFragmentCache.disabled();
-    const hashed = repo.files.flatMap((r) => (r.flag ? [{ hash: r.hash, flag: r.flag }] : []));
-    for (const { environment, signer, development } of keys.keys) {
-      const contentBytes = new TextEncoder().encode(contentJson(hashed, policy, environment, fragments));
-      const statement = makeStatement(contentBytes, {
+  const writes = new StagedWrites();
+  let cache: ContentCache | undefined;
+  try {
+    if (format === 'flagd') {
+      const { toFlagdDocument } = await import('../core/flagd/export.js');
+      const flags = validFlags(repo);
+      for (const environment of environments) {
+        const document = toFlagdDocument(flags, policy, environment);
+        const bytes = new TextEncoder().encode(`${canonicalJson(document)}\n`);
+        const name = `${environment}.flagd.json`;
+        writes.stage(join(outDir, name), bytes);
+        built.push({ environment, file: name, flags: flags.length, bytes: bytes.byteLength });
+      }
+    } else {
+      const keys = resolveSigningKeys({
+        root,
         project: policy.project,
-        environment,
-        serial: source.serial,
-        issuedAt: now,
-        validForHours: policy.bundles.validForHours,
-        maxClockSkewSeconds: policy.bundles.maxClockSkewSeconds,
-        commit: source.commit,
-        dirty: source.dirty,
-        development,
+        policyEnvironments: policy.environments,
+        environments,
+        keyFile: options.keyFile,
+        requireKey: options.requireSigningKey,
       });
-      const bytes = assembleBundle(contentBytes, statement, [signer]);
-      selfCheck(bytes, statement, signer.keyid, development ? devKeyset : keyset, development, now);
-      const name = bundleFileName(environment);
-      outputs.push({ name, bytes });
-      built.push({
-        environment,
-        file: name,
-        flags: new Set(hashed.map((h) => h.flag.key)).size,
-        bytes: bytes.byteLength,
-        statement,
-        keyid: signer.keyid,
-        development,
+      announceDevelopmentKey(keys);
+      const source = { serial: build.serial ?? 0, ...(await build.source!) };
+      const realKeys = keys.keys.filter((k) => !k.development);
+      if (source.dirty && realKeys.length > 0 && !options.allowDirty)
+        throw new UsageError(
+          'flags/ has uncommitted changes; a signed bundle must match its commit',
+          'commit them first, or pass --allow-dirty',
+        );
+      if (source.dirty)
+        process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
+      const keyset = checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
+      const devKeyset = keys.development ? verifyKeyset(readFileSync(keys.development.keysetPath)) : undefined;
+      const cacheDir = options.cache ? (options.cacheDir ?? defaultCacheDir(root)) : undefined;
+      cache = cacheDir ? ContentCache.open(resolve(cacheDir), policy) : ContentCache.disabled();
+      const { contents, table, unchanged } = buildContents(
+        repo.files.flatMap((r) => (r.flag ? [{ hash: r.hash, flag: r.flag }] : [])),
+        policy,
+        keys.keys.map((k) => k.environment),
+        cache.previous,
+      );
+      if (!unchanged) cache.save(table);
+      keys.keys.forEach(({ environment, signer, development }, e) => {
+        const contentBytes = contents[e]!.bytes;
+        const statement = makeStatement(contentBytes, {
+          project: policy.project,
+          environment,
+          serial: source.serial,
+          issuedAt: now,
+          validForHours: policy.bundles.validForHours,
+          maxClockSkewSeconds: policy.bundles.maxClockSkewSeconds,
+          commit: source.commit,
+          dirty: source.dirty,
+          development,
+        });
+        const bytes = assembleBundle(contentBytes, statement, [signer]);
+        const name = bundleFileName(environment);
+        // Written to a temporary file while it is verified; renamed into place only once every
+        // bundle verified (commit below), so a bundle that fails here is never seen.
+        writes.stage(join(outDir, name), bytes);
+        selfCheck(bytes, statement, signer.keyid, development ? devKeyset : keyset, development, now);
+        built.push({
+          environment,
+          file: name,
+          flags: table.keys.length,
+          bytes: bytes.byteLength,
+          statement,
+          keyid: signer.keyid,
+          development,
+        });
       });
     }
+  } catch (error) {
+    await writes.abort();
+    throw error;
   }
-  writeOutputs(outDir, outputs);
-  fragments?.save();
+  await writes.commit();
+  await cache?.settled();
 
   const shown = relative(process.cwd(), outDir) || '.';
   if (options.json) {

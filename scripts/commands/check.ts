@@ -1,8 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkRepository } from '../core/check/check-repository.js';
 import { createProgress } from '../adapters/progress.js';
-import { loadRepository } from '../adapters/repository.js';
+import { checkRepositoryAt } from '../adapters/checked-repository.js';
 import { renderGithub } from '../reporters/github.js';
 import { renderJson } from '../reporters/json.js';
 import { renderMarkdown } from '../reporters/markdown.js';
@@ -65,16 +64,18 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     ? await (await import('../adapters/git.js')).changedFilesSince(root, options.changedSince)
     : undefined;
   const progress = createProgress('checking flags');
-  const repo = await loadRepository(root, {
+  const checked = await checkRepositoryAt(root, {
     cacheDir: options.cache ? options.cacheDir : false,
     threads,
     onProgress: progress.update,
+    today,
+    changedFiles,
   });
   progress.done();
-  const findings = checkRepository({ ...repo, today, changedFiles });
+  const findings = checked.findings;
   const summary = summarize(findings, {
-    flags: repo.files.length,
-    cached: repo.stats.cached,
+    flags: checked.stats.files,
+    cached: checked.stats.cached,
   });
   if (format === 'json') process.stdout.write(renderJson(findings, summary));
   else if (format === 'github') process.stdout.write(renderGithub(findings));

@@ -1,15 +1,14 @@
 import { BUNDLE_CONTENT_FORMAT } from '../../runtime/bundle-format.js';
-import { canonicalJson } from '../canonical-json.js';
 import type { Flag } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
-import { compileFlag } from './compile.js';
+import { flagFragments } from './fragment.js';
 
 /**
- * The canonical JSON of an environment's content, assembled from one fragment per flag. RFC 8785
- * is compositional: an object's canonical form is its members' canonical forms in sorted order,
- * so the result is byte for byte `canonicalJson(compileEnvironment(flags, policy, environment))`
- * (a test holds the two together), while a fragment cache lets a rebuild recompile only the flag
- * files that changed.
+ * The canonical JSON of an environment's content, assembled from one member `"key":{…}` per flag.
+ * RFC 8785 is compositional: an object's canonical form is its members' canonical forms in sorted
+ * order, so the result is byte for byte `canonicalJson(compileEnvironment(flags, policy, environment))`
+ * (a test holds the two together), while the members of a previous build can be reused for every
+ * flag file that did not change, so a rebuild compiles only the flags that did.
  */
 
 export interface FragmentCache {
@@ -23,26 +22,168 @@ export interface HashedFlag {
   flag: Flag;
 }
 
+const byKey = (a: HashedFlag, b: HashedFlag): number =>
+  a.flag.key < b.flag.key ? -1 : a.flag.key > b.flag.key ? 1 : 0;
+
+/**
+ * The flags in content order: sorted by key (UTF-16 code units, as RFC 8785 sorts members), a key
+ * declared twice keeping its last declaration (as compileEnvironment does).
+ */
+export function contentOrder<T extends HashedFlag>(flags: readonly T[]): T[] {
+  const sorted = [...flags].sort(byKey);
+  const out: T[] = [];
+  for (let i = 0; i < sorted.length; i++)
+    if (i + 1 === sorted.length || sorted[i + 1]!.flag.key !== sorted[i]!.flag.key) out.push(sorted[i]!);
+  return out;
+}
+
+const contentPrefix = (environment: string): string =>
+  `{"environment":${JSON.stringify(environment)},"flags":{`;
+const contentSuffix = (policy: Policy): string =>
+  `},"format":${JSON.stringify(BUNDLE_CONTENT_FORMAT)},"project":${JSON.stringify(policy.project)}}`;
+
+/** The content as a string, with an optional cache of fragments by file hash and environment. */
 export function contentJson(
   flags: readonly HashedFlag[],
   policy: Policy,
   environment: string,
   cache?: FragmentCache,
 ): string {
-  // Sorted by key, later entries winning for a key declared twice (as in compileEnvironment).
-  const byKey = new Map<string, HashedFlag>();
-  for (const entry of [...flags].sort((a, b) =>
-    a.flag.key < b.flag.key ? -1 : a.flag.key > b.flag.key ? 1 : 0,
-  ))
-    byKey.set(entry.flag.key, entry);
   const members: string[] = [];
-  for (const [key, { hash, flag }] of byKey) {
+  for (const { hash, flag } of contentOrder(flags)) {
     let fragment = hash === undefined ? undefined : cache?.get(hash, environment);
     if (fragment === undefined) {
-      fragment = canonicalJson(compileFlag(flag, environment));
+      fragment = flagFragments(flag, [environment])[0]!;
       if (hash !== undefined) cache?.set(hash, environment, fragment);
     }
-    members.push(`${JSON.stringify(key)}:${fragment}`);
+    members.push(`${JSON.stringify(flag.key)}:${fragment}`);
   }
-  return `{"environment":${JSON.stringify(environment)},"flags":{${members.join(',')}},"format":${JSON.stringify(BUNDLE_CONTENT_FORMAT)},"project":${JSON.stringify(policy.project)}}`;
+  return `${contentPrefix(environment)}${members.join(',')}${contentSuffix(policy)}`;
+}
+
+/**
+ * The members of a build's contents, per flag and environment: what the next build may reuse.
+ * Rows are in content order; a member is reused when its flag has the same key and file hash.
+ */
+export interface MemberTable {
+  keys: readonly string[];
+  /** sha256 of each flag's file; '' where unknown (never reused). */
+  hashes: readonly string[];
+  /** Per environment: the members, joined by commas, and the offset where each one ends. */
+  regions: ReadonlyMap<string, MemberRegion>;
+}
+
+export interface MemberRegion {
+  /** `"key":{…},"key":{…}…`: the UTF-8 bytes between `"flags":{` and `}` of the content. */
+  bytes: Uint8Array;
+  /** ends[i]: the offset just past member i; member i starts at 0 or ends[i - 1] + 1 (after a comma). */
+  ends: Uint32Array;
+}
+
+export interface BuiltContent {
+  environment: string;
+  /** The content: canonical JSON, UTF-8. */
+  bytes: Uint8Array;
+}
+
+export interface BuiltContents {
+  contents: BuiltContent[];
+  /** The members of these contents, for the next build. */
+  table: MemberTable;
+  /** True when the table equals the previous one (every member reused, the same environments). */
+  unchanged: boolean;
+}
+
+const COMMA = new Uint8Array([0x2c]);
+
+/** Flags [from, to) whose members are copied from previous rows row… (row ≥ 0), or compiled (row -1). */
+interface Run {
+  from: number;
+  to: number;
+  row: number;
+}
+
+/**
+ * The content bytes of several environments of one build. Members of `previous` whose flag has the
+ * same key and file hash are copied as bytes, a run of consecutive ones at once; the other flags
+ * are compiled once for all environments. Byte for byte what contentJson gives (and so what
+ * canonicalJson of the compiled environment gives).
+ */
+export function buildContents(
+  flags: readonly HashedFlag[],
+  policy: Policy,
+  environments: readonly string[],
+  previous?: MemberTable,
+): BuiltContents {
+  const ordered = contentOrder(flags);
+  const n = ordered.length;
+  const keys = ordered.map((f) => f.flag.key);
+  const hashes = ordered.map((f) => f.hash ?? '');
+  // Both lists are in key order: one merge finds the previous row of each flag with the same key
+  // and file hash, and the runs of flags whose previous rows follow one another.
+  const runs: Run[] = [];
+  let matched = 0;
+  if (previous) {
+    const { keys: before, hashes: beforeHashes } = previous;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      while (j < before.length && before[j]! < key) j++;
+      const row = j < before.length && before[j] === key && hashes[i] !== '' && beforeHashes[j] === hashes[i] ? j : -1;
+      if (row >= 0) matched++;
+      const last = runs.at(-1);
+      if (last && (row < 0 ? last.row < 0 : last.row >= 0 && last.row + (i - last.from) === row)) last.to = i + 1;
+      else runs.push({ from: i, to: i + 1, row });
+    }
+  }
+  const compileAll: Run[] = n === 0 ? [] : [{ from: 0, to: n, row: -1 }];
+  const sameRows = previous !== undefined && matched === n && previous.keys.length === n;
+  const fragments: (string[] | undefined)[] = new Array(n);
+
+  const regions = new Map<string, MemberRegion>();
+  const contents = environments.map((environment, e): BuiltContent => {
+    const old = previous?.regions.get(environment);
+    const prefix = Buffer.from(contentPrefix(environment), 'utf8');
+    const pieces: Uint8Array[] = [prefix];
+    const ends = new Uint32Array(n);
+    let size = 0;
+    for (const { from, to, row } of old ? runs : compileAll) {
+      if (pieces.length > 1) pieces.push(COMMA);
+      const comma = from === 0 ? 0 : 1;
+      if (row >= 0) {
+        const start = row === 0 ? 0 : old!.ends[row - 1]! + 1;
+        const delta = size + comma - start;
+        for (let k = 0; k < to - from; k++) ends[from + k] = old!.ends[row + k]! + delta;
+        pieces.push(old!.bytes.subarray(start, old!.ends[row + to - from - 1]!));
+      } else {
+        const members: string[] = [];
+        for (let i = from; i < to; i++) {
+          const compiled = (fragments[i] ??= flagFragments(ordered[i]!.flag, environments));
+          const member = `${JSON.stringify(keys[i])}:${compiled[e]}`;
+          members.push(member);
+          ends[i] = size + (i === 0 ? 0 : 1) + Buffer.byteLength(member, 'utf8');
+          size = ends[i]!;
+        }
+        pieces.push(Buffer.from(members.join(','), 'utf8'));
+      }
+      size = ends[to - 1]!;
+    }
+    const suffix = Buffer.from(contentSuffix(policy), 'utf8');
+    pieces.push(suffix);
+    const total = prefix.byteLength + size + suffix.byteLength;
+    let actual = 0;
+    for (const piece of pieces) actual += piece.byteLength;
+    // Buffer.concat would silently truncate or zero-fill: a miscounted member must never pass.
+    if (actual !== total) throw new Error(`content of ${environment}: ${actual} bytes assembled, ${total} counted`);
+    const bytes = Buffer.concat(pieces, total);
+    regions.set(environment, { bytes: bytes.subarray(prefix.byteLength, prefix.byteLength + size), ends });
+    return { environment, bytes };
+  });
+
+  // Environments not built this time stay in the table while every row is still the same.
+  const unchanged = sameRows && environments.every((environment) => previous!.regions.has(environment));
+  if (sameRows)
+    for (const [environment, region] of previous!.regions)
+      if (!regions.has(environment)) regions.set(environment, region);
+  return { contents, table: { keys, hashes, regions }, unchanged };
 }

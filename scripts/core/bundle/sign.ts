@@ -38,16 +38,28 @@ export function signEnvelope(
   };
 }
 
-/** The bundle file's bytes: canonical JSON, so a verifier can insist on one spelling. */
+/**
+ * The bundle file's bytes: canonical JSON, so a verifier can insist on one spelling. That is
+ * `{"content":"<base64>","envelope":{…},"format":"…"}` (members in sorted order), and base64 needs no
+ * escaping, so the content's base64 goes straight into the bytes: no multi-megabyte JSON string is
+ * built, escaped and encoded again. Byte for byte `canonicalJson(file)` (a test holds the two together).
+ */
 export function assembleBundle(
   contentBytes: Uint8Array,
   statement: BundleStatement,
   signers: readonly Signer[],
 ): Uint8Array {
-  const file: SignedBundleFile = {
-    format: SIGNED_BUNDLE_FORMAT,
-    content: encodeBase64(contentBytes),
-    envelope: signEnvelope(STATEMENT_PAYLOAD_TYPE, canonicalBytes(statement), signers),
-  };
-  return new TextEncoder().encode(canonicalJson(file));
+  const envelope = signEnvelope(STATEMENT_PAYLOAD_TYPE, canonicalBytes(statement), signers);
+  const base64 = encodeBase64(contentBytes);
+  const head = '{"content":"';
+  const tail = Buffer.from(
+    `",${canonicalJson({ envelope, format: SIGNED_BUNDLE_FORMAT } satisfies Omit<SignedBundleFile, 'content'>).slice(1)}`,
+    'utf8',
+  );
+  // Not from Buffer's shared pool: the caller gets bytes that own their memory, as TextEncoder gave.
+  const out = Buffer.allocUnsafeSlow(head.length + base64.length + tail.byteLength);
+  out.write(head, 0, 'latin1');
+  out.write(base64, head.length, 'latin1');
+  tail.copy(out, head.length + base64.length);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -21,59 +21,95 @@ export interface RepositoryInput {
 
 /** Combines per-file results with the rules that need the whole repository, today or CODEOWNERS. */
 export function checkRepository(input: RepositoryInput): Finding[] {
-  const out: Finding[] = [...input.preliminary];
-  for (const result of input.files) out.push(...result.findings);
-  out.push(...duplicateKeys(input.files));
-  out.push(...claimBudgetFindings(input));
-  const deferred: FlagRule[] = [...lifecycleRules(input.today)];
-  if (input.codeowners) {
-    out.push(...input.codeowners.findings);
-    deferred.push(ownershipRule(input.codeowners));
-  } else if (input.files.length > 0) {
-    out.push(
-      finding(
-        'ownership/no-codeowners',
-        'CODEOWNERS',
-        { line: 1, col: 1 },
-        'no CODEOWNERS file: flag owners are not asked to review changes',
-        'add CODEOWNERS, e.g. with flags codeowners --write',
-      ),
-    );
-  }
-  for (const result of input.files) {
-    if (!result.flag) continue;
-    const sink: Finding[] = [];
-    const locate = tableLocator(result.positions);
-    runRules(
-      deferred,
-      ruleContext(result.file, result.flag, input.policy, locate, sink, (code, at, message, hint, path) =>
-        finding(code, result.file, at, message, hint, path),
-      ),
-    );
-    out.push(...sink);
-  }
-  const changed = input.changedFiles;
-  const gated = changed
-    ? out.map((f) =>
-        demote(f, changed)
-          ? { ...f, severity: 'warning' as const, message: `${f.message} (not changed here)` }
-          : f,
-      )
-    : out;
-  return gated.sort(compareFindings);
+  return checkRepositoryInParts(input).findings;
 }
 
-function demote(f: Finding, changed: ReadonlySet<string>): boolean {
-  return f.severity === 'error' && f.code.startsWith('lifecycle/') && !changed.has(f.file);
+/**
+ * What checkRepository finds, kept apart by what each part depends on, so a later check can reuse
+ * the parts whose inputs did not change (see incremental.ts):
+ * - `byFile`: per flag file, everything that depends only on that file, the policy, CODEOWNERS and
+ *   today (its own findings, lifecycle, ownership);
+ * - `shared`: findings that depend on other files or on no file (duplicates, claim budget,
+ *   CODEOWNERS syntax, a missing CODEOWNERS, the preliminary findings).
+ */
+export interface CheckParts {
+  findings: Finding[];
+  byFile: Finding[][];
+  shared: Finding[];
 }
 
-function duplicateKeys(files: readonly FileResult[]): Finding[] {
-  const byKey = new Map<string, FileResult[]>();
-  for (const result of files) {
-    if (!result.flag) continue;
-    const list = byKey.get(result.flag.key) ?? [];
-    list.push(result);
-    byKey.set(result.flag.key, list);
+export function checkRepositoryInParts(input: RepositoryInput): CheckParts {
+  const rules = fileRules(input.today, input.codeowners);
+  const byFile = input.files.map((result) => fileFindings(result, input.policy, rules));
+  const shared = [
+    ...input.preliminary,
+    ...duplicateKeys(input.files.map(keyOf)),
+    ...claimBudgetFindings(input),
+    ...codeownersFindings(input.codeowners, input.files.length),
+  ];
+  return { findings: finish([...shared, ...byFile.flat()], input.changedFiles), byFile, shared };
+}
+
+/** The rules judged per file after the cache: they need today or CODEOWNERS, never other files. */
+export function fileRules(today: IsoDate, codeowners: Codeowners | undefined): FlagRule[] {
+  const rules: FlagRule[] = [...lifecycleRules(today)];
+  if (codeowners) rules.push(ownershipRule(codeowners));
+  return rules;
+}
+
+/** One file's findings: those of its analysis, then those of the rules that run after the cache. */
+export function fileFindings(result: FileResult, policy: Policy, rules: readonly FlagRule[]): Finding[] {
+  const out = [...result.findings];
+  if (!result.flag) return out;
+  runRules(
+    rules,
+    ruleContext(
+      result.file,
+      result.flag,
+      policy,
+      tableLocator(result.positions),
+      out,
+      (code, at, message, hint, path) => finding(code, result.file, at, message, hint, path),
+    ),
+  );
+  return out;
+}
+
+export function codeownersFindings(codeowners: Codeowners | undefined, files: number): Finding[] {
+  if (codeowners) return codeowners.findings;
+  if (files === 0) return [];
+  return [
+    finding(
+      'ownership/no-codeowners',
+      'CODEOWNERS',
+      { line: 1, col: 1 },
+      'no CODEOWNERS file: flag owners are not asked to review changes',
+      'add CODEOWNERS, e.g. with flags codeowners --write',
+    ),
+  ];
+}
+
+/** What the duplicate-key rule needs of a file: its flag's key and where the key is written. */
+export interface KeyedFile {
+  file: string;
+  key?: string;
+  at: [number, number];
+}
+
+export const keyOf = (result: FileResult): KeyedFile => {
+  const at = tableLocator(result.positions)(['key']);
+  return result.flag
+    ? { file: result.file, key: result.flag.key, at: [at.line, at.col] }
+    : { file: result.file, at: [at.line, at.col] };
+};
+
+export function duplicateKeys(files: readonly KeyedFile[]): Finding[] {
+  const byKey = new Map<string, KeyedFile[]>();
+  for (const entry of files) {
+    if (entry.key === undefined) continue;
+    const list = byKey.get(entry.key);
+    if (list) list.push(entry);
+    else byKey.set(entry.key, [entry]);
   }
   const out: Finding[] = [];
   for (const [key, list] of byKey) {
@@ -84,7 +120,7 @@ function duplicateKeys(files: readonly FileResult[]): Finding[] {
         finding(
           'model/duplicate-key',
           dup.file,
-          tableLocator(dup.positions)(['key']),
+          { line: dup.at[0], col: dup.at[1] },
           `key "${key}" is already declared in ${sorted[0]!.file}`,
           'give each flag a unique key; keys are global across subfolders',
           'key',
@@ -93,4 +129,20 @@ function duplicateKeys(files: readonly FileResult[]): Finding[] {
     }
   }
   return out;
+}
+
+/** Applies --changed-since and puts the findings in their reporting order. */
+export function finish(findings: Finding[], changed: ReadonlySet<string> | undefined): Finding[] {
+  const gated = changed
+    ? findings.map((f) =>
+        demote(f, changed)
+          ? { ...f, severity: 'warning' as const, message: `${f.message} (not changed here)` }
+          : f,
+      )
+    : findings;
+  return gated.sort(compareFindings);
+}
+
+function demote(f: Finding, changed: ReadonlySet<string>): boolean {
+  return f.severity === 'error' && f.code.startsWith('lifecycle/') && !changed.has(f.file);
 }

@@ -117,9 +117,116 @@ export function patternToRegex(pattern: string): RegExp {
 
 /** The owners of a path: the last rule that matches wins, as on GitHub. */
 export function ownersOf(codeowners: Pick<Codeowners, 'rules'>, path: string): CodeownersRule | undefined {
-  for (let i = codeowners.rules.length - 1; i >= 0; i--) {
-    const rule = codeowners.rules[i]!;
+  const rules = codeowners.rules;
+  // `.` in the patterns' regular expressions stops at line terminators; the index does not know
+  // that, so such (unlikely) paths take the scan.
+  if (LINE_TERMINATOR.test(path)) return lastMatching(rules, rules.length - 1, path);
+  const index = indexOf(rules);
+  let best = index.everything;
+  if (index.literals > 0) {
+    // Literal patterns match whole segments: look up every prefix that ends before a slash (and
+    // the whole path), and every segment.
+    let start = 0;
+    for (let end = 0; end <= path.length; end++) {
+      if (end < path.length && path.charCodeAt(end) !== SLASH) continue;
+      const whole = end === path.length;
+      const prefix = path.slice(0, end);
+      const segment = path.slice(start, end);
+      best = Math.max(
+        best,
+        index.anchored.get(prefix) ?? -1,
+        index.names.get(segment) ?? -1,
+        whole ? -1 : (index.anchoredFolders.get(prefix) ?? -1),
+        whole ? -1 : (index.nameFolders.get(segment) ?? -1),
+      );
+      start = end + 1;
+    }
+  }
+  // Only a glob written after the best literal match can still win.
+  for (let g = index.globs.length - 1; g >= 0 && index.globs[g]! > best; g--) {
+    const rule = rules[index.globs[g]!]!;
+    if (rule.regex.test(path)) return rule;
+  }
+  return best === -1 ? undefined : rules[best];
+}
+
+/** The last rule at or before `from` whose regular expression matches: GitHub's rule, unindexed. */
+function lastMatching(
+  rules: readonly CodeownersRule[],
+  from: number,
+  path: string,
+): CodeownersRule | undefined {
+  for (let i = from; i >= 0; i--) {
+    const rule = rules[i]!;
     if (rule.regex.test(path)) return rule;
   }
   return undefined;
+}
+
+const SLASH = 47;
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/**
+ * `ownersOf` answers for every flag file on every check, and scanning the rules from the end is
+ * rules × files (a CODEOWNERS kept by `flags codeowners --write` has a line per flag file owned
+ * outside its folder's team). Patterns without `*` or `?` match by whole path segments, exactly as
+ * their regular expressions do (patternToRegex), so they go into maps from the literal to the index
+ * of the last such rule; the globs keep their order and regular expressions. Every map holds rule
+ * indexes, so "the last matching rule wins" is a maximum.
+ */
+interface RuleIndex {
+  /** rules.length when the index was built: a rule list that grew is indexed again. */
+  size: number;
+  literals: number;
+  /** `/a/b` or `a/b`: the path a/b and everything below it. */
+  anchored: Map<string, number>;
+  /** `/a/b/` or `a/b/`: everything below a/b. */
+  anchoredFolders: Map<string, number>;
+  /** `name` (no slash inside): a file or folder of that name at any depth, and everything below. */
+  names: Map<string, number>;
+  /** `name/`: everything below a folder of that name at any depth. */
+  nameFolders: Map<string, number>;
+  /** The last of `*`-free patterns that match every path (`/`, `**`), or -1. */
+  everything: number;
+  /** Indexes of the patterns with `*` or `?`, in file order. */
+  globs: number[];
+}
+
+const indexes = new WeakMap<readonly CodeownersRule[], RuleIndex>();
+
+function indexOf(rules: readonly CodeownersRule[]): RuleIndex {
+  const cached = indexes.get(rules);
+  if (cached !== undefined && cached.size === rules.length) return cached;
+  const index: RuleIndex = {
+    size: rules.length,
+    literals: 0,
+    anchored: new Map(),
+    anchoredFolders: new Map(),
+    names: new Map(),
+    nameFolders: new Map(),
+    everything: -1,
+    globs: [],
+  };
+  rules.forEach((rule, i) => {
+    // The same reading of the pattern as patternToRegex.
+    const { pattern } = rule;
+    const folder = pattern.endsWith('/');
+    const body = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
+    const anchored = pattern.startsWith('/') || body.includes('/');
+    if (body === '' || body === '**') index.everything = i;
+    else if (/[*?]/.test(body)) index.globs.push(i);
+    else {
+      index.literals++;
+      const map = anchored
+        ? folder
+          ? index.anchoredFolders
+          : index.anchored
+        : folder
+          ? index.nameFolders
+          : index.names;
+      map.set(body, i);
+    }
+  });
+  indexes.set(rules, index);
+  return index;
 }

@@ -34,12 +34,18 @@ export function finding(
 
 export const START: Position = { line: 1, col: 1 };
 
+/**
+ * The reporting order. Total, so that the order never depends on which rule ran first: a check
+ * answered partly from the cache lists its findings exactly as a cold one does.
+ */
 export function compareFindings(a: Finding, b: Finding): number {
   if (a.file !== b.file) return a.file < b.file ? -1 : 1;
   if (a.line !== b.line) return a.line - b.line;
   if (a.col !== b.col) return a.col - b.col;
-  return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+  return order(a.code, b.code) || order(a.message, b.message) || order(a.path ?? '', b.path ?? '');
 }
+
+const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export const countBySeverity = (findings: readonly Finding[]) => ({
   errors: findings.filter((f) => f.severity === 'error').length,

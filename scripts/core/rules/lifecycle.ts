@@ -1,7 +1,6 @@
 import { addDays, daysBetween, type IsoDate, isValidDate } from '../dates.js';
 import { isTemporary } from '../model/constants.js';
 import type { FlagRule } from './context.js';
-import { forEachGrant } from './model-rules.js';
 
 /**
  * Rules that depend on today's date. They run after the cache, so a cached file is judged against
@@ -52,19 +51,26 @@ export function lifecycleRules(today: IsoDate): FlagRule[] {
       );
   };
 
+  // Runs over every grant of every flag on every check: a plain loop, with the path built only for
+  // a finding (forEachGrant allocates one per grant).
   const grants: FlagRule = ({ flag, report }) => {
-    forEachGrant(flag, (grant, path, env) => {
-      if (grant.expires === undefined || !isValidDate(grant.expires)) return;
-      const left = daysBetween(today, grant.expires);
-      if (left < 0) {
-        report(
-          'lifecycle/grant-expired',
-          [...path, 'expires'],
-          `grant to "${grant.org}" in ${env} expired on ${grant.expires}`,
-          'remove the grant, or extend it with the agreement or ticket that justifies it',
-        );
+    const environments = flag.environments;
+    for (const env of Object.keys(environments)) {
+      const list = environments[env]!.grants;
+      if (list === undefined) continue;
+      for (let i = 0; i < list.length; i++) {
+        const grant = list[i]!;
+        if (grant.expires === undefined || !isValidDate(grant.expires)) continue;
+        if (daysBetween(today, grant.expires) < 0) {
+          report(
+            'lifecycle/grant-expired',
+            ['environments', env, 'grants', i, 'expires'],
+            `grant to "${grant.org}" in ${env} expired on ${grant.expires}`,
+            'remove the grant, or extend it with the agreement or ticket that justifies it',
+          );
+        }
       }
-    });
+    }
   };
 
   const review: FlagRule = ({ flag, policy, report }) => {

@@ -1,8 +1,10 @@
-import { type Codeowners, ownersOf } from '../codeowners/parse.js';
+import { type Codeowners, type CodeownersRule, ownersOf } from '../codeowners/parse.js';
 import type { FlagRule } from './context.js';
 
 /** The flag's owner must be among the code owners of its file, so its owner reviews every change. */
 export function ownershipRule(codeowners: Codeowners): FlagRule {
+  // Thousands of files share a handful of rules: lower-case each rule's owners once.
+  const lowerOwners = new Map<CodeownersRule, string[]>();
   return ({ file, flag, report }) => {
     const rule = ownersOf(codeowners, file);
     if (rule === undefined || rule.owners.length === 0) {
@@ -14,7 +16,11 @@ export function ownershipRule(codeowners: Codeowners): FlagRule {
       );
       return;
     }
-    const owners = rule.owners.map((o) => o.toLowerCase());
+    let owners = lowerOwners.get(rule);
+    if (owners === undefined) {
+      owners = rule.owners.map((o) => o.toLowerCase());
+      lowerOwners.set(rule, owners);
+    }
     if (!owners.includes(flag.owner.toLowerCase())) {
       report(
         'ownership/owner-mismatch',
