@@ -119,9 +119,9 @@ export class AnalysisPool {
         slot.worker.postMessage({ type: 'policy', policy } satisfies PolicyMessage);
         this.feed(slot);
       }
-      // The main thread works too, unless a small batch can go to a worker that is already warm:
-      // then the main thread would spend longer loading the analysis code than the worker needs.
-      const mainJoins = files.length >= MIN_FOR_MAIN || !this.slots.some((s) => s.alive && s.ready);
+      // The main thread works too, unless a small batch can go to a worker, warm or still booting:
+      // the main thread would spend longer loading the analysis code than the worker needs.
+      const mainJoins = files.length >= MIN_FOR_MAIN || !this.slots.some((s) => s.alive);
       let analyze: AnalyzeFile | undefined;
       while (job.finished < chunks.length) {
         // Without a live worker (none started, or all lost) this thread finishes the queue.

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, fsync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MemberRegion, MemberTable } from '../core/bundle/content.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
@@ -113,72 +112,72 @@ export function writeOutputs(outDir: string, files: readonly OutputFile[]): stri
 }
 
 /**
- * Atomic writes in two steps, so the writing overlaps the work still to do: `stage` writes a file's
- * bytes to a temporary file beside it and flushes it (fsync) on libuv's threads while the caller
- * goes on (signing and verifying the next bundle); `commit` waits for all of them and only then
- * renames each over its target. Nothing is renamed unless every file was staged and written, and
- * `abort` (or a failed write) removes the temporary files, so a failed build leaves the previous
- * outputs untouched and no temporary file behind, as writeFileAtomic does for one file.
+ * Atomic writes in two steps, so that waiting for the disk overlaps the work still to do: `stage`
+ * writes a file's bytes to a temporary file beside it (into the page cache: a copy) and starts
+ * flushing it (fsync on libuv's threads, which needs no turn of the event loop to proceed) while
+ * the caller goes on signing and verifying the next bundle; `commit` waits for every flush and only
+ * then renames each file over its target. Nothing is renamed unless every file was written and
+ * flushed, and `abort` (or a failed write) removes the temporary files, so a failed build leaves
+ * the previous outputs untouched and no temporary file behind, as writeFileAtomic does for one file.
  */
 export class StagedWrites {
-  private readonly staged: Promise<{ temp: string; path: string }>[] = [];
+  private readonly staged: { temp: string; path: string; flushed: Promise<void> }[] = [];
 
   stage(path: string, data: Uint8Array | readonly Uint8Array[], mode = 0o644): void {
-    const write = writeTemporary(path, data, mode);
-    write.catch(() => undefined); // reported by commit or ignored by abort, never unhandled
-    this.staged.push(write);
+    mkdirSync(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+    let fd: number | undefined;
+    try {
+      fd = openSync(temp, 'w', mode);
+      for (const chunk of data instanceof Uint8Array ? [data] : data)
+        for (let done = 0; done < chunk.byteLength; )
+          done += writeSync(fd, chunk, done, chunk.byteLength - done);
+    } catch (error) {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(temp, { force: true });
+      throw error;
+    }
+    const opened = fd;
+    const flushed = new Promise<void>((done, fail) =>
+      fsync(opened, (error) => {
+        try {
+          closeSync(opened);
+        } catch (closing) {
+          error ??= closing as NodeJS.ErrnoException;
+        }
+        if (error) fail(error);
+        else done();
+      }),
+    );
+    flushed.catch(() => undefined); // reported by commit or ignored by abort, never unhandled
+    this.staged.push({ temp, path, flushed });
   }
 
   /** Renames every staged file over its target; throws the first failure after removing the rest. */
   async commit(): Promise<string[]> {
-    const results = await Promise.allSettled(this.staged);
-    this.staged.length = 0;
+    const staged = this.staged.splice(0);
+    const results = await Promise.allSettled(staged.map((s) => s.flushed));
     const failure = results.find((r) => r.status === 'rejected');
-    const written = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     if (failure) {
-      removeAll(written.map((w) => w.temp));
+      removeAll(staged.map((s) => s.temp));
       throw failure.reason;
     }
-    for (let n = 0; n < written.length; n++) {
+    for (let n = 0; n < staged.length; n++) {
       try {
-        renameSync(written[n]!.temp, written[n]!.path);
+        renameSync(staged[n]!.temp, staged[n]!.path);
       } catch (error) {
-        removeAll(written.slice(n).map((w) => w.temp));
+        removeAll(staged.slice(n).map((s) => s.temp));
         throw error;
       }
     }
-    return written.map((w) => w.path);
+    return staged.map((s) => s.path);
   }
 
   async abort(): Promise<void> {
-    const results = await Promise.allSettled(this.staged);
-    this.staged.length = 0;
-    removeAll(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.temp] : [])));
+    const staged = this.staged.splice(0);
+    await Promise.allSettled(staged.map((s) => s.flushed));
+    removeAll(staged.map((s) => s.temp));
   }
-}
-
-async function writeTemporary(
-  path: string,
-  data: Uint8Array | readonly Uint8Array[],
-  mode: number,
-): Promise<{ temp: string; path: string }> {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'w', mode);
-    try {
-      for (const chunk of data instanceof Uint8Array ? [data] : data)
-        for (let done = 0; done < chunk.byteLength; )
-          done += (await handle.write(chunk, done, chunk.byteLength - done)).bytesWritten;
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  return { temp, path };
 }
 
 function removeAll(paths: readonly string[]): void {
@@ -236,7 +235,11 @@ export class ContentCache {
     } catch {
       // no cache yet, or an unreadable one: start empty
     }
-    return new ContentCache(path, salt, bytes ? parseMemberTable(bytes, `${CACHE_HEADER}\t${salt}`) : undefined);
+    return new ContentCache(
+      path,
+      salt,
+      bytes ? parseMemberTable(bytes, `${CACHE_HEADER}\t${salt}`) : undefined,
+    );
   }
 
   /** Starts writing the table (atomically, on libuv's threads); `settled` waits for it. */

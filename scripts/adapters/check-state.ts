@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckSnapshot, SnapshotEntry } from '../core/check/incremental.js';
 import type { IsoDate } from '../core/dates.js';
@@ -40,6 +40,9 @@ interface Stored {
   entries: StoredEntry[];
 }
 
+/** Whether a snapshot may be there, without reading it: decides whether to start a worker early. */
+export const hasCheckState = (dir: string): boolean => existsSync(join(dir, STATE_FILE));
+
 export function readCheckState(dir: string, key: string): CheckSnapshot | undefined {
   let data: unknown;
   try {
@@ -76,7 +79,8 @@ export function writeCheckState(dir: string, key: string, snapshot: CheckSnapsho
     ]),
   };
   try {
-    writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(stored));
+    // No fsync: a torn or empty file after a crash fails the checks in readCheckState and is ignored.
+    writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(stored), 0o644, false);
   } catch {
     // read-only or full: the next check runs in full
   }

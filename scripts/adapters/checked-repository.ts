@@ -4,10 +4,17 @@ import { checkIncrementally, snapshotOf, unansweredFiles } from '../core/check/i
 import { claimPeaks } from '../core/claims/peaks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { Finding } from '../core/findings/finding.js';
-import { analyzeAll } from './analyze-pool.js';
+import { availableParallelism } from 'node:os';
+import { AnalysisPool, MIN_FOR_WORKERS } from './analyze-pool.js';
 import { ResultCache } from './cache.js';
-import { checkStateKey, readCheckState, writeCheckState } from './check-state.js';
-import { defaultCacheDir, type LoadOptions, loadRepository, readRepository } from './repository.js';
+import { checkStateKey, hasCheckState, readCheckState, writeCheckState } from './check-state.js';
+import {
+  defaultCacheDir,
+  type LoadOptions,
+  loadRepository,
+  type RepositoryFiles,
+  readRepository,
+} from './repository.js';
 
 /**
  * `flags check` as the command runs it: with a cache, a check after a small change reads and hashes
@@ -38,16 +45,45 @@ export async function checkRepositoryAt(
       mode: 'full',
     };
   }
-  const read = await readRepository(root, { cacheDir });
-  const key = checkStateKey(read, options.today);
-  const snapshot = readCheckState(cacheDir, key);
-  if (snapshot) {
+  // With a snapshot, the usual check analyses a few changed files. A worker started now loads the
+  // parser and the validator on the other core while this thread reads and hashes every file, so
+  // those few cost only their analysis by the time they are known. Without one, and without results
+  // to answer from, every file will be analysed: all workers start before the files are read.
+  const threads = Math.max(1, options.threads ?? availableParallelism());
+  const workers = (files: number) => (threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0);
+  const snapshotThere = hasCheckState(cacheDir);
+  let pool = threads > 1 && snapshotThere ? AnalysisPool.start(1) : undefined;
+  try {
+    const read = await readRepository(root, {
+      cacheDir,
+      beforeRead: (count, fingerprint, policyHash) => {
+        if (pool || workers(count) === 0 || ResultCache.mayAnswer(cacheDir, fingerprint, policyHash)) return;
+        pool = AnalysisPool.start(workers(count));
+      },
+    });
+    const key = checkStateKey(read, options.today);
+    const snapshot = readCheckState(cacheDir, key);
+    if (!snapshot) {
+      const adopted = pool;
+      pool = undefined;
+      return await fullCheck(root, options, cacheDir, read, key, adopted);
+    }
     const misses = unansweredFiles(snapshot, read.files);
-    const analysed = await analyzeAll(
-      misses.map((i) => read.files[i]!),
-      read.policy,
-      { threads: options.threads, onProgress: options.onProgress },
-    );
+    if (misses.length >= MIN_FOR_WORKERS && threads > 2) {
+      // A large change: let the pool start every worker it may use.
+      pool?.close();
+      pool = AnalysisPool.start(threads - 1);
+    }
+    const analysed =
+      misses.length === 0
+        ? []
+        : await (pool ?? AnalysisPool.start(0)).analyze(
+            misses.map((i) => read.files[i]!),
+            read.policy,
+            { onProgress: options.onProgress },
+          );
+    (pool as AnalysisPool | undefined)?.close();
+    pool = undefined;
     try {
       ResultCache.append(cacheDir, read.fingerprint, read.policyHash, analysed);
     } catch {
@@ -63,17 +99,28 @@ export async function checkRepositoryAt(
       preliminary: read.preliminary,
       changedFiles: options.changedFiles,
     });
-    if (outcome) {
-      if (misses.length > 0) writeCheckState(cacheDir, key, outcome.snapshot);
-      const files = read.files.length;
-      return {
-        findings: outcome.findings,
-        stats: { files, cached: files - misses.length, analysed: misses.length },
-        mode: 'incremental',
-      };
-    }
+    if (!outcome) return await fullCheck(root, options, cacheDir, read, key, undefined);
+    if (misses.length > 0) writeCheckState(cacheDir, key, outcome.snapshot);
+    const files = read.files.length;
+    return {
+      findings: outcome.findings,
+      stats: { files, cached: files - misses.length, analysed: misses.length },
+      mode: 'incremental',
+    };
+  } finally {
+    (pool as AnalysisPool | undefined)?.close();
   }
-  const repo = await loadRepository(root, { ...options, cacheDir, read });
+}
+
+async function fullCheck(
+  root: string,
+  options: LoadOptions & { today: IsoDate; changedFiles?: ReadonlySet<string> },
+  cacheDir: string,
+  read: RepositoryFiles,
+  key: string,
+  pool: AnalysisPool | undefined,
+): Promise<CheckedRepository> {
+  const repo = await loadRepository(root, { ...options, cacheDir, read, pool });
   const input = { ...repo, today: options.today, changedFiles: options.changedFiles };
   const parts = checkRepositoryInParts(input);
   writeCheckState(

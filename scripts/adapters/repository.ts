@@ -72,11 +72,14 @@ export async function readRepository(
   root: string,
   options: {
     cacheDir?: string | false;
+    /** Runs once the files are listed, before the policy is read: the earliest a pool can start. */
+    onListed?: (files: number) => void;
     beforeRead?: (files: number, fingerprint: string, policyHash: string) => void;
   } = {},
 ): Promise<RepositoryFiles> {
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
   const listing = listFlagFiles(root);
+  options.onListed?.(listing.count);
   const fingerprint = cacheDir === false ? '' : toolFingerprint();
   const { policy, findings } = await analysePolicy(
     readOptional(join(root, POLICY_PATH)),
@@ -103,12 +106,17 @@ export async function readRepository(
 
 export async function loadRepository(
   root: string,
-  options: LoadOptions & { read?: RepositoryFiles } = {},
+  options: LoadOptions & {
+    /** The files, when the caller has read them already. */
+    read?: RepositoryFiles;
+    /** A pool the caller started; loadRepository uses it and closes it. */
+    pool?: AnalysisPool;
+  } = {},
 ): Promise<Repository> {
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const workers = (files: number) => (threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0);
-  let pool: AnalysisPool | undefined;
+  let pool: AnalysisPool | undefined = options.pool;
   try {
     const read =
       options.read ??
@@ -117,9 +125,14 @@ export async function loadRepository(
         // With nothing to answer from, every file will be analysed: start the workers before the
         // files are read, so they load the parser and the validator meanwhile. With a cache, most
         // checks change a few files, and a worker would cost more to start and stop than it saves.
+        // Without a cache, before the policy: analysing an uncached policy loads zod on this thread.
+        onListed: (count) => {
+          if (cacheDir === false && workers(count) > 0) pool = AnalysisPool.start(workers(count));
+        },
         beforeRead: (count, fingerprint, policyHash) => {
-          const empty = cacheDir === false || !ResultCache.mayAnswer(cacheDir, fingerprint, policyHash);
-          if (empty && workers(count) > 0) pool = AnalysisPool.start(workers(count));
+          if (cacheDir === false || pool || workers(count) === 0) return;
+          if (!ResultCache.mayAnswer(cacheDir, fingerprint, policyHash))
+            pool = AnalysisPool.start(workers(count));
         },
       }));
     const cache =

@@ -7,14 +7,23 @@ import { dirname, join } from 'node:path';
  * file: write a temporary file beside it, flush it, then rename it over the target. It lives in the
  * runtime (which may import nothing else of the toolkit); the toolkit's adapters use it too.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  /**
+   * Flush to disk before the rename. Only a cache that validates what it reads may skip it: after a
+   * crash it may find an empty or torn file, which it ignores, but never a half-written one.
+   */
+  durable = true,
+): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const fd = openSync(temp, 'w', mode);
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

@@ -1,7 +1,7 @@
 import { BUNDLE_CONTENT_FORMAT } from '../../runtime/bundle-format.js';
 import type { Flag } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
-import { flagFragments } from './fragment.js';
+import { flagFragments } from './compile.js';
 
 /**
  * The canonical JSON of an environment's content, assembled from one member `"key":{…}` per flag.
@@ -22,19 +22,28 @@ export interface HashedFlag {
   flag: Flag;
 }
 
-const byKey = (a: HashedFlag, b: HashedFlag): number =>
-  a.flag.key < b.flag.key ? -1 : a.flag.key > b.flag.key ? 1 : 0;
-
 /**
  * The flags in content order: sorted by key (UTF-16 code units, as RFC 8785 sorts members), a key
  * declared twice keeping its last declaration (as compileEnvironment does).
  */
 export function contentOrder<T extends HashedFlag>(flags: readonly T[]): T[] {
-  const sorted = [...flags].sort(byKey);
+  return ordered(flags).flags;
+}
+
+function ordered<T extends HashedFlag>(flags: readonly T[]): { flags: T[]; keys: string[] } {
+  // Sorted through an array of keys: the flags' own objects come in many shapes, and reading
+  // `flag.key` in the comparator ten thousand times over would cost more than the sort.
+  const all = flags.map((f) => f.flag.key);
+  const order = all.map((_, i) => i).sort((a, b) => (all[a]! < all[b]! ? -1 : all[a]! > all[b]! ? 1 : a - b));
   const out: T[] = [];
-  for (let i = 0; i < sorted.length; i++)
-    if (i + 1 === sorted.length || sorted[i + 1]!.flag.key !== sorted[i]!.flag.key) out.push(sorted[i]!);
-  return out;
+  const keys: string[] = [];
+  for (let n = 0; n < order.length; n++) {
+    const i = order[n]!;
+    if (n + 1 < order.length && all[order[n + 1]!] === all[i]) continue;
+    out.push(flags[i]!);
+    keys.push(all[i]!);
+  }
+  return { flags: out, keys };
 }
 
 const contentPrefix = (environment: string): string =>
@@ -115,10 +124,9 @@ export function buildContents(
   environments: readonly string[],
   previous?: MemberTable,
 ): BuiltContents {
-  const ordered = contentOrder(flags);
-  const n = ordered.length;
-  const keys = ordered.map((f) => f.flag.key);
-  const hashes = ordered.map((f) => f.hash ?? '');
+  const { flags: sorted, keys } = ordered(flags);
+  const n = sorted.length;
+  const hashes = sorted.map((f) => f.hash ?? '');
   // Both lists are in key order: one merge finds the previous row of each flag with the same key
   // and file hash, and the runs of flags whose previous rows follow one another.
   const runs: Run[] = [];
@@ -158,13 +166,20 @@ export function buildContents(
       } else {
         const members: string[] = [];
         for (let i = from; i < to; i++) {
-          const compiled = (fragments[i] ??= flagFragments(ordered[i]!.flag, environments));
-          const member = `${JSON.stringify(keys[i])}:${compiled[e]}`;
-          members.push(member);
-          ends[i] = size + (i === 0 ? 0 : 1) + Buffer.byteLength(member, 'utf8');
+          const compiled = (fragments[i] ??= flagFragments(sorted[i]!.flag, environments));
+          members.push(`${JSON.stringify(keys[i])}:${compiled[e]}`);
+        }
+        const text = members.join(',');
+        const encoded = Buffer.from(text, 'utf8');
+        // All ASCII (the usual case) when the bytes are as many as the characters: then each
+        // member's length in bytes is its length in characters.
+        const ascii = encoded.byteLength === text.length;
+        for (let i = from; i < to; i++) {
+          const member = members[i - from]!;
+          ends[i] = size + (i === 0 ? 0 : 1) + (ascii ? member.length : Buffer.byteLength(member, 'utf8'));
           size = ends[i]!;
         }
-        pieces.push(Buffer.from(members.join(','), 'utf8'));
+        pieces.push(encoded);
       }
       size = ends[to - 1]!;
     }

@@ -1,7 +1,7 @@
 import { defaultVariantOf, offVariantOf, targetVariantOf } from '../model/variants.js';
 import { bucketAfter, bucketOf, type KeyPrefix, keyPrefix } from '../../runtime/murmur3.js';
 import { type IsoDate, isValidDate } from '../dates.js';
-import type { Flag } from '../model/flag.js';
+import type { Flag, FlagEnvironment } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
 import { claimBytes } from './claim.js';
 
@@ -15,15 +15,14 @@ import { claimBytes } from './claim.js';
  * - `base`: flags on for every organization without a grant (on by default and not rolled back, a
  *   100% rollout, or off-variant true). When the base alone is over budget, so is every organization
  *   without grants, and that is one overrun with no organization named.
- * - each organization named in a grant: its bound is base + its grants + every flag whose value
- *   depends on the rollout bucket; only when the bound is over budget are those bucketed, exactly
- *   as the Evaluator does.
+ * - the environment's bound: base + every flag whose value depends on the rollout bucket + every
+ *   flag with a grant. No organization's claim can be larger, and reading it takes no look inside
+ *   a grant, so an environment within it is done after one pass over the flags (the usual case).
+ * - otherwise, each organization named in a grant: its bound is base + its grants + every
+ *   bucket-dependent flag; only when that bound is over budget are those bucketed, exactly as the
+ *   Evaluator does.
  * Organizations without grants get base plus the partial rollouts their id falls into; those cannot
  * be listed, so they are judged by the base.
- *
- * The whole pass reads each flag once and keeps running totals per environment and organization
- * instead of a reduced copy of every flag with a map of its grants: on 10,000 flags the copies and
- * their collection cost more than the arithmetic.
  */
 
 export interface ClaimOverrun {
@@ -37,36 +36,10 @@ export interface ClaimOverrun {
   firstGrant?: { file: string; index: number };
 }
 
-/** A flag whose value in one environment depends on the organization's rollout bucket. */
-interface Rollout {
-  key: string;
-  bytes: number;
-  percentage: number;
-  /** Whether organizations inside the rollout get the key (those outside get the opposite). */
-  inRolloutOn: boolean;
-  /** murmur3 state after the key, computed the first time an organization is bucketed. */
-  prefix: KeyPrefix | undefined | null;
-  /** The serial of the organization whose grant overrides this rollout, while it is being sized. */
-  overriddenFor: number;
-}
-
-/** One organization in one environment: how its applying grants change the base claim. */
-interface Tally {
-  /** Keys its grants add (on, not in the base) minus keys they remove (off, in the base). */
+/** Keys and their bytes (each with its comma), added up. */
+interface Sum {
   keys: number;
   bytes: number;
-  /** Bucket-dependent flags its grants decide instead of the bucket. */
-  overrides: Rollout[] | undefined;
-}
-
-/** Running totals of one environment. */
-interface Environment {
-  name: string;
-  baseKeys: number;
-  baseBytes: number;
-  rollouts: Rollout[];
-  rolloutBytes: number;
-  tallies: Map<string, Tally>;
 }
 
 const ASCII_KEY = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -75,8 +48,13 @@ const ASCII_KEY = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 export const claimKeyBytes = (key: string): number =>
   ASCII_KEY.test(key) ? key.length + 3 : claimBytes([key]) - 1;
 
-/** Bytes of a claim with `keys` keys whose bytes (each with its comma) add up to `bytes`. */
-const claimSize = (keys: number, bytes: number): number => (keys === 0 ? 2 : 1 + bytes);
+/** Bytes of a claim whose keys add up to `sum`. */
+const claimSize = (sum: Sum): number => (sum.keys === 0 ? 2 : 1 + sum.bytes);
+
+const add = (sum: Sum, bytes: number): void => {
+  sum.keys++;
+  sum.bytes += bytes;
+};
 
 export function claimOverruns(
   flags: readonly { file: string; flag: Flag }[],
@@ -87,103 +65,131 @@ export function claimOverruns(
   // One flag per key, the last one winning, as in a compiled bundle.
   const byKey = new Map<string, Flag>();
   for (const { flag } of flags) byKey.set(flag.key, flag);
-  const environments: Environment[] = policy.environments.map((name) => ({
-    name,
-    baseKeys: 0,
-    baseBytes: 0,
-    rollouts: [],
-    rolloutBytes: 0,
-    tallies: new Map(),
-  }));
-  for (const flag of byKey.values()) tallyFlag(flag, environments, today);
-
+  const claimed = [...byKey.values()].filter(inClaims);
+  const bounds = environmentBounds(claimed, policy.environments);
   const out: ClaimOverrun[] = [];
   let firstGrants: Map<string, Map<string, { file: string; index: number }>> | undefined;
-  let serial = 0;
-  for (const env of environments) {
-    const baseSize = claimSize(env.baseKeys, env.baseBytes);
-    if (baseSize > budget) {
-      out.push({ environment: env.name, bytes: baseSize, keys: env.baseKeys, budget });
-      continue;
+  policy.environments.forEach((environment, e) => {
+    const { base, bound } = bounds[e]!;
+    if (claimSize(base) > budget) {
+      out.push({ environment, bytes: claimSize(base), keys: base.keys, budget });
+      return;
     }
-    const over: ClaimOverrun[] = [];
-    for (const [org, tally] of env.tallies) {
-      let keys = env.baseKeys + tally.keys;
-      let bytes = env.baseBytes + tally.bytes;
-      // The bound: as if the organization were inside every rollout that turns a key on.
-      if (claimSize(keys + env.rollouts.length, bytes + env.rolloutBytes) <= budget) continue;
-      serial++;
-      for (const rollout of tally.overrides ?? []) rollout.overriddenFor = serial;
-      for (const rollout of env.rollouts) {
-        if (rollout.overriddenFor === serial) continue;
-        if (bucket(rollout, org) < rollout.percentage === rollout.inRolloutOn) {
-          keys++;
-          bytes += rollout.bytes;
-        }
-      }
-      const size = claimSize(keys, bytes);
-      if (size <= budget) continue;
+    if (claimSize(bound) <= budget) return;
+    for (const { organization, bytes, keys } of organizationsOver(claimed, environment, today, budget)) {
       firstGrants ??= firstGrantsOf(flags);
-      over.push({
-        environment: env.name,
-        organization: org,
-        bytes: size,
-        keys,
-        budget,
-        firstGrant: firstGrants.get(env.name)?.get(org),
-      });
+      const firstGrant = firstGrants.get(environment)?.get(organization);
+      out.push({ environment, organization, bytes, keys, budget, firstGrant });
     }
-    over.sort((a, b) => (a.organization! < b.organization! ? -1 : a.organization! > b.organization! ? 1 : 0));
-    out.push(...over);
-  }
+  });
   return out;
 }
 
-/**
- * Adds one flag to the totals of every environment. The same answers as compileFlag +
- * Evaluator.isEnabled (test/governance/claims.test.ts holds the two together), without building a
- * bundle.
- */
-function tallyFlag(flag: Flag, environments: readonly Environment[], today: IsoDate): void {
+/** Flags whose variants are not booleans never appear in a claim. */
+function inClaims(flag: Flag): boolean {
   const variants = flag.variants;
-  if (variants !== undefined) {
-    // Flags whose variants are not booleans never appear in a claim.
-    const first = Object.keys(variants)[0];
-    if (typeof (first === undefined ? undefined : variants[first]) !== 'boolean') return;
-  }
-  const bytes = claimKeyBytes(flag.key);
-  for (const env of environments) {
-    const config = flag.environments[env.name];
-    if (!config?.enabled) {
-      if (isOn(variants, offVariantOf(flag))) {
-        env.baseKeys++;
-        env.baseBytes += bytes;
+  if (variants === undefined) return true;
+  const first = Object.keys(variants)[0];
+  return typeof (first === undefined ? undefined : variants[first]) === 'boolean';
+}
+
+/** Per environment: the base, and the bound no organization's claim can exceed. */
+function environmentBounds(
+  flags: readonly Flag[],
+  environments: readonly string[],
+): { base: Sum; bound: Sum }[] {
+  const bounds = environments.map(() => ({ base: { keys: 0, bytes: 0 }, bound: { keys: 0, bytes: 0 } }));
+  for (const flag of flags) {
+    const bytes = claimKeyBytes(flag.key);
+    for (let e = 0; e < environments.length; e++) {
+      const config = flag.environments[environments[e]!];
+      const everyone = withoutGrant(flag, config);
+      const { base, bound } = bounds[e]!;
+      if (everyone === true) {
+        add(base, bytes);
+        add(bound, bytes);
+      } else if (everyone === undefined || (config?.enabled && (config.grants?.length ?? 0) > 0)) {
+        // Some organization may get it: from the bucket, or from a grant (read or not).
+        add(bound, bytes);
       }
-      continue;
     }
-    const defaultOn = isOn(variants, defaultVariantOf(flag, config));
-    const percentage = config.rollout?.percentage ?? 0;
-    const rolloutOn =
-      config.rollout !== undefined && isOn(variants, targetVariantOf(flag, config.rollout.variant));
-    const everyone = everyoneOf(percentage, defaultOn, rolloutOn);
+  }
+  return bounds;
+}
+
+/**
+ * What an organization without a grant gets in this environment: true (the key is in its claim),
+ * false, or undefined when that depends on its rollout bucket. The same answers as compileFlag +
+ * Evaluator.isEnabled; test/governance/claims.test.ts holds the two together.
+ */
+function withoutGrant(flag: Flag, config: FlagEnvironment | undefined): boolean | undefined {
+  if (!config?.enabled) return isOn(flag.variants, offVariantOf(flag));
+  const defaultOn = isOn(flag.variants, defaultVariantOf(flag, config));
+  const percentage = config.rollout?.percentage ?? 0;
+  if (percentage <= 0) return defaultOn;
+  const rolloutOn = rolloutIsOn(flag, config);
+  if (percentage >= 100) return rolloutOn;
+  return rolloutOn === defaultOn ? defaultOn : undefined;
+}
+
+const rolloutIsOn = (flag: Flag, config: FlagEnvironment): boolean =>
+  config.rollout !== undefined && isOn(flag.variants, targetVariantOf(flag, config.rollout.variant));
+
+/** Whether a variant puts the key in the claim: `on` of a boolean flag, a variant whose value is true. */
+const isOn = (variants: Flag['variants'], variant: string): boolean =>
+  variants === undefined ? variant === 'on' : variants[variant] === true;
+
+/** A flag whose value in the environment depends on the organization's rollout bucket. */
+interface Rollout {
+  key: string;
+  bytes: number;
+  percentage: number;
+  /** Whether organizations inside the rollout get the key (those outside get the opposite). */
+  inRolloutOn: boolean;
+  /** murmur3 state after the key, computed the first time an organization is bucketed. */
+  prefix: KeyPrefix | undefined | null;
+  /** The serial of the organization whose grant decides this flag, while that one is sized. */
+  decidedFor: number;
+}
+
+/** One organization: what its applying grants change against the base claim. */
+interface Tally extends Sum {
+  /** Bucket-dependent flags its grants decide instead of the bucket. */
+  decided: Rollout[];
+}
+
+/** The organizations named in a grant whose claim is over budget, sorted by id. */
+function organizationsOver(
+  flags: readonly Flag[],
+  environment: string,
+  today: IsoDate,
+  budget: number,
+): { organization: string; bytes: number; keys: number }[] {
+  const base: Sum = { keys: 0, bytes: 0 };
+  const rollouts: Rollout[] = [];
+  const rolloutSum: Sum = { keys: 0, bytes: 0 };
+  const tallies = new Map<string, Tally>();
+  for (const flag of flags) {
+    const config = flag.environments[environment];
+    const bytes = claimKeyBytes(flag.key);
+    const everyone = withoutGrant(flag, config);
+    if (everyone === true) add(base, bytes);
+    // Grants apply only where the flag is enabled; so does a rollout, hence bucket dependence.
+    if (!config?.enabled) continue;
     let rollout: Rollout | undefined;
-    if (everyone === true) {
-      env.baseKeys++;
-      env.baseBytes += bytes;
-    } else if (everyone === undefined) {
+    if (everyone === undefined) {
       rollout = {
         key: flag.key,
         bytes,
-        percentage,
-        inRolloutOn: rolloutOn,
+        percentage: config.rollout?.percentage ?? 0,
+        inRolloutOn: rolloutIsOn(flag, config),
         prefix: undefined,
-        overriddenFor: 0,
+        decidedFor: 0,
       };
-      env.rollouts.push(rollout);
-      env.rolloutBytes += bytes;
+      rollouts.push(rollout);
+      add(rolloutSum, bytes);
     }
-    const grants = config.grants;
-    if (grants === undefined) continue;
+    const grants = config.grants ?? [];
     const lastOf = grants.length > 16 ? lastIndexByOrganization(grants) : undefined;
     for (let i = 0; i < grants.length; i++) {
       const grant = grants[i]!;
@@ -191,39 +197,41 @@ function tallyFlag(flag: Flag, environments: readonly Environment[], today: IsoD
       // expired grant applies to no one (and so removes the ones it replaced).
       if (lastOf ? lastOf.get(grant.org) !== i : replacedLater(grants, i)) continue;
       if (grant.expires !== undefined && isValidDate(grant.expires) && grant.expires < today) continue;
-      const on = isOn(variants, targetVariantOf(flag, grant.variant));
-      let tally = env.tallies.get(grant.org);
+      const on = isOn(flag.variants, targetVariantOf(flag, grant.variant));
+      let tally = tallies.get(grant.org);
       if (tally === undefined) {
-        tally = { keys: 0, bytes: 0, overrides: undefined };
-        env.tallies.set(grant.org, tally);
+        tally = { keys: 0, bytes: 0, decided: [] };
+        tallies.set(grant.org, tally);
       }
-      if (on && everyone !== true) {
-        tally.keys++;
-        tally.bytes += bytes;
-      } else if (!on && everyone === true) {
+      if (on && everyone !== true) add(tally, bytes);
+      else if (!on && everyone === true) {
         tally.keys--;
         tally.bytes -= bytes;
       }
-      if (rollout) {
-        if (tally.overrides === undefined) tally.overrides = [rollout];
-        else tally.overrides.push(rollout);
-      }
+      if (rollout) tally.decided.push(rollout);
     }
   }
+  const over: { organization: string; bytes: number; keys: number }[] = [];
+  let serial = 0;
+  for (const [organization, tally] of tallies) {
+    const sum: Sum = { keys: base.keys + tally.keys, bytes: base.bytes + tally.bytes };
+    // Its bound: as if the organization were inside every rollout that turns a key on.
+    if (claimSize({ keys: sum.keys + rolloutSum.keys, bytes: sum.bytes + rolloutSum.bytes }) <= budget)
+      continue;
+    serial++;
+    for (const rollout of tally.decided) rollout.decidedFor = serial;
+    for (const rollout of rollouts) {
+      if (rollout.decidedFor === serial) continue;
+      if (bucket(rollout, organization) < rollout.percentage === rollout.inRolloutOn) add(sum, rollout.bytes);
+    }
+    if (claimSize(sum) > budget) over.push({ organization, bytes: claimSize(sum), keys: sum.keys });
+  }
+  return over.sort((a, b) =>
+    a.organization < b.organization ? -1 : a.organization > b.organization ? 1 : 0,
+  );
 }
 
-/** On for every organization without a grant, off for all of them, or undefined: it depends on the bucket. */
-function everyoneOf(percentage: number, defaultOn: boolean, rolloutOn: boolean): boolean | undefined {
-  if (percentage <= 0) return defaultOn;
-  if (percentage >= 100) return rolloutOn;
-  return rolloutOn === defaultOn ? defaultOn : undefined;
-}
-
-/** Whether a variant puts the key in the claim: `on` of a boolean flag, a variant whose value is true. */
-const isOn = (variants: Flag['variants'], variant: string): boolean =>
-  variants === undefined ? variant === 'on' : variants[variant] === true;
-
-type Grants = NonNullable<Flag['environments'][string]['grants']>;
+type Grants = NonNullable<FlagEnvironment['grants']>;
 
 function replacedLater(grants: Grants, i: number): boolean {
   const org = grants[i]!.org;
@@ -258,42 +266,31 @@ export interface ReducedFlag {
 }
 
 /**
- * One flag in one environment as claims see it, or undefined for a flag that is never in a claim
- * (variants that are not booleans). The straightforward form of what tallyFlag adds up; the claim
- * peaks of the incremental check (peaks.ts) read it, and the tests hold the two together.
+ * One flag in one environment as claims see it, or undefined for a flag that is never in a claim.
+ * The straightforward form of what claimOverruns adds up; the claim peaks of the incremental check
+ * (peaks.ts) read it, and test/rules/fast-rules.test.ts holds the two together.
  */
 export function reduceForClaims(flag: Flag, environment: string, today: IsoDate): ReducedFlag | undefined {
-  const variants = flag.variants;
-  if (variants !== undefined) {
-    const first = Object.keys(variants)[0];
-    if (typeof (first === undefined ? undefined : variants[first]) !== 'boolean') return undefined;
-  }
+  if (!inClaims(flag)) return undefined;
   const config = flag.environments[environment];
   const reduced: ReducedFlag = {
     key: flag.key,
     bytes: claimKeyBytes(flag.key),
-    everyone: false,
+    everyone: withoutGrant(flag, config),
     percentage: 0,
     inRolloutOn: false,
     grants: new Map(),
   };
-  if (!config?.enabled) {
-    reduced.everyone = isOn(variants, offVariantOf(flag));
-    return reduced;
-  }
-  const percentage = config.rollout?.percentage ?? 0;
-  const rolloutOn =
-    config.rollout !== undefined && isOn(variants, targetVariantOf(flag, config.rollout.variant));
-  reduced.everyone = everyoneOf(percentage, isOn(variants, defaultVariantOf(flag, config)), rolloutOn);
-  reduced.percentage = percentage;
-  reduced.inRolloutOn = rolloutOn;
+  if (!config?.enabled) return reduced;
+  reduced.percentage = config.rollout?.percentage ?? 0;
+  reduced.inRolloutOn = rolloutIsOn(flag, config);
   for (const grant of config.grants ?? []) {
     // Later grants of the same organization replace earlier ones, as in the compiled bundle.
     if (grant.expires !== undefined && isValidDate(grant.expires) && grant.expires < today) {
       reduced.grants.delete(grant.org);
       continue;
     }
-    reduced.grants.set(grant.org, isOn(variants, targetVariantOf(flag, grant.variant)));
+    reduced.grants.set(grant.org, isOn(flag.variants, targetVariantOf(flag, grant.variant)));
   }
   return reduced;
 }

@@ -124,23 +124,13 @@ export function ownersOf(codeowners: Pick<Codeowners, 'rules'>, path: string): C
   const index = indexOf(rules);
   let best = index.everything;
   if (index.literals > 0) {
-    // Literal patterns match whole segments: look up every prefix that ends before a slash (and
-    // the whole path), and every segment.
-    let start = 0;
-    for (let end = 0; end <= path.length; end++) {
-      if (end < path.length && path.charCodeAt(end) !== SLASH) continue;
-      const whole = end === path.length;
-      const prefix = path.slice(0, end);
-      const segment = path.slice(start, end);
-      best = Math.max(
-        best,
-        index.anchored.get(prefix) ?? -1,
-        index.names.get(segment) ?? -1,
-        whole ? -1 : (index.anchoredFolders.get(prefix) ?? -1),
-        whole ? -1 : (index.nameFolders.get(segment) ?? -1),
-      );
-      start = end + 1;
-    }
+    // Literal patterns match whole segments. The folder's prefixes and segments are the same for
+    // every file in it, so their best match is kept per folder; the file adds its whole path
+    // (`/a/b.yaml`) and its name (`b.yaml`).
+    const slash = path.lastIndexOf('/');
+    if (slash !== -1) best = Math.max(best, folderMatch(index, path.slice(0, slash)));
+    best = Math.max(best, index.anchored.get(path) ?? -1);
+    if (index.names.size > 0) best = Math.max(best, index.names.get(path.slice(slash + 1)) ?? -1);
   }
   // Only a glob written after the best literal match can still win.
   for (let g = index.globs.length - 1; g >= 0 && index.globs[g]! > best; g--) {
@@ -148,6 +138,33 @@ export function ownersOf(codeowners: Pick<Codeowners, 'rules'>, path: string): C
     if (rule.regex.test(path)) return rule;
   }
   return best === -1 ? undefined : rules[best];
+}
+
+/**
+ * The last literal rule matching every path below `folder`: `folder` and each of its prefixes that
+ * ends before a slash, as a path or a folder pattern, and each of its segments, as a name or a
+ * folder name.
+ */
+function folderMatch(index: RuleIndex, folder: string): number {
+  const known = index.folders.get(folder);
+  if (known !== undefined) return known;
+  let best = -1;
+  let start = 0;
+  for (let end = 0; end <= folder.length; end++) {
+    if (end < folder.length && folder.charCodeAt(end) !== SLASH) continue;
+    const prefix = folder.slice(0, end);
+    const segment = folder.slice(start, end);
+    best = Math.max(
+      best,
+      index.anchored.get(prefix) ?? -1,
+      index.anchoredFolders.get(prefix) ?? -1,
+      index.names.get(segment) ?? -1,
+      index.nameFolders.get(segment) ?? -1,
+    );
+    start = end + 1;
+  }
+  index.folders.set(folder, best);
+  return best;
 }
 
 /** The last rule at or before `from` whose regular expression matches: GitHub's rule, unindexed. */
@@ -186,7 +203,9 @@ interface RuleIndex {
   names: Map<string, number>;
   /** `name/`: everything below a folder of that name at any depth. */
   nameFolders: Map<string, number>;
-  /** The last of `*`-free patterns that match every path (`/`, `**`), or -1. */
+  /** Folder → the last literal rule matching every path below it (folderMatch). */
+  folders: Map<string, number>;
+  /** The last of the patterns that match every path (`*`, `/`, `**`), or -1. */
   everything: number;
   /** Indexes of the patterns with `*` or `?`, in file order. */
   globs: number[];
@@ -204,6 +223,7 @@ function indexOf(rules: readonly CodeownersRule[]): RuleIndex {
     anchoredFolders: new Map(),
     names: new Map(),
     nameFolders: new Map(),
+    folders: new Map(),
     everything: -1,
     globs: [],
   };
@@ -213,7 +233,8 @@ function indexOf(rules: readonly CodeownersRule[]): RuleIndex {
     const folder = pattern.endsWith('/');
     const body = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
     const anchored = pattern.startsWith('/') || body.includes('/');
-    if (body === '' || body === '**') index.everything = i;
+    // `*` and `/*` match every path as well: one segment of anything, then anything below it.
+    if (body === '' || body === '**' || (body === '*' && !folder)) index.everything = i;
     else if (/[*?]/.test(body)) index.globs.push(i);
     else {
       index.literals++;
