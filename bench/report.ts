@@ -13,13 +13,14 @@ import {
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import YAML from 'yaml';
+import { inProcessBaseline, processBaseline } from './baseline.js';
 import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
 
 /**
  * Times `flags report` on a generated repository of 10,000 flags with a git history (a few commits
  * by different authors, including renames), beside a baseline measured in the same run: reading
- * every flag file and parsing it with `yaml` on one thread, and nothing else. Rounds interleave the
+ * every flag file and parsing it with `yaml` on one thread, and nothing else, in a fresh `node`
+ * process timed like the reports (bench/baseline.ts). Rounds interleave the
  * baseline and the reports, so load from other processes hits both alike; the table reports
  * medians and ratios to the baseline.
  *
@@ -44,15 +45,6 @@ function listFlagFiles(repo: string): string[] {
     .filter((e) => e.isFile() && e.name.endsWith('.yaml') && !e.name.startsWith('_'))
     .map((e) => join(e.parentPath, e.name))
     .sort();
-}
-
-/** The baseline: read and YAML.parse every flag file on this thread. Nothing else. */
-function baseline(files: readonly string[]): number {
-  const started = performance.now();
-  let keys = 0;
-  for (const file of files) keys += Object.keys(YAML.parse(readFileSync(file, 'utf8')) as object).length;
-  if (keys === 0) throw new Error('baseline parsed nothing');
-  return performance.now() - started;
 }
 
 function git(repo: string, args: string[], date?: string): string {
@@ -173,6 +165,7 @@ async function main(): Promise<void> {
     );
     const rows = {
       baseline: [] as number[],
+      warmLoop: [] as number[],
       history: [] as number[],
       cold: [] as Run[],
       check: [] as Run[],
@@ -182,10 +175,12 @@ async function main(): Promise<void> {
       >,
     };
     const sizes: Record<string, number> = {};
-    baseline(files);
+    processBaseline(repo);
+    inProcessBaseline(files);
     report(repo, join(work, 'warmup-cache'), 'json', join(work, 'warmup.json'));
     for (let round = 1; round <= runs; round++) {
-      rows.baseline.push(baseline(files));
+      rows.baseline.push(processBaseline(repo));
+      rows.warmLoop.push(inProcessBaseline(files));
       const pass = await historyPass(repo, relativeFiles);
       if (pass.found !== files.length)
         throw new Error(`history found ${pass.found} of ${files.length} files`);
@@ -226,7 +221,8 @@ async function main(): Promise<void> {
       '',
       `| ${'measurement'.padEnd(40)} | ${'median'.padStart(9)} | ${'range (ms)'.padStart(11)} | ${'ratio'.padStart(6)} | ${'output'.padEnd(10)} |`,
       `|${'-'.repeat(42)}|${'-'.repeat(11)}|${'-'.repeat(13)}|${'-'.repeat(8)}|${'-'.repeat(12)}|`,
-      line('baseline: read + YAML.parse, 1 thread', rows.baseline),
+      line('baseline: node + read + YAML.parse', rows.baseline),
+      line('(reference: same loop, warm, in-process)', rows.warmLoop),
       line('git history pass alone (in-process)', rows.history),
       line('for scale: flags check, cold cache', ms(rows.check)),
       line('report --format html, cold cache', ms(rows.cold), mb(sizes.html)),

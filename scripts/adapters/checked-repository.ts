@@ -32,15 +32,22 @@ export interface CheckedRepository {
   mode: 'incremental' | 'full';
 }
 
-export async function checkRepositoryAt(
-  root: string,
-  options: LoadOptions & { today: IsoDate; changedFiles?: ReadonlySet<string> },
-): Promise<CheckedRepository> {
+export interface CheckOptions extends LoadOptions {
+  today: IsoDate;
+  changedFiles?: ReadonlySet<string>;
+  /** Told when each step ends ('read', 'analysed', 'judged'), for timing (bench/check.ts). */
+  onStep?: (step: 'read' | 'analysed' | 'judged') => void;
+}
+
+export async function checkRepositoryAt(root: string, options: CheckOptions): Promise<CheckedRepository> {
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
   if (cacheDir === false) {
     const repo = await loadRepository(root, { ...options, cacheDir });
+    options.onStep?.('analysed');
+    const findings = checkRepositoryInParts({ ...repo, ...options }).findings;
+    options.onStep?.('judged');
     return {
-      findings: checkRepositoryInParts({ ...repo, ...options }).findings,
+      findings,
       stats: repo.stats,
       mode: 'full',
     };
@@ -61,6 +68,7 @@ export async function checkRepositoryAt(
         pool = AnalysisPool.start(workers(count));
       },
     });
+    options.onStep?.('read');
     const key = checkStateKey(read, options.today);
     const snapshot = readCheckState(cacheDir, key);
     if (!snapshot) {
@@ -84,6 +92,7 @@ export async function checkRepositoryAt(
           );
     (pool as AnalysisPool | undefined)?.close();
     pool = undefined;
+    options.onStep?.('analysed');
     try {
       ResultCache.append(cacheDir, read.fingerprint, read.policyHash, analysed);
     } catch {
@@ -100,6 +109,7 @@ export async function checkRepositoryAt(
       changedFiles: options.changedFiles,
     });
     if (!outcome) return await fullCheck(root, options, cacheDir, read, key, undefined);
+    options.onStep?.('judged');
     if (misses.length > 0) writeCheckState(cacheDir, key, outcome.snapshot);
     const files = read.files.length;
     return {
@@ -114,15 +124,17 @@ export async function checkRepositoryAt(
 
 async function fullCheck(
   root: string,
-  options: LoadOptions & { today: IsoDate; changedFiles?: ReadonlySet<string> },
+  options: CheckOptions,
   cacheDir: string,
   read: RepositoryFiles,
   key: string,
   pool: AnalysisPool | undefined,
 ): Promise<CheckedRepository> {
   const repo = await loadRepository(root, { ...options, cacheDir, read, pool });
+  options.onStep?.('analysed');
   const input = { ...repo, today: options.today, changedFiles: options.changedFiles };
   const parts = checkRepositoryInParts(input);
+  options.onStep?.('judged');
   writeCheckState(
     cacheDir,
     key,
