@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
+
+/**
+ * A check after a small change is mostly Node's start and the modules it loads, so what it loads is
+ * part of its speed: a check the snapshot answers whole loads no YAML parser, no validator and no
+ * zod; one that analyses a changed file loads the parser and the precompiled validator, never zod
+ * or ajv's compiler. Runs the built CLI (vitest's global setup builds it) with a module hook that
+ * records every module loaded.
+ */
+
+const BIN = join(EXAMPLE_ROOT, 'bin', 'flags.js');
+
+// Hooks run on a thread of their own in Node 20; a synchronous append is in the log before the
+// import that caused it settles.
+const HOOKS = `
+import { appendFileSync } from 'node:fs';
+let log;
+export async function initialize(data) { log = data.log; }
+export async function load(url, context, next) {
+  appendFileSync(log, url + '\\n');
+  return next(url, context);
+}`;
+
+function checkLoading(root: string): { status: number | null; modules: string[]; output: string } {
+  const log = join(root, 'loaded.log');
+  rmSync(log, { force: true });
+  const register = `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}), import.meta.url, { data: { log: ${JSON.stringify(log)} } });`;
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      `data:text/javascript,${encodeURIComponent(register)}`,
+      BIN,
+      'check',
+      '--repo',
+      root,
+      '--today',
+      '2026-11-24',
+      '--threads',
+      '1',
+    ],
+    { encoding: 'utf8', env: { ...process.env, FLAGS_CACHE_DIR: undefined, GITHUB_ACTIONS: undefined } },
+  );
+  let modules: string[] = [];
+  try {
+    modules = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    // no log: the assertions below say what is missing
+  }
+  return { status: child.status, modules, output: `${child.stdout}${child.stderr}` };
+}
+
+const loads = (modules: string[], part: string) => modules.some((url) => url.includes(part));
+
+describe('what a check loads', () => {
+  it('answered whole by the snapshot: no parser, no validator, no zod', () => {
+    const root = tempDir();
+    copyExample(root);
+    expect(checkLoading(root).status).toBe(0);
+    const warm = checkLoading(root);
+    expect(warm.status, warm.output).toBe(0);
+    expect(loads(warm.modules, 'checked-repository.js')).toBe(true);
+    for (const heavy of [
+      'node_modules/yaml/',
+      'node_modules/zod/',
+      'node_modules/ajv/',
+      'generated/validators',
+    ])
+      expect(loads(warm.modules, heavy), heavy).toBe(false);
+  });
+
+  it('after one changed file: the parser and the precompiled validator, not zod or ajv', () => {
+    const root = tempDir();
+    copyExample(root);
+    expect(checkLoading(root).status).toBe(0);
+    const file = join(root, 'flags', 'new-checkout-flow.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/^description: (.*)$/m, 'description: $1 (edited)'),
+    );
+    const warm = checkLoading(root);
+    expect(warm.status, warm.output).toBe(0);
+    expect(warm.output).toContain('from cache');
+    expect(loads(warm.modules, 'node_modules/yaml/')).toBe(true);
+    expect(loads(warm.modules, 'generated/validators')).toBe(true);
+    for (const heavy of ['node_modules/zod/', 'node_modules/ajv/dist/2020', 'node_modules/ajv/dist/core'])
+      expect(loads(warm.modules, heavy), heavy).toBe(false);
+  });
+});
