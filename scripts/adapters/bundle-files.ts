@@ -1,10 +1,21 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsync,
+  mkdirSync,
+  fstatSync,
+  openSync,
+  read,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  writev,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MemberRegion, MemberTable } from '../core/bundle/content.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
-import { writeFileAtomic } from './files.js';
 import { toolFingerprint } from './fingerprint.js';
 import { FLAGS_DIR, sha256 } from './repo-files.js';
 
@@ -34,23 +45,31 @@ export interface SourceInfo {
 const STATUS = ['status', '--porcelain', '--untracked-files=all', '--', FLAGS_DIR];
 
 export async function sourceInfo(root: string): Promise<SourceInfo> {
-  const [{ commit, shallow }, count, status] = await Promise.all([
-    head(root),
-    gitOutput(root, ['rev-list', '--first-parent', '--count', 'HEAD']),
-    gitOutput(root, STATUS),
-  ]);
+  const count = gitOutput(root, ['rev-list', '--first-parent', '--count', 'HEAD']);
+  const status = gitOutput(root, STATUS);
+  const { commit, shallow } = await settledFirst(head(root), count, status);
   if (shallow)
     throw new UsageError(
       'the clone is shallow, so the serial (the commit count) would be wrong',
       'fetch the full history (actions/checkout with fetch-depth: 0), or give --serial',
     );
-  return { commit, serial: Number(count.trim()), dirty: status.trim() !== '' };
+  return { commit, serial: Number((await count).trim()), dirty: (await status).trim() !== '' };
 }
 
 /** The commit and dirtiness alone, for builds whose serial is given. */
 export async function commitInfo(root: string): Promise<{ commit: string; dirty: boolean }> {
-  const [{ commit }, status] = await Promise.all([head(root), gitOutput(root, STATUS)]);
-  return { commit, dirty: status.trim() !== '' };
+  const status = gitOutput(root, STATUS);
+  const { commit } = await settledFirst(head(root), status);
+  return { commit, dirty: (await status).trim() !== '' };
+}
+
+/**
+ * The first promise's outcome, the others left to be awaited later but never unhandled: what is
+ * wrong with HEAD (no repository, no commit) is said before any other git failure.
+ */
+function settledFirst<T>(first: Promise<T>, ...others: Promise<unknown>[]): Promise<T> {
+  for (const other of others) other.catch(() => undefined);
+  return first;
 }
 
 async function head(root: string): Promise<{ commit: string; shallow: boolean }> {
@@ -74,16 +93,26 @@ interface GitResult {
   error?: Error;
 }
 
+/** As simple-git decides: git could not run, or it exited non-zero and said something on stderr. */
 const failed = (result: GitResult): boolean =>
   result.error !== undefined || (result.code !== 0 && result.stderr.length > 0);
 
 function runGit(root: string, args: readonly string[]): Promise<GitResult> {
   return new Promise((done) => {
-    execFile('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      // A non-zero exit is a result (failed() decides); a git that cannot run at all is an error.
-      done({ code, stdout, stderr, ...(error && typeof error.code !== 'number' ? { error } : {}) });
-    });
+    // stdin ignored: one pipe less to set up, on the main thread, before the repository loads.
+    const child = spawn('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error) => done({ code: null, stdout: '', stderr: '', error }));
+    child.on('close', (code) =>
+      done({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
   });
 }
 
@@ -94,23 +123,6 @@ async function gitOutput(root: string, args: readonly string[]): Promise<string>
   return result.stdout;
 }
 
-export interface OutputFile {
-  name: string;
-  bytes: Uint8Array;
-}
-
-/**
- * Writes every output only after all of them were made, each by an atomic rename: a reader sees a
- * bundle whole (old or new), and a failing build leaves the previous outputs untouched.
- */
-export function writeOutputs(outDir: string, files: readonly OutputFile[]): string[] {
-  return files.map((file) => {
-    const path = join(outDir, file.name);
-    writeFileAtomic(path, file.bytes);
-    return path;
-  });
-}
-
 /**
  * Atomic writes in two steps, so that waiting for the disk overlaps the work still to do: `stage`
  * writes a file's bytes to a temporary file beside it (into the page cache: a copy) and starts
@@ -118,12 +130,14 @@ export function writeOutputs(outDir: string, files: readonly OutputFile[]): stri
  * the caller goes on signing and verifying the next bundle; `commit` waits for every flush and only
  * then renames each file over its target. Nothing is renamed unless every file was written and
  * flushed, and `abort` (or a failed write) removes the temporary files, so a failed build leaves
- * the previous outputs untouched and no temporary file behind, as writeFileAtomic does for one file.
+ * the previous outputs untouched and no temporary file behind, as writeFileAtomic
+ * (scripts/adapters/files.ts) does for one file.
  */
 export class StagedWrites {
   private readonly staged: { temp: string; path: string; flushed: Promise<void> }[] = [];
 
-  stage(path: string, data: Uint8Array | readonly Uint8Array[], mode = 0o644): void {
+  /** Writes `data` to a temporary file beside `path` and starts flushing it; returns that file. */
+  stage(path: string, data: Uint8Array | readonly Uint8Array[], mode = 0o644): string {
     mkdirSync(dirname(path), { recursive: true });
     const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
     let fd: number | undefined;
@@ -151,6 +165,7 @@ export class StagedWrites {
     );
     flushed.catch(() => undefined); // reported by commit or ignored by abort, never unhandled
     this.staged.push({ temp, path, flushed });
+    return temp;
   }
 
   /** Renames every staged file over its target; throws the first failure after removing the rest. */
@@ -198,19 +213,24 @@ export function readKeysetBytes(path: string): Uint8Array | undefined {
  * same way (toolkit fingerprint and policy), so a rebuild copies the compiled members of every
  * unchanged flag file as bytes and compiles only the flags whose files changed.
  *
- * One UTF-8 file, read with one read and never split into strings per member:
+ * One UTF-8 file, read in one read (started while the repository loads), whose columns are parsed
+ * by JSON.parse and whose members are never split into strings:
  *
  *     flags-bundle-fragments/2 TAB <salt>
- *     {"flags":<n>,"rows":<bytes>,"environments":[[<name>,<bytes>],…]}
- *     <key> TAB <file sha256> TAB <end of the member in environment 1> TAB … (n rows, in key order)
+ *     {"flags":<n>,"environments":[[<name>,<bytes>],…]}
+ *     [<key>,…]                      the flags' keys, in content order
+ *     [<sha256 of the flag file>,…]
+ *     [<offset where member i ends>,…]          one line per environment
  *     <members of environment 1>            the content between "flags":{ and }, <bytes> long
  *     …
  *
- * The file is checked whole before any of it is used: the salt, the sizes adding up to the file's
- * length, every row well formed with increasing ends, a comma after every member but the last and
- * a quote opening each one. A file that fails is ignored (and replaced by the next build), as is
- * one written by another toolkit or for another policy. It is written atomically (off the main
- * thread), and only when this build's members differ from the ones read.
+ * The file is checked before any of it is used: the salt, the columns and the sizes adding up to
+ * the file's length; buildContents checks that every stretch of members it copies starts at the
+ * member of its first flag and ends where a member ends. A file that fails is ignored (and replaced
+ * by the next build), as is one written by another toolkit or for another policy. What a member
+ * holds is trusted as the check's cached results are: the file is only ever written whole.
+ * It is written whole (temporary file, rename), off the main thread, and only when this build's
+ * members differ from the ones read.
  */
 export class ContentCache {
   private saving: Promise<void> | undefined;
@@ -226,15 +246,45 @@ export class ContentCache {
     return new ContentCache(undefined, '', undefined);
   }
 
-  static open(cacheDir: string, policy: unknown): ContentCache {
-    const path = join(cacheDir, 'bundle-fragments.txt');
-    const salt = `${toolFingerprint()}\0${sha256(JSON.stringify(policy))}`;
-    let bytes: Buffer | undefined;
+  /**
+   * Reads the file on libuv's threads while the repository loads, to be handed to `open` later: in
+   * one read request, which proceeds without the event loop (readFile reads in chunks, each waiting
+   * for a turn of the loop, which a busy main thread does not give).
+   */
+  static prefetch(cacheDir: string): Promise<Buffer | undefined> {
+    let fd: number;
+    let size: number;
     try {
-      bytes = readFileSync(path);
+      fd = openSync(join(cacheDir, CACHE_FILE), 'r');
     } catch {
-      // no cache yet, or an unreadable one: start empty
+      return Promise.resolve(undefined);
     }
+    try {
+      size = fstatSync(fd).size;
+    } catch {
+      closeSync(fd);
+      return Promise.resolve(undefined);
+    }
+    const bytes = Buffer.allocUnsafeSlow(size);
+    return new Promise((done) =>
+      read(fd, bytes, 0, size, 0, (error, count) => {
+        closeSync(fd);
+        // A short read (a file changing under us) is read again, synchronously, by open.
+        done(error || count !== size ? undefined : bytes);
+      }),
+    );
+  }
+
+  /** The cache in `cacheDir` for this toolkit and policy; `bytes` are the file's, when prefetched. */
+  static open(cacheDir: string, policy: unknown, bytes?: Buffer): ContentCache {
+    const path = join(cacheDir, CACHE_FILE);
+    const salt = `${toolFingerprint()}\0${sha256(JSON.stringify(policy))}`;
+    if (bytes === undefined)
+      try {
+        bytes = readFileSync(path);
+      } catch {
+        // no cache yet, or an unreadable one: start empty
+      }
     return new ContentCache(
       path,
       salt,
@@ -242,18 +292,16 @@ export class ContentCache {
     );
   }
 
-  /** Starts writing the table (atomically, on libuv's threads); `settled` waits for it. */
+  /**
+   * Writes the table to a temporary file on libuv's threads, then renames it into place; `settled`
+   * waits for that. Not flushed (fsync): a cache needs no durability, a file cut short by a crash
+   * fails the checks above and is ignored, and the bundles' own flushes need not queue behind it.
+   * A read-only checkout still builds, only without the cache.
+   */
   save(table: MemberTable): void {
     if (!this.path) return;
     const chunks = serializeMemberTable(table, `${CACHE_HEADER}\t${this.salt}`);
-    if (!chunks) return;
-    const writes = new StagedWrites();
-    writes.stage(this.path, chunks);
-    // A read-only checkout still builds, only without the cache.
-    this.saving = writes.commit().then(
-      () => undefined,
-      () => undefined,
-    );
+    this.saving = writeInBackground(this.path, chunks).catch(() => undefined);
   }
 
   async settled(): Promise<void> {
@@ -261,85 +309,81 @@ export class ContentCache {
   }
 }
 
-const CACHE_HEADER = 'flags-bundle-fragments/2';
-
-function serializeMemberTable(table: MemberTable, header: string): Uint8Array[] | undefined {
-  const regions = [...table.regions];
-  let rows = '';
-  for (let i = 0; i < table.keys.length; i++) {
-    const key = table.keys[i]!;
-    const hash = table.hashes[i]!;
-    // Keys are kebab-case by the schema; anything that could break a row is simply not cached.
-    if (key === '' || UNSAFE.test(key) || UNSAFE.test(hash)) return undefined;
-    rows += `${key}\t${hash}`;
-    for (const [, region] of regions) rows += `\t${region.ends[i]}`;
-    rows += '\n';
+/** Writes a file whole (temporary file, then rename) with one writev on libuv's threads. */
+async function writeInBackground(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(temp, 'w', 0o644);
+  try {
+    let total = 0;
+    for (const chunk of chunks) total += chunk.byteLength;
+    const written = await new Promise<number>((done, fail) =>
+      writev(fd, chunks as Uint8Array[], (error, bytes) => (error ? fail(error) : done(bytes))),
+    );
+    if (written !== total) throw new Error(`wrote ${written} of ${total} bytes`);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
   }
-  const rowBytes = Buffer.from(rows, 'utf8');
+  closeSync(fd);
+  renameSync(temp, path);
+}
+
+const CACHE_HEADER = 'flags-bundle-fragments/2';
+const CACHE_FILE = 'bundle-fragments.txt';
+
+function serializeMemberTable(table: MemberTable, header: string): Uint8Array[] {
+  const regions = [...table.regions];
   const description = {
     flags: table.keys.length,
-    rows: rowBytes.byteLength,
     environments: regions.map(([name, region]) => [name, region.bytes.byteLength]),
   };
-  const chunks: Uint8Array[] = [Buffer.from(`${header}\n${JSON.stringify(description)}\n`, 'utf8'), rowBytes];
+  // One JSON array per column, so writing and reading them is JSON.stringify and JSON.parse.
+  const lines = [
+    `${header}\n${JSON.stringify(description)}\n${JSON.stringify(table.keys)}\n${JSON.stringify(table.hashes)}\n`,
+    ...regions.map(([, region]) => `${JSON.stringify(Array.from(region.ends))}\n`),
+  ];
+  const chunks: Uint8Array[] = [Buffer.from(lines.join(''), 'utf8')];
   for (const [, region] of regions) chunks.push(region.bytes, NEWLINE);
   return chunks;
 }
 
-const UNSAFE = /[\t\n\r]/;
 const NEWLINE = new Uint8Array([0x0a]);
 
 function parseMemberTable(bytes: Buffer, header: string): MemberTable | undefined {
   try {
-    const headerEnd = bytes.indexOf(0x0a);
-    if (headerEnd < 0 || bytes.toString('utf8', 0, headerEnd) !== header) return undefined;
-    const descriptionEnd = bytes.indexOf(0x0a, headerEnd + 1);
-    if (descriptionEnd < 0) return undefined;
-    const description: unknown = JSON.parse(bytes.toString('utf8', headerEnd + 1, descriptionEnd));
+    let at = 0;
+    const line = (): string => {
+      const end = bytes.indexOf(0x0a, at);
+      if (end < 0) throw new RangeError('cut short');
+      const text = bytes.toString('utf8', at, end);
+      at = end + 1;
+      return text;
+    };
+    if (line() !== header) return undefined;
+    const description: unknown = JSON.parse(line());
     if (!isDescription(description)) return undefined;
     const { flags: n, environments } = description;
-    // The rows, then each region followed by a newline, up to the end of the file exactly.
-    const rowsEnd = descriptionEnd + 1 + description.rows;
-    let expected = rowsEnd;
+    const keys: unknown = JSON.parse(line());
+    const hashes: unknown = JSON.parse(line());
+    if (!isStrings(keys, n) || !isStrings(hashes, n)) return undefined;
+    const ends = environments.map(() => {
+      const column: unknown = JSON.parse(line());
+      if (!Array.isArray(column) || column.length !== n) throw new RangeError('not a column');
+      return Uint32Array.from(column as number[]);
+    });
+    // Then each region and a newline, up to the end of the file exactly.
+    let expected = at;
     for (const [, size] of environments) expected += size + 1;
     if (expected !== bytes.byteLength) return undefined;
-    const rows = bytes.toString('utf8', descriptionEnd + 1, rowsEnd);
-    const keys: string[] = new Array(n);
-    const hashes: string[] = new Array(n);
-    const ends = environments.map(() => new Uint32Array(n));
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      const keyEnd = rows.indexOf('\t', p);
-      const hashEnd = rows.indexOf('\t', keyEnd + 1);
-      if (keyEnd <= p || hashEnd < 0) return undefined;
-      keys[i] = rows.slice(p, keyEnd);
-      hashes[i] = rows.slice(keyEnd + 1, hashEnd);
-      if (i > 0 && !(keys[i - 1]! < keys[i]!)) return undefined;
-      p = hashEnd;
-      for (const column of ends) {
-        if (rows.charCodeAt(p) !== 0x09) return undefined;
-        let value = 0;
-        let digits = 0;
-        for (p++; ; p++, digits++) {
-          const c = rows.charCodeAt(p) - 0x30;
-          if (!(c >= 0 && c <= 9)) break;
-          value = value * 10 + c;
-        }
-        if (digits === 0 || digits > 10) return undefined;
-        column[i] = value;
-      }
-      if (rows.charCodeAt(p) !== 0x0a) return undefined;
-      p++;
-    }
-    if (p !== rows.length) return undefined;
     const regions = new Map<string, MemberRegion>();
-    let offset = rowsEnd;
     for (let e = 0; e < environments.length; e++) {
       const [name, size] = environments[e]!;
-      const region = bytes.subarray(offset, offset + size);
-      if (bytes[offset + size] !== 0x0a || !soundRegion(region, ends[e]!)) return undefined;
+      const region = bytes.subarray(at, at + size);
+      if (bytes[at + size] !== 0x0a) return undefined;
       regions.set(name, { bytes: region, ends: ends[e]! });
-      offset += size + 1;
+      at += size + 1;
     }
     return { keys, hashes, regions };
   } catch {
@@ -347,30 +391,12 @@ function parseMemberTable(bytes: Buffer, header: string): MemberTable | undefine
   }
 }
 
-/** Every member starts with a quote and is followed by a comma, the last one ending the region. */
-function soundRegion(region: Uint8Array, ends: Uint32Array): boolean {
-  const n = ends.length;
-  if (n === 0) return region.byteLength === 0;
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    const end = ends[i]!;
-    if (end <= start || region[start] !== 0x22) return false;
-    if (i + 1 < n ? region[end] !== 0x2c : end !== region.byteLength) return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-function isDescription(
-  value: unknown,
-): value is { flags: number; rows: number; environments: [string, number][] } {
+function isDescription(value: unknown): value is { flags: number; environments: [string, number][] } {
   if (typeof value !== 'object' || value === null) return false;
-  const { flags, rows, environments } = value as Record<string, unknown>;
+  const { flags, environments } = value as Record<string, unknown>;
   return (
     Number.isSafeInteger(flags) &&
     (flags as number) >= 0 &&
-    Number.isSafeInteger(rows) &&
-    (rows as number) >= 0 &&
     Array.isArray(environments) &&
     environments.every(
       (e) =>
@@ -383,3 +409,6 @@ function isDescription(
     new Set(environments.map((e) => e[0])).size === environments.length
   );
 }
+
+const isStrings = (value: unknown, length: number): value is string[] =>
+  Array.isArray(value) && value.length === length && value.every((v) => typeof v === 'string');

@@ -162,11 +162,15 @@ export interface StartedBuild {
   outDir: string;
   /** The git facts, queried in child processes while the repository loads (json bundles only). */
   source: Promise<{ commit: string; dirty: boolean; serial?: number }> | undefined;
+  /** Where the content cache lives (json bundles, unless --no-cache), and its file, being read. */
+  cacheDir: string | undefined;
+  cacheBytes: Promise<Buffer | undefined> | undefined;
 }
 
 /**
- * Reads the options and starts the git queries, before anything is loaded: they run in their own
- * processes, on the other core, while the repository loads, and are awaited only when signing.
+ * Reads the options and starts what does not need the repository, before anything is loaded: the
+ * git queries (in their own processes, on the other core) and reading the content cache (on
+ * libuv's threads). They are awaited only once the check has passed.
  */
 export function startBuild(options: BuildOptions): StartedBuild {
   const format = parseFormat(options.format, FORMATS);
@@ -180,9 +184,12 @@ export function startBuild(options: BuildOptions): StartedBuild {
   if (serial !== undefined && !(Number.isSafeInteger(serial) && serial >= 1))
     throw new UsageError(`--serial ${options.serial} is not a whole number of at least 1`);
   const outDir = options.out ? resolve(options.out) : resolve(root, 'dist');
-  const source = format === 'json' ? (serial === undefined ? sourceInfo(root) : commitInfo(root)) : undefined;
+  const json = format === 'json';
+  const source = json ? (serial === undefined ? sourceInfo(root) : commitInfo(root)) : undefined;
   source?.catch(() => undefined); // awaited (and so reported) only once the check has passed
-  return { options, format, root, now, today, serial, outDir, source };
+  const cacheDir = json && options.cache ? resolve(options.cacheDir ?? defaultCacheDir(root)) : undefined;
+  const cacheBytes = cacheDir ? ContentCache.prefetch(cacheDir) : undefined;
+  return { options, format, root, now, today, serial, outDir, source, cacheDir, cacheBytes };
 }
 
 /**
@@ -236,15 +243,19 @@ export async function finishBuild(build: StartedBuild, repo: Repository): Promis
       if (source.dirty)
         process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
       const keyset = checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
-      const devKeyset = keys.development ? verifyKeyset(readFileSync(keys.development.keysetPath)) : undefined;
-      const cacheDir = options.cache ? (options.cacheDir ?? defaultCacheDir(root)) : undefined;
-      cache = cacheDir ? ContentCache.open(resolve(cacheDir), policy) : ContentCache.disabled();
+      const devKeyset = keys.development
+        ? verifyKeyset(readFileSync(keys.development.keysetPath))
+        : undefined;
+      cache = build.cacheDir
+        ? ContentCache.open(build.cacheDir, policy, await build.cacheBytes)
+        : ContentCache.disabled();
       const { contents, table, unchanged } = buildContents(
         repo.files.flatMap((r) => (r.flag ? [{ hash: r.hash, flag: r.flag }] : [])),
         policy,
         keys.keys.map((k) => k.environment),
         cache.previous,
       );
+      // Written (without waiting for the disk) while the bundles are signed and verified.
       if (!unchanged) cache.save(table);
       keys.keys.forEach(({ environment, signer, development }, e) => {
         const contentBytes = contents[e]!.bytes;
@@ -261,8 +272,9 @@ export async function finishBuild(build: StartedBuild, repo: Repository): Promis
         });
         const bytes = assembleBundle(contentBytes, statement, [signer]);
         const name = bundleFileName(environment);
-        // Written to a temporary file while it is verified; renamed into place only once every
-        // bundle verified (commit below), so a bundle that fails here is never seen.
+        // Written to a temporary file (and flushed in the background) while it is verified, as a
+        // verifier will; renamed into place only once every bundle verified (commit below), so a
+        // bundle that fails here is never seen.
         writes.stage(join(outDir, name), bytes);
         selfCheck(bytes, statement, signer.keyid, development ? devKeyset : keyset, development, now);
         built.push({

@@ -193,3 +193,67 @@ describe('CODEOWNERS locations', () => {
     expect(CODEOWNERS_LOCATIONS).toEqual(['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS']);
   });
 });
+
+/**
+ * ownersOf looks literal patterns up by the path's folders and segments instead of trying every
+ * rule from the last; these cases pin that the answer is still GitHub's: the last matching rule.
+ */
+describe('CODEOWNERS lookups through the index', () => {
+  it('lets a later glob win over an exact path, and an exact path win over an earlier glob', () => {
+    expect(ownersFor('/flags/x.yaml @exact\n*.yaml @glob\n', 'flags/x.yaml')).toEqual(['@glob']);
+    expect(ownersFor('*.yaml @glob\n/flags/x.yaml @exact\n', 'flags/x.yaml')).toEqual(['@exact']);
+    expect(ownersFor('*.yaml @glob\n/flags/x.yaml @exact\n', 'flags/y.yaml')).toEqual(['@glob']);
+    expect(ownersOf(parse('/flags/ @a\n/flags/x.yaml @b\n/flags/ @c\n'), 'flags/x.yaml')?.line).toBe(3);
+  });
+
+  it('matches an anchored literal at the root only, an unanchored one at any depth', () => {
+    expect(ownersFor('/docs @a', 'docs/guide.md')).toEqual(['@a']);
+    expect(ownersFor('/docs @a', 'src/docs/guide.md')).toBeUndefined();
+    expect(ownersFor('docs @a', 'src/docs/guide.md')).toEqual(['@a']);
+    expect(ownersFor('docs @a', 'src/docs')).toEqual(['@a']);
+    expect(ownersFor('x.yaml @a', 'flags/team/x.yaml')).toEqual(['@a']);
+    expect(ownersFor('/x.yaml @a', 'flags/team/x.yaml')).toBeUndefined();
+    expect(ownersFor('flags/x.yaml @a', 'flags/x.yaml')).toEqual(['@a']);
+    expect(ownersFor('flags/x.yaml @a', 'other/flags/x.yaml')).toBeUndefined();
+  });
+
+  it('matches a folder pattern below the folder only, a path pattern at the path and below', () => {
+    expect(ownersFor('/flags/billing/ @a', 'flags/billing/x.yaml')).toEqual(['@a']);
+    expect(ownersFor('/flags/billing/ @a', 'flags/billing')).toBeUndefined();
+    expect(ownersFor('/flags/billing @a', 'flags/billing')).toEqual(['@a']);
+    expect(ownersFor('/flags/billing @a', 'flags/billing/deep/x.yaml')).toEqual(['@a']);
+    expect(ownersFor('/flags/billing @a', 'flags/billing-old/x.yaml')).toBeUndefined();
+    expect(ownersFor('logs/ @a', 'a/logs/x.log')).toEqual(['@a']);
+    expect(ownersFor('logs/ @a', 'a/logs')).toBeUndefined();
+  });
+
+  it('reads * and ** as every path, and docs/* as the files directly in docs/', () => {
+    for (const pattern of ['*', '**', '/*', '/**', '/'])
+      for (const path of ['README.md', 'flags/x.yaml', 'a/b/c/d.yaml'])
+        expect(ownersFor(`${pattern} @all`, path), `${pattern} ${path}`).toEqual(['@all']);
+    expect(ownersFor('*/ @a', 'README.md')).toBeUndefined();
+    expect(ownersFor('*/ @a', 'flags/x.yaml')).toEqual(['@a']);
+    expect(ownersFor('docs/* @a', 'docs/x.md')).toEqual(['@a']);
+    expect(ownersFor('docs/* @a', 'docs/deep/x.md')).toBeUndefined();
+    expect(ownersFor('docs/** @a', 'docs/deep/x.md')).toEqual(['@a']);
+    expect(ownersFor('/flags/x.yaml @exact\n* @all\n', 'flags/x.yaml')).toEqual(['@all']);
+    expect(ownersFor('* @all\n/flags/x.yaml @exact\n', 'flags/x.yaml')).toEqual(['@exact']);
+  });
+
+  it('leaves a path unowned when the last match is a literal without owners', () => {
+    expect(ownersOf(parse('* @all\n/flags/x.yaml\n'), 'flags/x.yaml')).toMatchObject({ line: 2, owners: [] });
+  });
+
+  it('answers for rules added after a first lookup', () => {
+    const codeowners = parse('* @all\n');
+    expect(ownersOf(codeowners, 'flags/x.yaml')?.owners).toEqual(['@all']);
+    codeowners.rules.push(...parse('/flags/ @flags\n').rules);
+    expect(ownersOf(codeowners, 'flags/x.yaml')?.owners).toEqual(['@flags']);
+  });
+
+  it('matches paths with line breaks as the regular expressions do', () => {
+    const codeowners = parse('* @all\n/flags/ @flags\n');
+    for (const path of ['flags/a\nb.yaml', 'a\n/b\n/c', 'flags/x.yaml\u2028'])
+      expect(ownersOf(codeowners, path)).toBe(codeowners.rules.findLast((rule) => rule.regex.test(path)));
+  });
+});

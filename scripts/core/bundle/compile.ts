@@ -109,7 +109,8 @@ function compileBody(flag: Flag, environment: string): Omit<BundleFlag, 'variant
  * and leaves out undefined members as canonicalJson does). Anything else takes canonicalJson.
  */
 export function flagFragments(flag: Flag, environments: readonly string[]): string[] {
-  const variants = flag.variants === undefined ? BOOLEAN_VARIANTS_JSON : canonicalJson(compiledVariants(flag));
+  const variants =
+    flag.variants === undefined ? BOOLEAN_VARIANTS_JSON : canonicalJson(compiledVariants(flag));
   return environments.map((environment) => {
     const body = compileBody(flag, environment);
     return nativeIsCanonical(body)

@@ -31,10 +31,17 @@ export function contentOrder<T extends HashedFlag>(flags: readonly T[]): T[] {
 }
 
 function ordered<T extends HashedFlag>(flags: readonly T[]): { flags: T[]; keys: string[] } {
-  // Sorted through an array of keys: the flags' own objects come in many shapes, and reading
-  // `flag.key` in the comparator ten thousand times over would cost more than the sort.
+  // Sorted through an array of keys (the flags' objects come in many shapes: reading `flag.key` in
+  // the comparator over and over would cost more than the sort), ties in declaration order, so
+  // the last of a key declared twice is the one kept.
   const all = flags.map((f) => f.flag.key);
-  const order = all.map((_, i) => i).sort((a, b) => (all[a]! < all[b]! ? -1 : all[a]! > all[b]! ? 1 : a - b));
+  const order = all
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = all[a]!;
+      const y = all[b]!;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
   const out: T[] = [];
   const keys: string[] = [];
   for (let n = 0; n < order.length; n++) {
@@ -134,14 +141,19 @@ export function buildContents(
   if (previous) {
     const { keys: before, hashes: beforeHashes } = previous;
     let j = 0;
+    let last: Run | undefined;
     for (let i = 0; i < n; i++) {
       const key = keys[i]!;
       while (j < before.length && before[j]! < key) j++;
-      const row = j < before.length && before[j] === key && hashes[i] !== '' && beforeHashes[j] === hashes[i] ? j : -1;
+      const hash = hashes[i]!;
+      const row = j < before.length && before[j] === key && hash !== '' && beforeHashes[j] === hash ? j : -1;
       if (row >= 0) matched++;
-      const last = runs.at(-1);
-      if (last && (row < 0 ? last.row < 0 : last.row >= 0 && last.row + (i - last.from) === row)) last.to = i + 1;
-      else runs.push({ from: i, to: i + 1, row });
+      if (last && (row < 0 ? last.row < 0 : last.row >= 0 && last.row + (i - last.from) === row))
+        last.to = i + 1;
+      else {
+        last = { from: i, to: i + 1, row };
+        runs.push(last);
+      }
     }
   }
   const compileAll: Run[] = n === 0 ? [] : [{ from: 0, to: n, row: -1 }];
@@ -149,8 +161,13 @@ export function buildContents(
   const fragments: (string[] | undefined)[] = new Array(n);
 
   const regions = new Map<string, MemberRegion>();
+  let reusedAll = sameRows;
   const contents = environments.map((environment, e): BuiltContent => {
-    const old = previous?.regions.get(environment);
+    let old = previous?.regions.get(environment);
+    // Every run to copy must start at a member of its first flag and end where a member ends; a
+    // region where one does not (a damaged cache) is not used at all.
+    if (old && !runs.every((run) => run.row < 0 || wholeMembers(old!, run, keys[run.from]!))) old = undefined;
+    if (!old) reusedAll = false;
     const prefix = Buffer.from(contentPrefix(environment), 'utf8');
     const pieces: Uint8Array[] = [prefix];
     const ends = new Uint32Array(n);
@@ -166,8 +183,8 @@ export function buildContents(
       } else {
         const members: string[] = [];
         for (let i = from; i < to; i++) {
-          const compiled = (fragments[i] ??= flagFragments(sorted[i]!.flag, environments));
-          members.push(`${JSON.stringify(keys[i])}:${compiled[e]}`);
+          fragments[i] ??= flagFragments(sorted[i]!.flag, environments);
+          members.push(`${JSON.stringify(keys[i])}:${fragments[i]![e]}`);
         }
         const text = members.join(',');
         const encoded = Buffer.from(text, 'utf8');
@@ -189,16 +206,30 @@ export function buildContents(
     let actual = 0;
     for (const piece of pieces) actual += piece.byteLength;
     // Buffer.concat would silently truncate or zero-fill: a miscounted member must never pass.
-    if (actual !== total) throw new Error(`content of ${environment}: ${actual} bytes assembled, ${total} counted`);
+    if (actual !== total)
+      throw new Error(`content of ${environment}: ${actual} bytes assembled, ${total} counted`);
     const bytes = Buffer.concat(pieces, total);
     regions.set(environment, { bytes: bytes.subarray(prefix.byteLength, prefix.byteLength + size), ends });
     return { environment, bytes };
   });
 
   // Environments not built this time stay in the table while every row is still the same.
-  const unchanged = sameRows && environments.every((environment) => previous!.regions.has(environment));
+  const unchanged = reusedAll;
   if (sameRows)
     for (const [environment, region] of previous!.regions)
       if (!regions.has(environment)) regions.set(environment, region);
   return { contents, table: { keys, hashes, regions }, unchanged };
+}
+
+/** The bytes of previous rows run.row… are whole members, the first one named `key`. */
+function wholeMembers(region: MemberRegion, run: Run, key: string): boolean {
+  const { bytes, ends } = region;
+  const last = run.row + run.to - run.from - 1;
+  const start = run.row === 0 ? 0 : ends[run.row - 1]! + 1;
+  const stop = ends[last]!;
+  if (last >= ends.length || !(start < stop) || stop > bytes.byteLength) return false;
+  if (run.row > 0 && bytes[start - 1] !== 0x2c) return false;
+  if (last === ends.length - 1 ? stop !== bytes.byteLength : bytes[stop] !== 0x2c) return false;
+  const name = Buffer.from(`${JSON.stringify(key)}:`, 'utf8');
+  return name.equals(bytes.subarray(start, start + name.byteLength));
 }

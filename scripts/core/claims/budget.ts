@@ -3,7 +3,6 @@ import { bucketAfter, bucketOf, type KeyPrefix, keyPrefix } from '../../runtime/
 import { type IsoDate, isValidDate } from '../dates.js';
 import type { Flag, FlagEnvironment } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
-import { claimBytes } from './claim.js';
 
 /**
  * Which organizations' `feature_flags` claims exceed `policy.limits.maxClaimBytes`, per environment.
@@ -12,12 +11,14 @@ import { claimBytes } from './claim.js';
  * `flags check` on 10,000-flag repositories, so it bounds first and evaluates only when the bound
  * is over budget. A claim's size is additive: 2 bytes of brackets, plus each key's JSON bytes,
  * plus a comma between keys. Per environment:
+ * - all keys: no claim can hold more than every key there is; when they fit, nothing is over budget
+ *   and no flag needs looking into (the usual case: budgets are set with room to grow).
  * - `base`: flags on for every organization without a grant (on by default and not rolled back, a
  *   100% rollout, or off-variant true). When the base alone is over budget, so is every organization
  *   without grants, and that is one overrun with no organization named.
  * - the environment's bound: base + every flag whose value depends on the rollout bucket + every
  *   flag with a grant. No organization's claim can be larger, and reading it takes no look inside
- *   a grant, so an environment within it is done after one pass over the flags (the usual case).
+ *   a grant, so an environment within it is done after one pass over the flags.
  * - otherwise, each organization named in a grant: its bound is base + its grants + every
  *   bucket-dependent flag; only when that bound is over budget are those bucketed, exactly as the
  *   Evaluator does.
@@ -43,10 +44,15 @@ interface Sum {
 }
 
 const ASCII_KEY = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+const encoder = new TextEncoder();
 
-/** JSON bytes of one key in the claim array, with its comma. */
+/**
+ * JSON bytes of one key in the claim array, with its comma: claimBytes([key]) - 1. Counted here
+ * rather than with claim.ts's claimBytes, whose module loads the Evaluator and the bundle compiler,
+ * which `flags check` has no use for.
+ */
 export const claimKeyBytes = (key: string): number =>
-  ASCII_KEY.test(key) ? key.length + 3 : claimBytes([key]) - 1;
+  ASCII_KEY.test(key) ? key.length + 3 : encoder.encode(JSON.stringify(key)).length + 1;
 
 /** Bytes of a claim whose keys add up to `sum`. */
 const claimSize = (sum: Sum): number => (sum.keys === 0 ? 2 : 1 + sum.bytes);
@@ -62,6 +68,7 @@ export function claimOverruns(
   today: IsoDate,
 ): ClaimOverrun[] {
   const budget = policy.limits.maxClaimBytes;
+  if (claimSize(allKeys(flags)) <= budget) return [];
   // One flag per key, the last one winning, as in a compiled bundle.
   const byKey = new Map<string, Flag>();
   for (const { flag } of flags) byKey.set(flag.key, flag);
@@ -85,6 +92,22 @@ export function claimOverruns(
   return out;
 }
 
+/**
+ * Every key that can be in a claim, added up: the largest claim there can be, and so the first
+ * bound. It looks at no environment, and a budget sized for the repository is usually above it.
+ * (A key declared twice counts twice, which only makes the bound larger.)
+ */
+function allKeys(flags: readonly { flag: Flag }[]): Sum {
+  const sum: Sum = { keys: 0, bytes: 0 };
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!.flag;
+    if (!inClaims(flag)) continue;
+    sum.keys++;
+    sum.bytes += claimKeyBytes(flag.key);
+  }
+  return sum;
+}
+
 /** Flags whose variants are not booleans never appear in a claim. */
 function inClaims(flag: Flag): boolean {
   const variants = flag.variants;
@@ -99,6 +122,8 @@ function environmentBounds(
   environments: readonly string[],
 ): { base: Sum; bound: Sum }[] {
   const bounds = environments.map(() => ({ base: { keys: 0, bytes: 0 }, bound: { keys: 0, bytes: 0 } }));
+  // 10,000 flags × every environment, mostly before the JIT has warmed up: the sums are added in
+  // place rather than through add().
   for (const flag of flags) {
     const bytes = claimKeyBytes(flag.key);
     for (let e = 0; e < environments.length; e++) {
@@ -106,12 +131,12 @@ function environmentBounds(
       const everyone = withoutGrant(flag, config);
       const { base, bound } = bounds[e]!;
       if (everyone === true) {
-        add(base, bytes);
-        add(bound, bytes);
-      } else if (everyone === undefined || (config?.enabled && (config.grants?.length ?? 0) > 0)) {
-        // Some organization may get it: from the bucket, or from a grant (read or not).
-        add(bound, bytes);
-      }
+        base.keys++;
+        base.bytes += bytes;
+      } else if (everyone === false && !(config?.enabled && (config.grants?.length ?? 0) > 0)) continue;
+      // On for everyone, or for some organizations: from the bucket, or from a grant (read or not).
+      bound.keys++;
+      bound.bytes += bytes;
     }
   }
   return bounds;
@@ -123,6 +148,15 @@ function environmentBounds(
  * Evaluator.isEnabled; test/governance/claims.test.ts holds the two together.
  */
 function withoutGrant(flag: Flag, config: FlagEnvironment | undefined): boolean | undefined {
+  if (flag.variants === undefined) {
+    // Most flags are boolean: variants.ts read for them, without its calls. Off and disabled serve
+    // `off`; the default serves `on` when it is true (or names `on`); a rollout serves `on`.
+    if (!config?.enabled) return false;
+    const defaultOn = config.default === true || config.default === 'on';
+    const percentage = config.rollout?.percentage ?? 0;
+    if (percentage <= 0) return defaultOn;
+    return percentage >= 100 || defaultOn ? true : undefined;
+  }
   if (!config?.enabled) return isOn(flag.variants, offVariantOf(flag));
   const defaultOn = isOn(flag.variants, defaultVariantOf(flag, config));
   const percentage = config.rollout?.percentage ?? 0;

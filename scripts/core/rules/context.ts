@@ -50,5 +50,7 @@ export function ruleContext(
 }
 
 export function runRules(rules: readonly FlagRule[], ctx: FlagRuleContext): void {
-  for (const rule of rules) rule(ctx);
+  // Called once per flag file after the cache, mostly before the JIT has optimised it: an index
+  // loop is cheaper there than the array iterator of for-of.
+  for (let i = 0; i < rules.length; i++) rules[i]!(ctx);
 }

@@ -3,8 +3,18 @@ import type { FlagRule } from './context.js';
 
 /** The flag's owner must be among the code owners of its file, so its owner reviews every change. */
 export function ownershipRule(codeowners: Codeowners): FlagRule {
-  // Thousands of files share a handful of rules: lower-case each rule's owners once.
+  // Thousands of files share a handful of rules: lower-case each rule's owners once, and only when
+  // the owner is not written exactly as in CODEOWNERS (an exact match is a case-insensitive one).
   const lowerOwners = new Map<CodeownersRule, string[]>();
+  const isOwner = (rule: CodeownersRule, owner: string): boolean => {
+    if (rule.owners.includes(owner)) return true;
+    let lower = lowerOwners.get(rule);
+    if (lower === undefined) {
+      lower = rule.owners.map((o) => o.toLowerCase());
+      lowerOwners.set(rule, lower);
+    }
+    return lower.includes(owner.toLowerCase());
+  };
   return ({ file, flag, report }) => {
     const rule = ownersOf(codeowners, file);
     if (rule === undefined || rule.owners.length === 0) {
@@ -16,12 +26,7 @@ export function ownershipRule(codeowners: Codeowners): FlagRule {
       );
       return;
     }
-    let owners = lowerOwners.get(rule);
-    if (owners === undefined) {
-      owners = rule.owners.map((o) => o.toLowerCase());
-      lowerOwners.set(rule, owners);
-    }
-    if (!owners.includes(flag.owner.toLowerCase())) {
+    if (!isOwner(rule, flag.owner)) {
       report(
         'ownership/owner-mismatch',
         ['owner'],
