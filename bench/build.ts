@@ -104,7 +104,8 @@ interface Phases {
 
 /**
  * Where the time of one build goes, in a fresh process like the CLI's: Node's own start, importing
- * the modules, loadRepository, checkRepository (both shared with `flags check`), and the build's
+ * the modules, the check as `flags check` runs it (checkRepositoryAt, shared with `flags check`:
+ * "load" is reading and analysing, "check" the rules or the incremental check), and the build's
  * own work: startBuild (which starts the git queries before the repository loads) plus finishBuild
  * (contents, statements, signatures, verification, atomic writes). Its printed summary is dropped.
  */
@@ -122,20 +123,26 @@ function phases(repo: string, cacheDir: string | false, env: Record<string, stri
   const code = `const start = performance.now();
     const t0 = performance.now();
     await import(${JSON.stringify(`${build}cli.js`)});
+    const { checkRepositoryAt } = await import(${JSON.stringify(`${build}adapters/checked-repository.js`)});
     const { loadRepository } = await import(${JSON.stringify(`${build}adapters/repository.js`)});
-    const { checkRepository } = await import(${JSON.stringify(`${build}core/check/check-repository.js`)});
     const { startBuild, finishBuild } = await import(${JSON.stringify(`${build}commands/build.js`)});
     const t1 = performance.now();
     const started = startBuild(${JSON.stringify(options)});
     const s1 = performance.now();
-    const repo = await loadRepository(started.root, { cacheDir: ${JSON.stringify(cacheDir)} });
-    const t2 = performance.now();
-    const errors = checkRepository({ ...repo, today: started.today }).filter((f) => f.severity === 'error');
-    if (errors.length > 0) throw new Error('flags check finds errors');
+    const steps = {};
+    const checked = await checkRepositoryAt(started.root, {
+      cacheDir: ${JSON.stringify(cacheDir)},
+      today: started.today,
+      onStep: (step) => { steps[step] = performance.now(); },
+    });
+    const t2 = steps.analysed;
+    if (checked.findings.some((f) => f.severity === 'error')) throw new Error('flags check finds errors');
     const t3 = performance.now();
+    const loadAll = async () => (await loadRepository(started.root, { cacheDir: ${JSON.stringify(cacheDir)} })).files
+      .flatMap((r) => (r.flag ? [{ file: r.file, hash: r.hash, key: r.flag.key, flag: r.flag }] : []));
     const write = process.stdout.write;
     process.stdout.write = () => true;
-    const code = await finishBuild(started, repo);
+    const code = await finishBuild(started, checked, loadAll);
     process.stdout.write = write;
     const t4 = performance.now();
     if (code !== 0) throw new Error('the build failed');

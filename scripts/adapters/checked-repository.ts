@@ -4,6 +4,8 @@ import { checkIncrementally, snapshotOf, unansweredFiles } from '../core/check/i
 import { claimPeaks } from '../core/claims/peaks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { Finding } from '../core/findings/finding.js';
+import type { Flag } from '../core/model/flag.js';
+import type { Policy } from '../core/model/policy.js';
 import { availableParallelism } from 'node:os';
 import { AnalysisPool, MIN_FOR_WORKERS } from './analyze-pool.js';
 import { ResultCache } from './cache.js';
@@ -25,7 +27,18 @@ import {
  * still answers unchanged files from the per-file result cache, and leaves a snapshot for next time.
  */
 
+/** A flag file that passed the schema: its flag is loaded only when this check analysed it. */
+export interface KnownFlagFile {
+  file: string;
+  hash: string;
+  key: string;
+  flag?: Flag;
+}
+
 export interface CheckedRepository {
+  policy: Policy;
+  /** Flag files that passed the schema, in path order. */
+  flags: KnownFlagFile[];
   findings: Finding[];
   stats: { files: number; cached: number; analysed: number };
   /** How it was answered: from the last check's snapshot, or by the full check. */
@@ -47,6 +60,8 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
     const findings = checkRepositoryInParts({ ...repo, ...options }).findings;
     options.onStep?.('judged');
     return {
+      policy: repo.policy,
+      flags: loadedFlags(repo.files),
       findings,
       stats: repo.stats,
       mode: 'full',
@@ -112,7 +127,12 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
     options.onStep?.('judged');
     if (misses.length > 0) writeCheckState(cacheDir, key, outcome.snapshot);
     const files = read.files.length;
+    const fresh = new Map(analysed.map((r) => [r.file, r.flag]));
     return {
+      policy: read.policy,
+      flags: outcome.snapshot.entries.flatMap((e) =>
+        e.key === undefined ? [] : [{ file: e.file, hash: e.hash, key: e.key, flag: fresh.get(e.file) }],
+      ),
       findings: outcome.findings,
       stats: { files, cached: files - misses.length, analysed: misses.length },
       mode: 'incremental',
@@ -140,5 +160,14 @@ async function fullCheck(
     key,
     snapshotOf(repo.files, parts, claimPeaks(repo.files, repo.policy, options.today)),
   );
-  return { findings: parts.findings, stats: repo.stats, mode: 'full' };
+  return {
+    policy: repo.policy,
+    flags: loadedFlags(repo.files),
+    findings: parts.findings,
+    stats: repo.stats,
+    mode: 'full',
+  };
 }
+
+const loadedFlags = (files: readonly FileResult[]): KnownFlagFile[] =>
+  files.flatMap((r) => (r.flag ? [{ file: r.file, hash: r.hash, key: r.flag.key, flag: r.flag }] : []));

@@ -11,13 +11,15 @@ import {
 } from '../adapters/bundle-files.js';
 import { type ResolvedKeys, resolveSigningKeys } from '../adapters/keys.js';
 import { createProgress } from '../adapters/progress.js';
-import { defaultCacheDir, loadRepository, type Repository, validFlags } from '../adapters/repository.js';
-import { buildContents } from '../core/bundle/content.js';
+import { checkRepositoryAt, type KnownFlagFile } from '../adapters/checked-repository.js';
+import { defaultCacheDir, type LoadOptions, loadRepository } from '../adapters/repository.js';
+import { buildContents, buildKnownContents } from '../core/bundle/content.js';
 import { assembleBundle } from '../core/bundle/sign.js';
 import { makeStatement } from '../core/bundle/statement.js';
-import { checkRepository } from '../core/check/check-repository.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { todayUtc } from '../core/dates.js';
+import type { Flag } from '../core/model/flag.js';
+import type { Policy } from '../core/model/policy.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
 import { bundleFileName, type BundleStatement } from '../runtime/bundle-format.js';
 import { formatInstant } from '../runtime/instant.js';
@@ -124,14 +126,16 @@ interface Built {
 export async function runBuild(options: BuildOptions): Promise<number> {
   const build = startBuild(options);
   const progress = createProgress('checking flags');
-  const repo = await loadRepository(build.root, {
+  const load: LoadOptions = {
     cacheDir: options.cache ? options.cacheDir : false,
     threads: options.threads ? Number(options.threads) : undefined,
     onProgress: progress.update,
-  });
+  };
+  // The same check as `flags check`, answered from its snapshot when one fits: a build after a
+  // small change then loads only the flags that changed, and copies the rest from the last build.
+  const checked = await checkRepositoryAt(build.root, { ...load, today: build.today });
   progress.done();
-  const findings = checkRepository({ ...repo, today: build.today });
-  const errors = findings.filter((f) => f.severity === 'error');
+  const errors = checked.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {
     const [{ renderText }, { summarize }, { styleFor }] = await Promise.all([
       import('../reporters/text.js'),
@@ -139,8 +143,8 @@ export async function runBuild(options: BuildOptions): Promise<number> {
       import('../reporters/style.js'),
     ]);
     const summary = summarize(errors, {
-      flags: repo.files.length,
-      cached: repo.stats.cached,
+      flags: checked.stats.files,
+      cached: checked.stats.cached,
     });
     process.stderr.write(renderText(errors, summary, readText(build.root), styleFor(process.stderr)));
     process.stderr.write(
@@ -148,7 +152,18 @@ export async function runBuild(options: BuildOptions): Promise<number> {
     );
     return 1;
   }
-  return finishBuild(build, repo);
+  return finishBuild(build, checked, async () => {
+    const repo = await loadRepository(build.root, { ...load, onProgress: undefined });
+    return repo.files.flatMap((r) =>
+      r.flag ? [{ file: r.file, hash: r.hash, key: r.flag.key, flag: r.flag }] : [],
+    );
+  });
+}
+
+/** What a build needs of its checked repository: the policy and the flags in path order. */
+export interface CheckedFlags {
+  policy: Policy;
+  flags: readonly KnownFlagFile[];
 }
 
 /** A build before its repository is loaded: the options read, and git already asked. */
@@ -197,9 +212,18 @@ export function startBuild(options: BuildOptions): StartedBuild {
  * (members of unchanged flag files copied from the last build, the others compiled), the statement,
  * the signed bundle, its verification, and the atomic writes.
  */
-export async function finishBuild(build: StartedBuild, repo: Repository): Promise<number> {
+export async function finishBuild(
+  build: StartedBuild,
+  repo: CheckedFlags,
+  /** Every flag with its object, for when one the content needs is known only by key and hash. */
+  loadAll: () => Promise<KnownFlagFile[]> = async () => [...repo.flags],
+): Promise<number> {
   const { options, format, root, now, outDir } = build;
   const policy = repo.policy;
+  const allFlags = async (): Promise<{ file: string; flag: Flag; hash: string }[]> => {
+    const known = repo.flags.every((f) => f.flag) ? repo.flags : await loadAll();
+    return known.map((f) => ({ file: f.file, hash: f.hash, flag: f.flag! }));
+  };
   const environments =
     options.env && options.env.length > 0 ? [...new Set(options.env)] : policy.environments;
   for (const environment of environments)
@@ -215,7 +239,7 @@ export async function finishBuild(build: StartedBuild, repo: Repository): Promis
   try {
     if (format === 'flagd') {
       const { toFlagdDocument } = await import('../core/flagd/export.js');
-      const flags = validFlags(repo);
+      const flags = await allFlags();
       for (const environment of environments) {
         const document = toFlagdDocument(flags, policy, environment);
         const bytes = new TextEncoder().encode(`${canonicalJson(document)}\n`);
@@ -249,12 +273,10 @@ export async function finishBuild(build: StartedBuild, repo: Repository): Promis
       cache = build.cacheDir
         ? ContentCache.open(build.cacheDir, policy, await build.cacheBytes)
         : ContentCache.disabled();
-      const { contents, table, unchanged } = buildContents(
-        repo.files.flatMap((r) => (r.flag ? [{ hash: r.hash, flag: r.flag }] : [])),
-        policy,
-        keys.keys.map((k) => k.environment),
-        cache.previous,
-      );
+      const targets = keys.keys.map((k) => k.environment);
+      const { contents, table, unchanged } =
+        buildKnownContents(repo.flags, policy, targets, cache.previous) ??
+        buildContents(await allFlags(), policy, targets, cache.previous);
       // Written (without waiting for the disk) while the bundles are signed and verified.
       if (!unchanged) cache.save(table);
       keys.keys.forEach(({ environment, signer, development }, e) => {

@@ -23,6 +23,19 @@ export interface HashedFlag {
 }
 
 /**
+ * A flag a build may know only by its key and file hash (an incremental check does not load the
+ * flags of unchanged files): enough to copy its member from the previous build's content.
+ */
+export interface KnownFlag {
+  hash: string;
+  key: string;
+  flag?: Flag;
+}
+
+type ContentInput = HashedFlag | KnownFlag;
+const keyOfInput = (f: ContentInput): string => (f.flag ? f.flag.key : (f as KnownFlag).key);
+
+/**
  * The flags in content order: sorted by key (UTF-16 code units, as RFC 8785 sorts members), a key
  * declared twice keeping its last declaration (as compileEnvironment does).
  */
@@ -30,11 +43,11 @@ export function contentOrder<T extends HashedFlag>(flags: readonly T[]): T[] {
   return ordered(flags).flags;
 }
 
-function ordered<T extends HashedFlag>(flags: readonly T[]): { flags: T[]; keys: string[] } {
+function ordered<T extends ContentInput>(flags: readonly T[]): { flags: T[]; keys: string[] } {
   // Sorted through an array of keys (the flags' objects come in many shapes: reading `flag.key` in
   // the comparator over and over would cost more than the sort), ties in declaration order, so
   // the last of a key declared twice is the one kept.
-  const all = flags.map((f) => f.flag.key);
+  const all = flags.map(keyOfInput);
   const order = all
     .map((_, i) => i)
     .sort((a, b) => {
@@ -131,6 +144,36 @@ export function buildContents(
   environments: readonly string[],
   previous?: MemberTable,
 ): BuiltContents {
+  return buildKnownContents(flags, policy, environments, previous)!;
+}
+
+const MISSING = Symbol('a flag to compile is known only by its key');
+
+/**
+ * buildContents for flags some of which are known only by key and hash: undefined when one of
+ * those is not in the previous build's content, so it would have to be compiled; the caller then
+ * loads every flag and builds again.
+ */
+export function buildKnownContents(
+  flags: readonly ContentInput[],
+  policy: Policy,
+  environments: readonly string[],
+  previous?: MemberTable,
+): BuiltContents | undefined {
+  try {
+    return assemble(flags, policy, environments, previous);
+  } catch (error) {
+    if (error === MISSING) return undefined;
+    throw error;
+  }
+}
+
+function assemble(
+  flags: readonly ContentInput[],
+  policy: Policy,
+  environments: readonly string[],
+  previous?: MemberTable,
+): BuiltContents {
   const { flags: sorted, keys } = ordered(flags);
   const n = sorted.length;
   const hashes = sorted.map((f) => f.hash ?? '');
@@ -183,7 +226,9 @@ export function buildContents(
       } else {
         const members: string[] = [];
         for (let i = from; i < to; i++) {
-          fragments[i] ??= flagFragments(sorted[i]!.flag, environments);
+          const flag = sorted[i]!.flag;
+          if (!flag) throw MISSING;
+          fragments[i] ??= flagFragments(flag, environments);
           members.push(`${JSON.stringify(keys[i])}:${fragments[i]![e]}`);
         }
         const text = members.join(',');
