@@ -54,13 +54,35 @@ export interface FileIdentity {
   hash: string;
 }
 
+/**
+ * For each current file, the snapshot entry with its path and hash, or undefined. Both lists come
+ * in walk order, so they are walked side by side; a path out of step (added, removed, renamed)
+ * falls back to a map of the rest.
+ */
+export function snapshotEntriesFor(
+  snapshot: CheckSnapshot,
+  current: readonly FileIdentity[],
+): (SnapshotEntry | undefined)[] {
+  const entries = snapshot.entries;
+  const out: (SnapshotEntry | undefined)[] = new Array(current.length);
+  let byFile: Map<string, SnapshotEntry> | undefined;
+  for (let i = 0; i < current.length; i++) {
+    const { file, hash } = current[i]!;
+    let entry = entries[i];
+    if (entry?.file !== file) {
+      byFile ??= new Map(entries.map((e) => [e.file, e]));
+      entry = byFile.get(file);
+    }
+    out[i] = entry?.hash === hash ? entry : undefined;
+  }
+  return out;
+}
+
 /** Indices of the current files the snapshot cannot answer: new, or with other bytes. */
 export function unansweredFiles(snapshot: CheckSnapshot, current: readonly FileIdentity[]): number[] {
-  const known = new Map<string, string>();
-  for (const entry of snapshot.entries) known.set(entry.file, entry.hash);
+  const matched = snapshotEntriesFor(snapshot, current);
   const misses: number[] = [];
-  for (let i = 0; i < current.length; i++)
-    if (known.get(current[i]!.file) !== current[i]!.hash) misses.push(i);
+  for (let i = 0; i < matched.length; i++) if (!matched[i]) misses.push(i);
   return misses;
 }
 
@@ -85,8 +107,7 @@ export function checkIncrementally(
 ): { findings: Finding[]; snapshot: CheckSnapshot } | undefined {
   const peaks = input.snapshot.peaks;
   if (!peaks) return undefined;
-  const previous = new Map<string, SnapshotEntry>();
-  for (const entry of input.snapshot.entries) previous.set(entry.file, entry);
+  const previous = snapshotEntriesFor(input.snapshot, input.current);
   const rules = fileRules(input.today, input.codeowners);
   const entries: SnapshotEntry[] = new Array(input.current.length);
   let added = 0;
@@ -98,8 +119,8 @@ export function checkIncrementally(
       if (fresh.flag) added += keyBytes(fresh.flag.key);
       continue;
     }
-    const kept = previous.get(file);
-    if (!kept || kept.hash !== hash) throw new Error(`no snapshot entry or fresh result for ${file}`);
+    const kept = previous[i];
+    if (!kept) throw new Error(`no snapshot entry or fresh result for ${file} (${hash})`);
     entries[i] = kept;
   }
   const budget = input.policy.limits.maxClaimBytes;
@@ -114,7 +135,9 @@ export function checkIncrementally(
     ...duplicateKeys(entries),
     ...codeownersFindings(input.codeowners, entries.length),
   ];
-  const findings = finish([...shared, ...entries.flatMap((e) => e.findings)], input.changedFiles);
+  const all = [...shared];
+  for (const entry of entries) for (const f of entry.findings) all.push(f);
+  const findings = finish(all, input.changedFiles);
   return { findings, snapshot: { entries, peaks: next } };
 }
 
