@@ -97,11 +97,13 @@ export interface KeyedFile {
 }
 
 export const keyOf = (result: FileResult): KeyedFile => {
-  const at = tableLocator(result.positions)(['key']);
-  return result.flag
-    ? { file: result.file, key: result.flag.key, at: [at.line, at.col] }
-    : { file: result.file, at: [at.line, at.col] };
+  // The key's own position when the table has it (every file that passed the schema), else the
+  // nearest the table knows, as tableLocator would answer.
+  const at = result.positions.key ?? toPair(tableLocator(result.positions)(['key']));
+  return result.flag ? { file: result.file, key: result.flag.key, at } : { file: result.file, at };
 };
+
+const toPair = (p: { line: number; col: number }): [number, number] => [p.line, p.col];
 
 export function duplicateKeys(files: readonly KeyedFile[]): Finding[] {
   const byKey = new Map<string, KeyedFile[]>();

@@ -8,20 +8,18 @@ import type { Policy } from '../model/policy.js';
  * Which organizations' `feature_flags` claims exceed `policy.limits.maxClaimBytes`, per environment.
  *
  * Evaluating every organization against every flag is organizations × flags; this runs inside
- * `flags check` on 10,000-flag repositories, so it bounds first and evaluates only when the bound
- * is over budget. A claim's size is additive: 2 bytes of brackets, plus each key's JSON bytes,
- * plus a comma between keys. Per environment:
- * - all keys: no claim can hold more than every key there is; when they fit, nothing is over budget
- *   and no flag needs looking into (the usual case: budgets are set with room to grow).
- * - `base`: flags on for every organization without a grant (on by default and not rolled back, a
- *   100% rollout, or off-variant true). When the base alone is over budget, so is every organization
- *   without grants, and that is one overrun with no organization named.
- * - the environment's bound: base + every flag whose value depends on the rollout bucket + every
- *   flag with a grant. No organization's claim can be larger, and reading it takes no look inside
- *   a grant, so an environment within it is done after one pass over the flags.
- * - otherwise, each organization named in a grant: its bound is base + its grants + every
- *   bucket-dependent flag; only when that bound is over budget are those bucketed, exactly as the
- *   Evaluator does.
+ * `flags check` on 10,000-flag repositories, so it bounds first and looks closer only while a bound
+ * is over budget. A claim's size is additive: 2 bytes of brackets, plus each key's JSON bytes, plus
+ * a comma between keys. The bounds, from the cheapest:
+ * - every key: no claim can hold more than all the keys there are. When they fit, nothing is over
+ *   budget and no flag is looked into (the usual case: budgets are set with room to grow).
+ * - per environment, `base`: flags on for every organization without a grant (on by default and
+ *   not rolled back, a 100% rollout, or off-variant true). When the base alone is over budget, so
+ *   is every organization without grants, and that is one overrun with no organization named.
+ * - per environment, base + every flag whose value depends on the rollout bucket + every flag with
+ *   a grant there: no organization's claim can be larger, and no grant needs reading for it.
+ * - per organization named in a grant: base + its grants + every bucket-dependent flag; only when
+ *   that is over budget are those bucketed, exactly as the Evaluator does.
  * Organizations without grants get base plus the partial rollouts their id falls into; those cannot
  * be listed, so they are judged by the base.
  */
@@ -149,8 +147,9 @@ function environmentBounds(
  */
 function withoutGrant(flag: Flag, config: FlagEnvironment | undefined): boolean | undefined {
   if (flag.variants === undefined) {
-    // Most flags are boolean: variants.ts read for them, without its calls. Off and disabled serve
-    // `off`; the default serves `on` when it is true (or names `on`); a rollout serves `on`.
+    // Most flags are boolean: variants.ts's reading of them, without its calls. An environment that
+    // is off or not configured serves `off`; the default serves `on` when it is true (or names
+    // `on`); a rollout serves `on`.
     if (!config?.enabled) return false;
     const defaultOn = config.default === true || config.default === 'on';
     const percentage = config.rollout?.percentage ?? 0;

@@ -120,13 +120,13 @@ export function ownersOf(codeowners: Pick<Codeowners, 'rules'>, path: string): C
   const rules = codeowners.rules;
   // `.` in the patterns' regular expressions stops at line terminators; the index does not know
   // that, so such (unlikely) paths take the scan.
-  if (LINE_TERMINATOR.test(path)) return lastMatching(rules, rules.length - 1, path);
+  if (LINE_TERMINATOR.test(path)) return lastMatching(rules, path);
   const index = indexOf(rules);
   let best = index.everything;
   if (index.literals > 0) {
     // Literal patterns match whole segments. The folder's prefixes and segments are the same for
-    // every file in it, so their best match is kept per folder; the file adds its whole path
-    // (`/a/b.yaml`) and its name (`b.yaml`).
+    // every file in it, so their best match is kept per folder; the file adds its whole path (a
+    // pattern `/a/b.yaml`) and its name (`b.yaml`).
     const slash = path.lastIndexOf('/');
     if (slash !== -1) best = Math.max(best, folderMatch(index, path.slice(0, slash)));
     best = Math.max(best, index.anchored.get(path) ?? -1);
@@ -167,13 +167,9 @@ function folderMatch(index: RuleIndex, folder: string): number {
   return best;
 }
 
-/** The last rule at or before `from` whose regular expression matches: GitHub's rule, unindexed. */
-function lastMatching(
-  rules: readonly CodeownersRule[],
-  from: number,
-  path: string,
-): CodeownersRule | undefined {
-  for (let i = from; i >= 0; i--) {
+/** The last rule whose regular expression matches: GitHub's rule, without the index. */
+function lastMatching(rules: readonly CodeownersRule[], path: string): CodeownersRule | undefined {
+  for (let i = rules.length - 1; i >= 0; i--) {
     const rule = rules[i]!;
     if (rule.regex.test(path)) return rule;
   }
