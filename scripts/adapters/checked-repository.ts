@@ -67,19 +67,20 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
       mode: 'full',
     };
   }
-  // With a snapshot, the usual check analyses a few changed files. A worker started now loads the
-  // parser and the validator on the other core while this thread reads and hashes every file, so
-  // those few cost only their analysis by the time they are known. Without one, and without results
-  // to answer from, every file will be analysed: all workers start before the files are read.
+  // Without a snapshot, and without results to answer from, every file will be analysed: all
+  // workers start before the files are read. With a snapshot, the usual check analyses a few
+  // changed files on this thread: a worker booting beside the reading slowed the reading by more
+  // than it saved (measured; docs/performance.md).
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const workers = (files: number) => (threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0);
   const snapshotThere = hasCheckState(cacheDir);
-  let pool = threads > 1 && snapshotThere ? AnalysisPool.start(1) : undefined;
+  let pool: AnalysisPool | undefined;
   try {
     const read = await readRepository(root, {
       cacheDir,
       beforeRead: (count, fingerprint, policyHash) => {
-        if (pool || workers(count) === 0 || ResultCache.mayAnswer(cacheDir, fingerprint, policyHash)) return;
+        if (snapshotThere || workers(count) === 0 || ResultCache.mayAnswer(cacheDir, fingerprint, policyHash))
+          return;
         pool = AnalysisPool.start(workers(count));
       },
     });
@@ -92,20 +93,16 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
       return await fullCheck(root, options, cacheDir, read, key, adopted);
     }
     const misses = unansweredFiles(snapshot, read.files);
-    if (misses.length >= MIN_FOR_WORKERS && threads > 2) {
-      // A large change: let the pool start every worker it may use.
-      pool?.close();
-      pool = AnalysisPool.start(threads - 1);
-    }
+    pool = AnalysisPool.start(workers(misses.length));
     const analysed =
       misses.length === 0
         ? []
-        : await (pool ?? AnalysisPool.start(0)).analyze(
+        : await pool.analyze(
             misses.map((i) => read.files[i]!),
             read.policy,
             { onProgress: options.onProgress },
           );
-    (pool as AnalysisPool | undefined)?.close();
+    pool.close();
     pool = undefined;
     options.onStep?.('analysed');
     try {
