@@ -280,9 +280,9 @@ function main(): void {
         line('build, nothing changed (warm cache)', rows.unchanged),
         '',
         "Where the time goes (medians, ms; a fresh process each; the build's own work starts the git",
-        'queries before loadRepository, which they overlap, and ends when the bundles are in place):',
+        'queries before the check, which they overlap, and ends when the bundles are in place):',
         '',
-        "| run  | Node start | imports | loadRepository | checkRepository | build's own work |",
+        "| run  | Node start | imports | check: read + analyse | check: rules | build's own work |",
         '|------|-----------:|--------:|---------------:|----------------:|-----------------:|',
         ...(['cold', 'warm'] as const).map((kind) => {
           const list = kind === 'cold' ? rows.coldPhases : rows.warmPhases;
