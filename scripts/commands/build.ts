@@ -248,6 +248,9 @@ export async function finishBuild(
         built.push({ environment, file: name, flags: flags.length, bytes: bytes.byteLength });
       }
     } else {
+      // The git facts first: a folder that is not a repository (or has no commit) fails here,
+      // before a development key is made for a build that cannot happen.
+      const source = { serial: build.serial ?? 0, ...(await build.source!) };
       const keys = resolveSigningKeys({
         root,
         project: policy.project,
@@ -257,7 +260,6 @@ export async function finishBuild(
         requireKey: options.requireSigningKey,
       });
       announceDevelopmentKey(keys);
-      const source = { serial: build.serial ?? 0, ...(await build.source!) };
       const realKeys = keys.keys.filter((k) => !k.development);
       if (source.dirty && realKeys.length > 0 && !options.allowDirty)
         throw new UsageError(

@@ -183,10 +183,14 @@ describe('the git facts of a build', () => {
     const outside = await runCli(['build', '--now', NOW], { cwd: dir });
     expect(outside.code).toBe(2);
     expect(outside.stderr).toContain('is not a git repository');
+    // Refused before any development key is made for a build that cannot happen.
+    expect(outside.stderr).not.toContain('development key');
+    expect(existsSync(join(dir, '.cache', 'flags', 'dev-key'))).toBe(false);
     const repo = await gitdir({ example: true });
     const empty = await runCli(['build', '--now', NOW], { cwd: repo.dir });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('the repository has no commit to build from');
+    expect(existsSync(join(repo.dir, '.cache', 'flags', 'dev-key'))).toBe(false);
   });
 
   it('refuses a shallow clone unless the serial is given', async () => {
