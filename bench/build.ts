@@ -123,8 +123,7 @@ function phases(repo: string, cacheDir: string | false, env: Record<string, stri
   const code = `const start = performance.now();
     const t0 = performance.now();
     await import(${JSON.stringify(`${build}cli.js`)});
-    const { checkRepositoryAt } = await import(${JSON.stringify(`${build}adapters/checked-repository.js`)});
-    const { loadRepository } = await import(${JSON.stringify(`${build}adapters/repository.js`)});
+    const { checkRepositoryAt, loadEveryFlag } = await import(${JSON.stringify(`${build}adapters/checked-repository.js`)});
     const { startBuild, finishBuild } = await import(${JSON.stringify(`${build}commands/build.js`)});
     const t1 = performance.now();
     const started = startBuild(${JSON.stringify(options)});
@@ -138,8 +137,7 @@ function phases(repo: string, cacheDir: string | false, env: Record<string, stri
     const t2 = steps.analysed;
     if (checked.findings.some((f) => f.severity === 'error')) throw new Error('flags check finds errors');
     const t3 = performance.now();
-    const loadAll = async () => (await loadRepository(started.root, { cacheDir: ${JSON.stringify(cacheDir)} })).files
-      .flatMap((r) => (r.flag ? [{ file: r.file, hash: r.hash, key: r.flag.key, flag: r.flag }] : []));
+    const loadAll = () => loadEveryFlag(started.root, { cacheDir: ${JSON.stringify(cacheDir)} });
     const write = process.stdout.write;
     process.stdout.write = () => true;
     const code = await finishBuild(started, checked, loadAll);

@@ -18,6 +18,9 @@ import type { FlagFileBytes } from './repo-files.js';
 
 /** Fewer files than this are analysed on the main thread alone: a worker costs more than it saves. */
 export const MIN_FOR_WORKERS = 400;
+/** Worker threads worth starting for `files` files when `threads` may be used (the main thread is one). */
+export const workersFor = (threads: number, files: number): number =>
+  threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0;
 /** With a worker already running, the main thread joins in only for larger batches. */
 const MIN_FOR_MAIN = 200;
 const MAX_CHUNK = 64;
@@ -280,7 +283,7 @@ export async function analyzeAll(
   options: PoolOptions = {},
 ): Promise<FileResult[]> {
   const threads = Math.max(1, options.threads ?? availableParallelism());
-  const workers = files.length >= MIN_FOR_WORKERS ? Math.min(threads - 1, 8) : 0;
+  const workers = Math.min(workersFor(threads, files.length), 8);
   const pool = AnalysisPool.start(workers);
   try {
     return await pool.analyze(files, policy, { onProgress: options.onProgress });

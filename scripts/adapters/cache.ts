@@ -92,7 +92,7 @@ export class ResultCache {
   static append(dir: string, fingerprint: string, policyHash: string, results: readonly FileResult[]): void {
     if (results.length === 0 || !ResultCache.mayAnswer(dir, fingerprint, policyHash)) return;
     const salt = saltOf(fingerprint, policyHash);
-    const lines = results.filter(isJsonSafe).map((r) => `{"s":"${salt}","r":${JSON.stringify(r)}}`);
+    const lines = results.filter(isJsonSafe).map((r) => entryLine(salt, JSON.stringify(r)));
     if (lines.length > 0) appendFileSync(join(dir, RESULTS_FILE), `${lines.join('\n')}\n`);
   }
 
@@ -149,7 +149,7 @@ export class ResultCache {
     if (!this.path) return;
     const text = json ?? (isJsonSafe(result) ? JSON.stringify(result) : undefined);
     if (text === undefined) return;
-    const line = `{"s":"${this.salt}","r":${text}}`;
+    const line = entryLine(this.salt, text);
     if (this.fresh) {
       if (this.broken) return;
       try {
@@ -277,6 +277,8 @@ class LineWriter {
 
 const saltOf = (fingerprint: string, policyHash: string): string =>
   sha256(`${FORMAT}\0${fingerprint}\0${policyHash}`).slice(0, 32);
+/** One result in the log, with the salt it was written under. */
+const entryLine = (salt: string, resultJson: string): string => `{"s":"${salt}","r":${resultJson}}`;
 const headerLine = (salt: string) => `{"format":${FORMAT},"salt":"${salt}"}`;
 const entryKey = (file: string, hash: string) => `${hash}\0${file}`;
 

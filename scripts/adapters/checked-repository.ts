@@ -1,13 +1,13 @@
 import { checkRepositoryInParts } from '../core/check/check-repository.js';
 import type { FileResult } from '../core/check/file-result.js';
-import { checkIncrementally, snapshotOf, unansweredFiles } from '../core/check/incremental.js';
+import { checkIncrementally, snapshotEntriesFor, snapshotOf, unanswered } from '../core/check/incremental.js';
 import { claimPeaks } from '../core/claims/peaks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { Finding } from '../core/findings/finding.js';
 import type { Flag } from '../core/model/flag.js';
 import type { Policy } from '../core/model/policy.js';
 import { availableParallelism } from 'node:os';
-import { AnalysisPool, MIN_FOR_WORKERS } from './analyze-pool.js';
+import { AnalysisPool, workersFor } from './analyze-pool.js';
 import { ResultCache } from './cache.js';
 import { checkStateKey, hasCheckState, readCheckState, writeCheckState } from './check-state.js';
 import {
@@ -72,7 +72,7 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
   // changed files on this thread: a worker booting beside the reading slowed the reading by more
   // than it saved (measured; docs/performance.md).
   const threads = Math.max(1, options.threads ?? availableParallelism());
-  const workers = (files: number) => (threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0);
+  const workers = (files: number) => workersFor(threads, files);
   const snapshotThere = hasCheckState(cacheDir);
   let pool: AnalysisPool | undefined;
   try {
@@ -92,7 +92,8 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
       pool = undefined;
       return await fullCheck(root, options, cacheDir, read, key, adopted);
     }
-    const misses = unansweredFiles(snapshot, read.files);
+    const matched = snapshotEntriesFor(snapshot, read.files);
+    const misses = unanswered(matched);
     pool = AnalysisPool.start(workers(misses.length));
     const analysed =
       misses.length === 0
@@ -113,6 +114,7 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
     const outcome = checkIncrementally({
       snapshot,
       current: read.files,
+      matched,
       fresh: new Map<string, FileResult>(analysed.map((r) => [r.file, r])),
       policy: read.policy,
       codeowners: read.codeowners,
@@ -164,6 +166,11 @@ async function fullCheck(
     stats: repo.stats,
     mode: 'full',
   };
+}
+
+/** Every flag with its object, for a build whose content cache lacks one the check did not load. */
+export async function loadEveryFlag(root: string, options: LoadOptions = {}): Promise<KnownFlagFile[]> {
+  return loadedFlags((await loadRepository(root, options)).files);
 }
 
 const loadedFlags = (files: readonly FileResult[]): KnownFlagFile[] =>

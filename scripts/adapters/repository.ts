@@ -5,7 +5,7 @@ import { CODEOWNERS_LOCATIONS, type Codeowners, parseCodeowners } from '../core/
 import type { Finding } from '../core/findings/finding.js';
 import type { Flag } from '../core/model/flag.js';
 import type { Policy } from '../core/model/policy.js';
-import { AnalysisPool, MIN_FOR_WORKERS } from './analyze-pool.js';
+import { AnalysisPool, workersFor } from './analyze-pool.js';
 import { type PolicyAnalysis, ResultCache, readPolicyCache, writePolicyCache } from './cache.js';
 import { toolFingerprint } from './fingerprint.js';
 import {
@@ -115,7 +115,7 @@ export async function loadRepository(
 ): Promise<Repository> {
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
   const threads = Math.max(1, options.threads ?? availableParallelism());
-  const workers = (files: number) => (threads > 1 && files >= MIN_FOR_WORKERS ? threads - 1 : 0);
+  const workers = (files: number) => workersFor(threads, files);
   let pool: AnalysisPool | undefined = options.pool;
   try {
     const read =

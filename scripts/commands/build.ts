@@ -11,8 +11,8 @@ import {
 } from '../adapters/bundle-files.js';
 import { type ResolvedKeys, resolveSigningKeys } from '../adapters/keys.js';
 import { createProgress } from '../adapters/progress.js';
-import { checkRepositoryAt, type KnownFlagFile } from '../adapters/checked-repository.js';
-import { defaultCacheDir, type LoadOptions, loadRepository } from '../adapters/repository.js';
+import { checkRepositoryAt, type KnownFlagFile, loadEveryFlag } from '../adapters/checked-repository.js';
+import { defaultCacheDir, type LoadOptions } from '../adapters/repository.js';
 import { buildContents, buildKnownContents } from '../core/bundle/content.js';
 import { assembleBundle } from '../core/bundle/sign.js';
 import { makeStatement } from '../core/bundle/statement.js';
@@ -152,12 +152,7 @@ export async function runBuild(options: BuildOptions): Promise<number> {
     );
     return 1;
   }
-  return finishBuild(build, checked, async () => {
-    const repo = await loadRepository(build.root, { ...load, onProgress: undefined });
-    return repo.files.flatMap((r) =>
-      r.flag ? [{ file: r.file, hash: r.hash, key: r.flag.key, flag: r.flag }] : [],
-    );
-  });
+  return finishBuild(build, checked, () => loadEveryFlag(build.root, { ...load, onProgress: undefined }));
 }
 
 /** What a build needs of its checked repository: the policy and the flags in path order. */

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MODULE_LOG_HOOKS } from '../helpers/module-log.js';
 import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
 
 /**
@@ -14,22 +15,11 @@ import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
 
 const BIN = join(EXAMPLE_ROOT, 'bin', 'flags.js');
 
-// Hooks run on a thread of their own in Node 20; a synchronous append is in the log before the
-// import that caused it settles.
-const HOOKS = `
-import { appendFileSync } from 'node:fs';
-let log;
-export async function initialize(data) { log = data.log; }
-export async function load(url, context, next) {
-  appendFileSync(log, url + '\\n');
-  return next(url, context);
-}`;
-
 function checkLoading(root: string): { status: number | null; modules: string[]; output: string } {
   const log = join(root, 'loaded.log');
   rmSync(log, { force: true });
   const register = `import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}), import.meta.url, { data: { log: ${JSON.stringify(log)} } });`;
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(MODULE_LOG_HOOKS)}), import.meta.url, { data: { log: ${JSON.stringify(log)} } });`;
   const child = spawnSync(
     process.execPath,
     [

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODULE_LOG_HOOKS } from '../helpers/module-log.js';
 import { EXAMPLE_ROOT } from '../helpers/gitdir.js';
 
 /**
@@ -15,18 +16,6 @@ import { EXAMPLE_ROOT } from '../helpers/gitdir.js';
 const BUILT = join(EXAMPLE_ROOT, 'build', 'scripts', 'core', 'model', 'validators.js');
 const scratch = mkdtempSync(join(tmpdir(), 'flags-validators-load-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-// Hooks run on a thread of their own in Node 20; a synchronous append is in the log before the
-// import that caused it settles.
-const HOOKS = `
-import { appendFileSync } from 'node:fs';
-let log;
-export async function initialize(data) { log = data.log; }
-export async function load(url, context, next) {
-  appendFileSync(log, url + '\\n');
-  return next(url, context);
-}
-`;
 
 const CHILD = `
 import { createRequire, register } from 'node:module';
@@ -60,7 +49,7 @@ function load(target: string): Loaded {
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
     cwd: EXAMPLE_ROOT,
     encoding: 'utf8',
-    env: { ...process.env, HOOKS, LOG: log, TARGET: pathToFileURL(target).href },
+    env: { ...process.env, HOOKS: MODULE_LOG_HOOKS, LOG: log, TARGET: pathToFileURL(target).href },
   });
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);

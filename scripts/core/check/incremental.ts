@@ -78,9 +78,8 @@ export function snapshotEntriesFor(
   return out;
 }
 
-/** Indices of the current files the snapshot cannot answer: new, or with other bytes. */
-export function unansweredFiles(snapshot: CheckSnapshot, current: readonly FileIdentity[]): number[] {
-  const matched = snapshotEntriesFor(snapshot, current);
+/** Indices of the files snapshotEntriesFor could not match: new, or with other bytes. */
+export function unanswered(matched: readonly (SnapshotEntry | undefined)[]): number[] {
   const misses: number[] = [];
   for (let i = 0; i < matched.length; i++) if (!matched[i]) misses.push(i);
   return misses;
@@ -89,7 +88,9 @@ export function unansweredFiles(snapshot: CheckSnapshot, current: readonly FileI
 export interface IncrementalInput {
   snapshot: CheckSnapshot;
   current: readonly FileIdentity[];
-  /** Results for the files unansweredFiles named, by path. */
+  /** snapshotEntriesFor(snapshot, current). */
+  matched: readonly (SnapshotEntry | undefined)[];
+  /** Results for the files snapshotEntriesFor could not match, by path. */
   fresh: ReadonlyMap<string, FileResult>;
   policy: Policy;
   codeowners: Codeowners | undefined;
@@ -107,7 +108,6 @@ export function checkIncrementally(
 ): { findings: Finding[]; snapshot: CheckSnapshot } | undefined {
   const peaks = input.snapshot.peaks;
   if (!peaks) return undefined;
-  const previous = snapshotEntriesFor(input.snapshot, input.current);
   const rules = fileRules(input.today, input.codeowners);
   const entries: SnapshotEntry[] = new Array(input.current.length);
   let added = 0;
@@ -119,7 +119,7 @@ export function checkIncrementally(
       if (fresh.flag) added += keyBytes(fresh.flag.key);
       continue;
     }
-    const kept = previous[i];
+    const kept = input.matched[i];
     if (!kept) throw new Error(`no snapshot entry or fresh result for ${file} (${hash})`);
     entries[i] = kept;
   }
