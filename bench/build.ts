@@ -110,7 +110,7 @@ interface Phases {
  * (contents, statements, signatures, verification, atomic writes). Its printed summary is dropped.
  */
 function phases(repo: string, cacheDir: string | false, env: Record<string, string>): Phases {
-  const build = new URL('../build/scripts/', pathToFileURL(CLI)).href;
+  const loader = new URL('../build/scripts/load-bundle.js', pathToFileURL(CLI)).href;
   const options = {
     repo,
     format: 'json',
@@ -120,11 +120,11 @@ function phases(repo: string, cacheDir: string | false, env: Record<string, stri
     cache: cacheDir !== false,
     ...(cacheDir === false ? {} : { cacheDir }),
   };
+  // As the binary does: the bundle through its code cache, then the build command's code.
   const code = `const start = performance.now();
     const t0 = performance.now();
-    await import(${JSON.stringify(`${build}cli.js`)});
-    const { checkRepositoryAt, loadEveryFlag } = await import(${JSON.stringify(`${build}adapters/checked-repository.js`)});
-    const { startBuild, finishBuild } = await import(${JSON.stringify(`${build}commands/build.js`)});
+    const { loadBundle } = await import(${JSON.stringify(loader)});
+    const { checkRepositoryAt, loadEveryFlag, startBuild, finishBuild } = await loadBundle().bundle.steps();
     const t1 = performance.now();
     const started = startBuild(${JSON.stringify(options)});
     const s1 = performance.now();
@@ -164,7 +164,7 @@ function main(): void {
   const count = Number(value(argv, '--flags') ?? 10_000);
   const runs = Math.max(1, Number(value(argv, '--runs') ?? 3));
   CLI = resolve(value(argv, '--cli') ?? CLI);
-  if (!existsSync(join(CLI, '..', '..', 'build', 'scripts', 'cli.js'))) {
+  if (!existsSync(join(CLI, '..', '..', 'build', 'bundle', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:build does)\n');
     process.exitCode = 2;
     return;

@@ -92,8 +92,8 @@ function check(cli: string, repo: string, extra: string[], threads: number | und
         args: [
           '--input-type=module',
           '-e',
-          `const { main } = await import(${JSON.stringify(new URL('../build/scripts/cli.js', pathToFileURL(cli)).href)});
-           const code = await main(process.argv.slice(1));
+          `const { loadBundle } = await import(${JSON.stringify(new URL('../build/scripts/load-bundle.js', pathToFileURL(cli)).href)});
+           const code = await loadBundle().bundle.main(process.argv.slice(1));
            (await import('node:fs')).writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS));
            process.exitCode = code;`,
           ...args,
@@ -122,11 +122,11 @@ interface Phases {
  * caches cannot answer; the rules after the cache, or the incremental check; writing the caches).
  */
 function phases(cli: string, repo: string, cacheDir: string | false, threads: number | undefined): Phases {
-  const build = new URL('../build/scripts/', pathToFileURL(cli)).href;
+  const loader = new URL('../build/scripts/load-bundle.js', pathToFileURL(cli)).href;
+  // As the binary does: the bundle through its code cache, then the check command's code.
   const code = `const start = performance.now();
-    await import(${JSON.stringify(`${build}cli.js`)});
-    await import(${JSON.stringify(`${build}commands/check.js`)});
-    const { checkRepositoryAt } = await import(${JSON.stringify(`${build}adapters/checked-repository.js`)});
+    const { loadBundle } = await import(${JSON.stringify(loader)});
+    const { checkRepositoryAt } = await loadBundle().bundle.steps();
     const t = { imports: performance.now() };
     await checkRepositoryAt(${JSON.stringify(repo)}, {
       cacheDir: ${JSON.stringify(cacheDir)},
@@ -174,7 +174,7 @@ function touch(file: string, round: number): void {
 
 function main(): void {
   const options = parseArgs(process.argv.slice(2));
-  if (!existsSync(join(options.cli, '..', '..', 'build', 'scripts', 'cli.js'))) {
+  if (!existsSync(join(options.cli, '..', '..', 'build', 'bundle', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:check does)\n');
     process.exitCode = 2;
     return;

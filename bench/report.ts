@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const flags = Number(value(argv, '--flags') ?? 10_000);
   const runs = Math.max(1, Number(value(argv, '--runs') ?? 3));
-  if (!existsSync(join(ROOT, 'build', 'scripts', 'cli.js'))) {
+  if (!existsSync(join(ROOT, 'build', 'bundle', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:report does)\n');
     process.exitCode = 2;
     return;

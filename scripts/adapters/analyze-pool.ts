@@ -50,7 +50,7 @@ interface Slot {
   worker: Worker;
   inFlight: Set<number>;
   alive: boolean;
-  /** The worker has loaded the analysis code; until then it gets no chunks. */
+  /** The worker has loaded the analysis code (whenReady waits for this). */
   ready: boolean;
 }
 
@@ -184,7 +184,10 @@ export class AnalysisPool {
 
   private feed(slot: Slot): void {
     const job = this.job;
-    if (!job || !slot.alive || !slot.ready) return;
+    // A worker still booting gets its chunks too: they wait in its queue, and it starts on them the
+    // moment it is ready. Waiting for its ready message instead left it idle for as long as this
+    // thread spent on its first chunk, slowed by a cold JIT (measured: ~200 ms of a cold check).
+    if (!job || !slot.alive) return;
     while (slot.inFlight.size < IN_FLIGHT) {
       const id = this.take();
       if (id === undefined) return;

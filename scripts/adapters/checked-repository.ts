@@ -1,6 +1,6 @@
 import { checkRepositoryInParts } from '../core/check/check-repository.js';
 import type { FileResult } from '../core/check/file-result.js';
-import { checkIncrementally, snapshotEntriesFor, snapshotOf, unanswered } from '../core/check/incremental.js';
+import { checkIncrementally, snapshotOf, snapshotRowsFor, unanswered } from '../core/check/incremental.js';
 import { claimPeaks } from '../core/claims/peaks.js';
 import type { IsoDate } from '../core/dates.js';
 import type { Finding } from '../core/findings/finding.js';
@@ -92,8 +92,8 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
       pool = undefined;
       return await fullCheck(root, options, cacheDir, read, key, adopted);
     }
-    const matched = snapshotEntriesFor(snapshot, read.files);
-    const misses = unanswered(matched);
+    const rows = snapshotRowsFor(snapshot, read.files);
+    const misses = unanswered(rows);
     pool = AnalysisPool.start(workers(misses.length));
     const analysed =
       misses.length === 0
@@ -114,7 +114,7 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
     const outcome = checkIncrementally({
       snapshot,
       current: read.files,
-      matched,
+      rows,
       fresh: new Map<string, FileResult>(analysed.map((r) => [r.file, r])),
       policy: read.policy,
       codeowners: read.codeowners,
@@ -127,11 +127,16 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
     if (misses.length > 0) writeCheckState(cacheDir, key, outcome.snapshot);
     const files = read.files.length;
     const fresh = new Map(analysed.map((r) => [r.file, r.flag]));
+    const { files: paths, hashes, keys } = outcome.snapshot;
+    const flags: KnownFlagFile[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      const flagKey = keys[i];
+      if (flagKey !== null && flagKey !== undefined)
+        flags.push({ file: paths[i]!, hash: hashes[i]!, key: flagKey, flag: fresh.get(paths[i]!) });
+    }
     return {
       policy: read.policy,
-      flags: outcome.snapshot.entries.flatMap((e) =>
-        e.key === undefined ? [] : [{ file: e.file, hash: e.hash, key: e.key, flag: fresh.get(e.file) }],
-      ),
+      flags,
       findings: outcome.findings,
       stats: { files, cached: files - misses.length, analysed: misses.length },
       mode: 'incremental',

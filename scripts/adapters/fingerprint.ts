@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -14,25 +14,40 @@ const DEPENDENCIES = ['yaml', 'ajv', 'ajv-formats', 'zod'];
 let memo: string | undefined;
 const require = createRequire(import.meta.url);
 
+/**
+ * The bundle (build/bundle, see scripts/bundle.ts) carries its code hash, computed by the build from
+ * the files it wrote: hashing 2 MB of bundle on every run would cost a warm check ~7 ms.
+ */
+export const CODE_HASH_FILE = 'code-hash.txt';
+
 export function toolFingerprint(): string {
   if (memo) return memo;
   const here = dirname(fileURLToPath(import.meta.url));
-  const base = join(here, '..');
-  // Paths relative to the code, so two checkouts of the same code share a cache (CI restores one).
-  const hash = sha256(
-    [join(base, 'core'), here]
-      .flatMap((dir) => listCode(dir))
-      .map((file) => `${relative(base, file)}\0${sha256(readFileSync(file))}`)
-      .join('\n'),
-  );
+  const stored = join(here, CODE_HASH_FILE);
+  // From sources or tsc's output, the core and the adapters are the code.
+  const hash = existsSync(stored)
+    ? readFileSync(stored, 'utf8').trim()
+    : codeHash([join(here, '..', 'core'), here], join(here, '..'));
   const libraries = DEPENDENCIES.map((name) => `${name}@${dependencyVersion(name)}`).join(',');
   memo = `${packageVersion()}+${hash.slice(0, 16)}+${sha256(`${libraries},node@${process.version}`).slice(0, 16)}`;
   return memo;
 }
 
+/** A hash of the code files under `dirs`, by their paths relative to `base`. */
+export function codeHash(dirs: readonly string[], base: string): string {
+  // Relative paths, so two checkouts of the same code share a cache (CI restores one).
+  return sha256(
+    dirs
+      .filter((dir) => existsSync(dir))
+      .flatMap((dir) => listCode(dir))
+      .map((file) => `${relative(base, file)}\0${sha256(readFileSync(file))}`)
+      .join('\n'),
+  );
+}
+
 function listCode(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && /\.(js|ts)$/.test(e.name) && !e.name.endsWith('.d.ts'))
+    .filter((e) => e.isFile() && /\.[cm]?[jt]s$/.test(e.name) && !e.name.endsWith('.d.ts'))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }

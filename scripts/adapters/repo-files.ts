@@ -174,17 +174,18 @@ export function readFlagFiles(root: string, maxBytes: number): ReadFlagFiles {
 export const isFlagFileName = (name: string): boolean => /\.ya?ml$/.test(name) && !name.startsWith('_');
 
 /**
- * Reads whole files up to a cap. Flag files are small, so one read into a scratch buffer usually
- * answers without an fstat, and the bytes are copied into a shared slab rather than one allocation
- * per file.
+ * Reads whole files up to a cap. Flag files are small: each is read straight into the free end of a
+ * shared slab (no fstat, no copy, no allocation per file); only a file that fills the window gets
+ * an fstat and its own buffer.
  */
 class CappedReader {
-  private readonly scratch: Buffer;
-  private slab = Buffer.allocUnsafeSlow(1 << 20);
+  private readonly window: number;
+  private slab: Buffer;
   private used = 0;
 
   constructor(private readonly maxBytes: number) {
-    this.scratch = Buffer.allocUnsafeSlow(Math.min(maxBytes + 1, 65_536));
+    this.window = Math.min(maxBytes + 1, 65_536);
+    this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, this.window));
   }
 
   read(path: string): { bytes: Uint8Array } | { size: number } | { error: string } {
@@ -195,8 +196,16 @@ class CappedReader {
       return { error: (error as NodeJS.ErrnoException).code ?? String(error) };
     }
     try {
-      let n = readSync(fd, this.scratch, 0, this.scratch.length, 0);
-      if (n < this.scratch.length) return { bytes: this.keep(this.scratch, n) };
+      if (this.slab.length - this.used < this.window) {
+        this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, this.window));
+        this.used = 0;
+      }
+      let n = readSync(fd, this.slab, this.used, this.window, 0);
+      if (n < this.window) {
+        const bytes = this.slab.subarray(this.used, this.used + n);
+        this.used += n;
+        return { bytes };
+      }
       const size = fstatSync(fd).size;
       if (size > this.maxBytes) return { size };
       const bytes = Buffer.allocUnsafeSlow(size);
@@ -214,18 +223,9 @@ class CappedReader {
       closeSync(fd);
     }
   }
-
-  private keep(from: Buffer, n: number): Uint8Array {
-    if (this.used + n > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(Math.max(1 << 20, n));
-      this.used = 0;
-    }
-    from.copy(this.slab, this.used, 0, n);
-    const bytes = this.slab.subarray(this.used, this.used + n);
-    this.used += n;
-    return bytes;
-  }
 }
+
+const SLAB_BYTES = 1 << 20;
 
 export function readOptional(path: string): Uint8Array | undefined {
   try {

@@ -28,9 +28,9 @@ function edit(root: string, file: string, change: (text: string) => string): voi
   writeFileSync(path, change(readFileSync(path, 'utf8')));
 }
 
-function withFirstEntry(text: string, change: (entry: unknown[]) => void): string {
-  const data = JSON.parse(text) as { entries: unknown[][] };
-  change(data.entries[0]!);
+function withStored(text: string, change: (stored: Record<string, unknown[]>) => void): string {
+  const data = JSON.parse(text) as Record<string, unknown[]>;
+  change(data);
   return JSON.stringify(data);
 }
 
@@ -131,13 +131,24 @@ describe('the incremental check', () => {
     for (const bad of [
       good.slice(0, good.length >> 1),
       'not json',
-      withFirstEntry(good, (e) => {
-        e[5] = [{ code: 'made/up', severity: 'error', file: e[0], line: 1, col: 1, message: 'x' }];
+      withStored(good, (s) => {
+        s.findings = [
+          [0, [{ code: 'made/up', severity: 'error', file: s.files![0], line: 1, col: 1, message: 'x' }]],
+        ];
       }),
-      withFirstEntry(good, (e) => {
-        e[3] = 0;
+      withStored(good, (s) => {
+        s.findings = [[s.files!.length, []]];
       }),
-      good.replace(/"format":1/, '"format":99'),
+      withStored(good, (s) => {
+        s.at![0] = 0;
+      }),
+      withStored(good, (s) => {
+        s.hashes!.pop();
+      }),
+      withStored(good, (s) => {
+        s.keys![0] = 7;
+      }),
+      good.replace(/"format":2/, '"format":99'),
       JSON.stringify({ ...JSON.parse(good), peaks: 'none' }),
     ]) {
       writeFileSync(path, bad);

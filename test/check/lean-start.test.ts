@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MODULE_LOG_HOOKS } from '../helpers/module-log.js';
 import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
@@ -9,11 +10,14 @@ import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
  * A check after a small change is mostly Node's start and the modules it loads, so what it loads is
  * part of its speed: a check the snapshot answers whole loads no YAML parser, no validator and no
  * zod; one that analyses a changed file loads the parser and the precompiled validator, never zod
- * or ajv's compiler. Runs the built CLI (vitest's global setup builds it) with a module hook that
- * records every module loaded.
+ * or ajv's compiler. Runs the compiled modules of the CLI (vitest's global setup builds them) with a
+ * module hook that records every module loaded. The binary runs them as one bundle
+ * (scripts/bundle.ts), which keeps this shape: esbuild initialises a module lazily exactly where
+ * the sources import it dynamically.
  */
 
-const BIN = join(EXAMPLE_ROOT, 'bin', 'flags.js');
+const CLI = pathToFileURL(join(EXAMPLE_ROOT, 'build', 'scripts', 'cli.js')).href;
+const RUN_CLI = `const { main } = await import(${JSON.stringify(CLI)}); process.exitCode = await main(process.argv.slice(1));`;
 
 function checkLoading(root: string): { status: number | null; modules: string[]; output: string } {
   const log = join(root, 'loaded.log');
@@ -25,7 +29,9 @@ register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(MODULE_LO
     [
       '--import',
       `data:text/javascript,${encodeURIComponent(register)}`,
-      BIN,
+      '--input-type=module',
+      '-e',
+      RUN_CLI,
       'check',
       '--repo',
       root,

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The end-to-end tests run the real `flags` binary, which runs the compiled build: make it fresh.
+ * The end-to-end tests run the real `flags` binary, which runs the bundled build: make it fresh.
  * Type errors do not stop the emit; `npm run typecheck` reports them on its own.
  */
 export default function setup(): void {
@@ -16,4 +16,7 @@ export default function setup(): void {
     process.stderr.write(
       `build reported problems (see npm run typecheck):\n${result.stdout.slice(0, 2000)}\n`,
     );
+  // The binary runs the bundle of that build (scripts/bundle.ts); a failed bundle fails the run.
+  const bundled = spawnSync(process.execPath, ['build/scripts/bundle.js'], { cwd: root, encoding: 'utf8' });
+  if (bundled.status !== 0) throw new Error(`bundling failed:\n${bundled.stderr.slice(0, 4000)}`);
 }

@@ -43,7 +43,7 @@ export function checkRepositoryInParts(input: RepositoryInput): CheckParts {
   const byFile = input.files.map((result) => fileFindings(result, input.policy, rules));
   const shared = [
     ...input.preliminary,
-    ...duplicateKeys(input.files.map(keyOf)),
+    ...duplicateKeys(keyColumns(input.files)),
     ...claimBudgetFindings(input),
     ...codeownersFindings(input.codeowners, input.files.length),
   ];
@@ -105,25 +105,56 @@ export const keyOf = (result: FileResult): KeyedFile => {
 
 const toPair = (p: { line: number; col: number }): [number, number] => [p.line, p.col];
 
-export function duplicateKeys(files: readonly KeyedFile[]): Finding[] {
-  const byKey = new Map<string, KeyedFile[]>();
-  for (const entry of files) {
-    if (entry.key === undefined) continue;
-    const list = byKey.get(entry.key);
-    if (list) list.push(entry);
-    else byKey.set(entry.key, [entry]);
+/**
+ * The same for many files, column by column: the incremental check keeps its snapshot this way,
+ * so that reading one costs no object per file.
+ */
+export interface KeyColumns {
+  files: readonly string[];
+  /** The flag's key, or null when the file did not pass the schema. */
+  keys: readonly (string | null)[];
+  /** Line and column of each file's key, two numbers per file. */
+  at: readonly number[];
+}
+
+export function keyColumns(results: readonly FileResult[]): KeyColumns {
+  const files: string[] = [];
+  const keys: (string | null)[] = [];
+  const at: number[] = [];
+  for (const result of results) {
+    const keyed = keyOf(result);
+    files.push(keyed.file);
+    keys.push(keyed.key ?? null);
+    at.push(keyed.at[0], keyed.at[1]);
+  }
+  return { files, keys, at };
+}
+
+export function duplicateKeys({ files, keys, at }: KeyColumns): Finding[] {
+  // Most keys are unique: remember the first file of each, and lists only for repeated keys.
+  const first = new Map<string, number>();
+  const repeated = new Map<string, number[]>();
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key === null || key === undefined) continue;
+    const seen = first.get(key);
+    if (seen === undefined) first.set(key, i);
+    else {
+      const list = repeated.get(key);
+      if (list) list.push(i);
+      else repeated.set(key, [seen, i]);
+    }
   }
   const out: Finding[] = [];
-  for (const [key, list] of byKey) {
-    if (list.length < 2) continue;
-    const sorted = [...list].sort((a, b) => (a.file < b.file ? -1 : 1));
+  for (const [key, rows] of repeated) {
+    const sorted = [...rows].sort((a, b) => (files[a]! < files[b]! ? -1 : 1));
     for (const dup of sorted.slice(1)) {
       out.push(
         finding(
           'model/duplicate-key',
-          dup.file,
-          { line: dup.at[0], col: dup.at[1] },
-          `key "${key}" is already declared in ${sorted[0]!.file}`,
+          files[dup]!,
+          { line: at[2 * dup]!, col: at[2 * dup + 1]! },
+          `key "${key}" is already declared in ${files[sorted[0]!]}`,
           'give each flag a unique key; keys are global across subfolders',
           'key',
         ),

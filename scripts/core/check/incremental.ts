@@ -9,7 +9,7 @@ import {
   fileFindings,
   fileRules,
   finish,
-  type KeyedFile,
+  type KeyColumns,
   keyOf,
 } from './check-repository.js';
 import type { FileResult } from './file-result.js';
@@ -31,17 +31,18 @@ import type { FileResult } from './file-result.js';
  * the caller runs the full check.
  */
 
-export interface SnapshotEntry {
-  file: string;
-  hash: string;
-  /** The flag's key; absent when the file did not pass the schema. */
-  key?: string;
-  at: [number, number];
-  findings: Finding[];
-}
-
-export interface CheckSnapshot {
-  entries: SnapshotEntry[];
+/**
+ * Column by column, one row per flag file of the last check, in walk order: a snapshot of ten
+ * thousand files is read and written at the start and end of every check, and columns cost one
+ * array each rather than an object per file.
+ */
+export interface CheckSnapshot extends KeyColumns {
+  files: string[];
+  hashes: string[];
+  keys: (string | null)[];
+  at: number[];
+  /** Each row's findings; rows without any are absent. */
+  findings: Map<number, Finding[]>;
   /**
    * Per environment, at least the largest `feature_flags` claim any organization can have, in bytes;
    * undefined when the claim budget reported something, so that no check may skip it.
@@ -54,43 +55,69 @@ export interface FileIdentity {
   hash: string;
 }
 
-/**
- * For each current file, the snapshot entry with its path and hash, or undefined. Both lists come
- * in walk order, so they are walked side by side; a path out of step (added, removed, renamed)
- * falls back to a map of the rest.
- */
-export function snapshotEntriesFor(
+const emptySnapshot = (peaks: Record<string, number> | undefined): CheckSnapshot => ({
+  files: [],
+  hashes: [],
+  keys: [],
+  at: [],
+  findings: new Map(),
+  peaks,
+});
+
+function addRow(
   snapshot: CheckSnapshot,
-  current: readonly FileIdentity[],
-): (SnapshotEntry | undefined)[] {
-  const entries = snapshot.entries;
-  const out: (SnapshotEntry | undefined)[] = new Array(current.length);
-  let byFile: Map<string, SnapshotEntry> | undefined;
-  for (let i = 0; i < current.length; i++) {
-    const { file, hash } = current[i]!;
-    let entry = entries[i];
-    if (entry?.file !== file) {
-      byFile ??= new Map(entries.map((e) => [e.file, e]));
-      entry = byFile.get(file);
-    }
-    out[i] = entry?.hash === hash ? entry : undefined;
-  }
-  return out;
+  file: string,
+  hash: string,
+  key: string | null,
+  line: number,
+  col: number,
+  findings: Finding[] | undefined,
+): void {
+  const row = snapshot.files.length;
+  snapshot.files.push(file);
+  snapshot.hashes.push(hash);
+  snapshot.keys.push(key);
+  snapshot.at.push(line, col);
+  if (findings && findings.length > 0) snapshot.findings.set(row, findings);
 }
 
-/** Indices of the files snapshotEntriesFor could not match: new, or with other bytes. */
-export function unanswered(matched: readonly (SnapshotEntry | undefined)[]): number[] {
+/**
+ * For each current file, the snapshot row with its path and hash, or -1. Both lists come in walk
+ * order, so they are walked side by side; a path out of step (added, removed, renamed) falls back
+ * to a map of the rest.
+ */
+export function snapshotRowsFor(snapshot: CheckSnapshot, current: readonly FileIdentity[]): Int32Array {
+  const { files, hashes } = snapshot;
+  const rows = new Int32Array(current.length);
+  let byFile: Map<string, number> | undefined;
+  for (let i = 0; i < current.length; i++) {
+    const { file, hash } = current[i]!;
+    let row = i;
+    if (files[i] !== file) {
+      if (!byFile) {
+        byFile = new Map();
+        for (let r = 0; r < files.length; r++) byFile.set(files[r]!, r);
+      }
+      row = byFile.get(file) ?? -1;
+    }
+    rows[i] = row >= 0 && hashes[row] === hash ? row : -1;
+  }
+  return rows;
+}
+
+/** Indices of the files snapshotRowsFor could not match: new, or with other bytes. */
+export function unanswered(rows: Int32Array): number[] {
   const misses: number[] = [];
-  for (let i = 0; i < matched.length; i++) if (!matched[i]) misses.push(i);
+  for (let i = 0; i < rows.length; i++) if (rows[i]! < 0) misses.push(i);
   return misses;
 }
 
 export interface IncrementalInput {
   snapshot: CheckSnapshot;
   current: readonly FileIdentity[];
-  /** snapshotEntriesFor(snapshot, current). */
-  matched: readonly (SnapshotEntry | undefined)[];
-  /** Results for the files snapshotEntriesFor could not match, by path. */
+  /** snapshotRowsFor(snapshot, current). */
+  rows: Int32Array;
+  /** Results for the files snapshotRowsFor could not match, by path. */
   fresh: ReadonlyMap<string, FileResult>;
   policy: Policy;
   codeowners: Codeowners | undefined;
@@ -109,36 +136,38 @@ export function checkIncrementally(
   const peaks = input.snapshot.peaks;
   if (!peaks) return undefined;
   const rules = fileRules(input.today, input.codeowners);
-  const entries: SnapshotEntry[] = new Array(input.current.length);
+  const old = input.snapshot;
+  const next = emptySnapshot(undefined);
   let added = 0;
   for (let i = 0; i < input.current.length; i++) {
     const { file, hash } = input.current[i]!;
     const fresh = input.fresh.get(file);
     if (fresh) {
-      entries[i] = entryOf(fresh, fileFindings(fresh, input.policy, rules));
+      const keyed = keyOf(fresh);
+      const findings = fileFindings(fresh, input.policy, rules);
+      addRow(next, file, hash, keyed.key ?? null, keyed.at[0], keyed.at[1], findings);
       if (fresh.flag) added += keyBytes(fresh.flag.key);
       continue;
     }
-    const kept = input.matched[i];
-    if (!kept) throw new Error(`no snapshot entry or fresh result for ${file} (${hash})`);
-    entries[i] = kept;
+    const row = input.rows[i]!;
+    if (row < 0) throw new Error(`no snapshot row or fresh result for ${file} (${hash})`);
+    addRow(next, file, hash, old.keys[row]!, old.at[2 * row]!, old.at[2 * row + 1]!, old.findings.get(row));
   }
   const budget = input.policy.limits.maxClaimBytes;
-  const next: Record<string, number> = {};
+  const nextPeaks: Record<string, number> = {};
   for (const environment of input.policy.environments) {
     const peak = peaks[environment];
     if (peak === undefined || peak + added > budget) return undefined;
-    next[environment] = peak + added;
+    nextPeaks[environment] = peak + added;
   }
-  const shared = [
+  next.peaks = nextPeaks;
+  const all = [
     ...input.preliminary,
-    ...duplicateKeys(entries),
-    ...codeownersFindings(input.codeowners, entries.length),
+    ...duplicateKeys(next),
+    ...codeownersFindings(input.codeowners, next.files.length),
   ];
-  const all = [...shared];
-  for (const entry of entries) for (const f of entry.findings) all.push(f);
-  const findings = finish(all, input.changedFiles);
-  return { findings, snapshot: { entries, peaks: next } };
+  for (const list of next.findings.values()) for (const f of list) all.push(f);
+  return { findings: finish(all, input.changedFiles), snapshot: next };
 }
 
 /** The snapshot of a full check. `peaks` comes from the claim budget (claimPeaks). */
@@ -148,17 +177,12 @@ export function snapshotOf(
   peaks: Record<string, number> | undefined,
 ): CheckSnapshot {
   const claimsReported = parts.shared.some((f) => f.code === 'policy/claim-budget');
-  return {
-    entries: files.map((result, i) => entryOf(result, parts.byFile[i]!)),
-    peaks: claimsReported ? undefined : peaks,
-  };
-}
-
-function entryOf(result: FileResult, findings: Finding[]): SnapshotEntry {
-  const keyed: KeyedFile = keyOf(result);
-  const entry: SnapshotEntry = { file: result.file, hash: result.hash, at: keyed.at, findings };
-  if (keyed.key !== undefined) entry.key = keyed.key;
-  return entry;
+  const snapshot = emptySnapshot(claimsReported ? undefined : peaks);
+  files.forEach((result, i) => {
+    const keyed = keyOf(result);
+    addRow(snapshot, result.file, result.hash, keyed.key ?? null, keyed.at[0], keyed.at[1], parts.byFile[i]);
+  });
+  return snapshot;
 }
 
 /** The most one flag adds to a claim: its key as a JSON string, and a comma. */

@@ -36,7 +36,7 @@ const label = (path: readonly PathSegment[]): string =>
 
 export function schemaFindings(
   file: string,
-  loaded: Pick<LoadedYaml, 'doc' | 'lines'>,
+  loaded: Pick<LoadedYaml, 'tree' | 'lines'>,
   errors: readonly ErrorObject[],
   schema = 'schemas/flag.schema.json',
 ): Finding[] {
@@ -62,7 +62,7 @@ export function schemaFindings(
 
 function toFinding(
   file: string,
-  loaded: Pick<LoadedYaml, 'doc' | 'lines'>,
+  loaded: Pick<LoadedYaml, 'tree' | 'lines'>,
   error: ErrorObject,
   schema: string,
 ): Finding {
@@ -164,7 +164,7 @@ function toFinding(
 
 export function yaml11(
   file: string,
-  loaded: Pick<LoadedYaml, 'doc' | 'lines'>,
+  loaded: Pick<LoadedYaml, 'tree' | 'lines'>,
   path: readonly PathSegment[],
   word: string,
 ): Finding {
