@@ -194,6 +194,7 @@ function main(): void {
     const rows = {
       baseline: [] as number[],
       warmLoop: [] as number[],
+      cheapEnv: [] as number[],
       cold: [] as Run[],
       coldWrite: [] as Run[],
       warm: [] as Run[],
@@ -209,6 +210,7 @@ function main(): void {
       const cacheDir = join(work, `cache-${round}`);
       rows.baseline.push(processBaseline(repo));
       rows.warmLoop.push(inProcessBaseline(files));
+      rows.cheapEnv.push(processBaseline(repo, { cheapEnv: true }));
       rows.cold.push(check(options.cli, repo, ['--no-cache'], options.threads));
       rows.coldWrite.push(check(options.cli, repo, ['--cache-dir', cacheDir], options.threads));
       touch(files[(round * 7919) % files.length]!, round);
@@ -246,6 +248,7 @@ function main(): void {
       `|${'-'.repeat(40)}|${'-'.repeat(11)}|${'-'.repeat(13)}|${'-'.repeat(8)}|${'-'.repeat(15)}|`,
       line('baseline: node + read + YAML.parse', base, undefined, rows.baseline),
       line('(reference: same loop, warm, in-process)', median(rows.warmLoop), undefined, rows.warmLoop),
+      line('(reference: baseline, env reads hoisted)', median(rows.cheapEnv), undefined, rows.cheapEnv),
       line('cold check (--no-cache)', median(ms(rows.cold)), TARGETS.cold, ms(rows.cold)),
       line('cold check, writing the cache', median(ms(rows.coldWrite)), undefined, ms(rows.coldWrite)),
       line('warm check, one flag file changed', median(ms(rows.warm)), TARGETS.warm, ms(rows.warm)),

@@ -30,6 +30,7 @@ const DIGEST_BYTES = 32;
 export interface Bundle {
   main(argv: readonly string[]): Promise<number>;
   startAnalysisWorker(): Promise<void>;
+  startVerifyWorker(): Promise<void>;
 }
 
 export interface LoadedBundle {

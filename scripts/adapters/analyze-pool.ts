@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { FileResult } from '../core/check/file-result.js';
 import type { Policy } from '../core/model/policy.js';
 import type { ChunkMessage, ChunkReply, ErrorReply, PolicyMessage, ReadyReply } from './analyze-worker.js';
 import type { FlagFileBytes } from './repo-files.js';
+import { startWorkerThread } from './worker-thread.js';
 
 /**
  * Analyses files on every core. Worker threads and the main thread pull chunks from one queue, so
@@ -259,17 +260,7 @@ export class AnalysisPool {
       // and keeps the process under its memory budget (FLAGS_WORKER_YOUNG_MB is for measuring).
       resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.FLAGS_WORKER_YOUNG_MB ?? YOUNG_MB) },
     };
-    let worker: Worker;
-    if (import.meta.url.endsWith('.ts')) {
-      // Under the test runner the sources are TypeScript: register tsx in the worker, then load it.
-      // (`execArgv: ['--import', 'tsx']` does not reach a worker's module loader on Node 20.)
-      const tsx = import.meta.resolve('tsx/esm/api');
-      const entry = new URL('./analyze-worker.ts', import.meta.url).href;
-      const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-      worker = new Worker(code, { ...options, eval: true });
-    } else {
-      worker = new Worker(new URL('./analyze-worker.js', import.meta.url), options);
-    }
+    const worker = startWorkerThread('analyze-worker', options);
     const slot: Slot = { worker, inFlight: new Set(), alive: true, ready: false };
     worker.on('message', (reply: ChunkReply | ErrorReply | ReadyReply) => this.receive(slot, reply));
     const lost = () => this.retire(slot);

@@ -10,6 +10,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
   writev,
 } from 'node:fs';
@@ -251,6 +252,15 @@ export class ContentCache {
    * one read request, which proceeds without the event loop (readFile reads in chunks, each waiting
    * for a turn of the loop, which a busy main thread does not give).
    */
+  /** Size of the last build's content in the cache (0 without one): how large the bundles are. */
+  static sizeAt(cacheDir: string): number {
+    try {
+      return statSync(join(cacheDir, CACHE_FILE)).size;
+    } catch {
+      return 0;
+    }
+  }
+
   static prefetch(cacheDir: string): Promise<Buffer | undefined> {
     let fd: number;
     let size: number;

@@ -2,8 +2,9 @@
  * A strict JSON parser for untrusted envelopes and keysets. JSON.parse keeps the last of two equal
  * keys and ignores trailing whitespace, so two readers could disagree about what a document says;
  * this parser refuses duplicate keys (compared after unescaping), anything after the value, a byte
- * order mark and deep nesting. Strings and numbers are validated by JSON.parse on the exact token,
- * so escapes and control characters follow the JSON grammar to the letter.
+ * order mark and deep nesting. Strings with escapes are decoded by JSON.parse on the exact token,
+ * so escapes follow the JSON grammar to the letter; in a string without any, a raw control
+ * character is the only thing JSON refuses, and that is what is checked.
  */
 
 export type StrictJsonProblem = 'syntax' | 'duplicate-key' | 'trailing-bytes' | 'too-deep';
@@ -27,6 +28,7 @@ export interface StrictJsonOptions {
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const CONTROL = /[\u0000-\u001f]/;
 
 export function parseStrictJson(text: string, options: StrictJsonOptions = {}): unknown {
   const maxDepth = options.maxDepth ?? 64;
@@ -48,7 +50,8 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     let end = text.indexOf('"', start + 1);
     // Fast path: no backslash before the closing quote (searched in a slice, so the search stops
     // there). Otherwise walk the escapes.
-    if (end !== -1 && text.slice(start + 1, end).indexOf('\\') !== -1) {
+    const escaped = end !== -1 && text.slice(start + 1, end).indexOf('\\') !== -1;
+    if (escaped) {
       let j = start + 1;
       for (;;) {
         if (j >= text.length) fail('unterminated string', start);
@@ -61,6 +64,13 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     }
     if (end === -1) fail('unterminated string', start);
     i = end + 1;
+    if (!escaped) {
+      // Without escapes the only thing JSON can refuse in a string is a raw control character; a
+      // bundle's multi-megabyte base64 content is checked that way without being copied.
+      const raw = text.slice(start + 1, end);
+      if (CONTROL.test(raw)) fail('invalid string (control character)', start);
+      return raw;
+    }
     try {
       return JSON.parse(text.slice(start, end + 1)) as string;
     } catch {

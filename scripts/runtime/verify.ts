@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
 import {
@@ -180,11 +181,14 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
 
 function parseBundleFile(bytes: Uint8Array): { content: unknown; envelope: unknown } {
   let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new VerificationError('not-utf8', 'the bundle is not valid UTF-8');
-  }
+  // A bundle is ASCII (its JSON escapes everything else), and ASCII needs no UTF-8 validation.
+  if (isAscii(bytes)) text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  else
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new VerificationError('not-utf8', 'the bundle is not valid UTF-8');
+    }
   let value: unknown;
   try {
     value = parseStrictJson(text);

@@ -23,6 +23,8 @@ describe('the strict JSON parser', () => {
       '"s"',
       '0',
       '{"__proto__":1}',
+      `"${'QUJD'.repeat(100_000)}"`,
+      '"é ☃ \ud800 "',
     ])
       expect(parseStrictJson(text)).toEqual(JSON.parse(text));
   });
@@ -56,6 +58,8 @@ describe('the strict JSON parser', () => {
       '01',
       '1.',
       '"\u0001"',
+      `"${'QUJD'.repeat(100_000)}\u001f"`,
+      '"\\n\t"',
       '"\\x"',
       '"abc',
       '\uFEFF{}',

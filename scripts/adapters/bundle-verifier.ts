@@ -1,0 +1,106 @@
+import type { Worker } from 'node:worker_threads';
+import { type VerifyOptions, verifyBundle } from '../runtime/verify.js';
+import type { VerifyReply, VerifyRequest } from './verify-worker.js';
+import { startWorkerThread } from './worker-thread.js';
+
+/**
+ * Verifies each bundle a build signs, as an application's verifier will, before any is renamed
+ * into place. Verifying a multi-megabyte bundle (UTF-8, strict JSON, base64, SHA-256, signature)
+ * costs about as much as making it, so for large bundles a worker thread does it while this thread
+ * makes the next one; the build waits for every verdict before it commits its writes. A verifier
+ * without a worker (small bundles: a thread costs more than it saves) or whose worker is lost
+ * verifies on this thread: the verdict is the same either way.
+ */
+export class BundleVerifier {
+  private readonly pending = new Map<
+    number,
+    { request: VerifyRequest & { size: number }; settle: (error?: Error) => void }
+  >();
+  private next = 0;
+
+  private constructor(private worker: Worker | undefined) {
+    if (!worker) return;
+    worker.on('message', (reply: VerifyReply) => {
+      const entry = this.pending.get(reply.id);
+      if (!entry) return;
+      this.pending.delete(reply.id);
+      entry.settle('error' in reply ? new Error(reply.error) : undefined);
+    });
+    const lost = () => this.lose();
+    worker.on('error', lost);
+    worker.on('exit', lost);
+  }
+
+  /** A verifier with a worker thread, started now so that it is ready by the time bundles are. */
+  static withWorker(): BundleVerifier {
+    try {
+      return new BundleVerifier(startWorkerThread('verify-worker'));
+    } catch {
+      return new BundleVerifier(undefined);
+    }
+  }
+
+  static inline(): BundleVerifier {
+    return new BundleVerifier(undefined);
+  }
+
+  /**
+   * Resolves when `bytes` verifies; rejects with the verifier's reason when it does not. With a
+   * worker, `bytes` is handed over (its memory moves to the worker, unless it shares it with
+   * other data), so the caller must be done with it: written, measured.
+   */
+  verify(bytes: Uint8Array, options: VerifyOptions): Promise<void> {
+    if (!this.worker) return verifyHere(bytes, options);
+    const request = { id: this.next++, bytes, options, size: bytes.byteLength };
+    const verdict = new Promise<void>((resolve, reject) =>
+      this.pending.set(request.id, { request, settle: (error) => (error ? reject(error) : resolve()) }),
+    );
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const message: VerifyRequest = { id: request.id, bytes, options };
+    this.worker.postMessage(message, whole && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : []);
+    return verdict;
+  }
+
+  /** Stops the worker; verdicts not yet given are no longer wanted. */
+  close(): void {
+    this.pending.clear();
+    this.stop();
+  }
+
+  private stop(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    worker.unref();
+    worker.terminate().catch(() => {});
+  }
+
+  /**
+   * The worker failed or exited: what it still owed is verified here, unless its bytes went over
+   * to the worker; that bundle fails (it is never written unverified).
+   */
+  private lose(): void {
+    this.stop();
+    const owed = [...this.pending.values()];
+    this.pending.clear();
+    for (const { request, settle } of owed) {
+      if (request.bytes.byteLength === 0 && request.size > 0) {
+        settle(new Error('the thread verifying it stopped before it answered'));
+        continue;
+      }
+      verifyHere(request.bytes, request.options).then(
+        () => settle(),
+        (error: Error) => settle(error),
+      );
+    }
+  }
+}
+
+function verifyHere(bytes: Uint8Array, options: VerifyOptions): Promise<void> {
+  try {
+    verifyBundle(bytes, options);
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
