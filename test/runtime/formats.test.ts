@@ -85,6 +85,69 @@ describe('strict base64', () => {
     for (const text of ['+//+AQ=', '+//+AQ', '+//+ AQ==', '+//+AQ==\n', '-//+AQ==', '+//+AR==', 'A', '*AAA'])
       expect(decodeBase64Strict(text), text).toBeUndefined();
   });
+
+  it('agrees with re-encoding the bytes and comparing, on encodings and thousands of near misses', () => {
+    // The reference: decode, encode again in each accepted form, and compare.
+    const reference = (text: string): Uint8Array | undefined => {
+      const bytes = Buffer.from(text, 'base64');
+      if (bytes.toString('base64') === text) return bytes;
+      const url = bytes.toString('base64url');
+      if (url === text) return bytes;
+      let padding = 0;
+      while (padding < 3 && text.charCodeAt(text.length - 1 - padding) === 0x3d) padding++;
+      if (padding > 0 && padding === (4 - (url.length % 4)) % 4 && text.slice(0, -padding) === url)
+        return bytes;
+      return undefined;
+    };
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const noise = [
+      '=',
+      '+',
+      '/',
+      '-',
+      '_',
+      ' ',
+      '\n',
+      '\t',
+      '\r',
+      '!',
+      '*',
+      '.',
+      '\0',
+      'é',
+      '☃',
+      'A',
+      'Q',
+      'z',
+      '9',
+    ];
+    let accepted = 0;
+    for (let n = 0; n < 6000; n++) {
+      const bytes = Buffer.from(Array.from({ length: random(40) }, () => random(256)));
+      const forms = [bytes.toString('base64'), bytes.toString('base64url')];
+      forms.push(forms[1]! + '='.repeat((4 - (forms[1]!.length % 4)) % 4));
+      let text = forms[random(3)]!;
+      for (let edits = random(3); edits > 0; edits--) {
+        const at = random(text.length + 1);
+        const what = random(3);
+        if (what === 0) text = text.slice(0, at) + noise[random(noise.length)] + text.slice(at);
+        else if (what === 1) text = text.slice(0, at) + text.slice(at + 1);
+        else text = text.slice(0, at) + noise[random(noise.length)] + text.slice(at + 1);
+      }
+      const expected = reference(text);
+      const actual = decodeBase64Strict(text);
+      expect(
+        actual === undefined ? undefined : Buffer.from(actual).toString('hex'),
+        JSON.stringify(text),
+      ).toEqual(expected === undefined ? undefined : Buffer.from(expected).toString('hex'));
+      if (expected) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(2000);
+  });
 });
 
 describe('canonical JSON (RFC 8785)', () => {
