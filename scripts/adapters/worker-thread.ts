@@ -7,6 +7,9 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * (`execArgv: ['--import', 'tsx']` does not reach a worker's module loader on Node 20).
  */
 export function startWorkerThread(name: string, options: WorkerOptions = {}): Worker {
+  // A worker inherits the process's Node options; `--input-type` (a program given with -e, as the
+  // benchmarks' probes are) would make a worker started from a file fail at once.
+  options = { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')), ...options };
   if (import.meta.url.endsWith('.ts')) {
     const tsx = import.meta.resolve('tsx/esm/api');
     const entry = new URL(`./${name}.ts`, import.meta.url).href;

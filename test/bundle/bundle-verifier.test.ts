@@ -29,6 +29,7 @@ function tampered(): Uint8Array {
 
 describe.each([
   ['on a worker thread', () => BundleVerifier.withWorker()],
+  ['on a worker thread started by the first bundle', () => BundleVerifier.withWorkerLater()],
   ['on this thread', () => BundleVerifier.inline()],
 ])('verifying the bundles a build signs, %s', (_, start) => {
   it('accepts what the runtime verifier accepts, and refuses what it refuses, with its reason', async () => {
@@ -59,6 +60,28 @@ describe.each([
     } finally {
       verifier.close();
     }
+  });
+});
+
+describe('where verdicts are given', () => {
+  const workerOf = (verifier: BundleVerifier) => (verifier as unknown as { worker?: unknown }).worker;
+
+  it('small bundles on this thread, even when asked to start a worker', () => {
+    const verifier = BundleVerifier.inline();
+    verifier.startWorker();
+    expect(workerOf(verifier)).toBeUndefined();
+  });
+
+  it('large ones on a worker started when asked, or by the first bundle at the latest', async () => {
+    const asked = BundleVerifier.withWorkerLater();
+    expect(workerOf(asked)).toBeUndefined();
+    asked.startWorker();
+    expect(workerOf(asked)).toBeDefined();
+    asked.close();
+    const first = BundleVerifier.withWorkerLater();
+    await first.verify(signedBundle({ signers: [key.signer] }), options);
+    expect(workerOf(first)).toBeDefined();
+    first.close();
   });
 });
 
