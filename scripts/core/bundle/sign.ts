@@ -58,8 +58,9 @@ export function assembleBundle(
   );
   // Not from Buffer's shared pool: the caller gets bytes that own their memory, as TextEncoder gave.
   const out = Buffer.allocUnsafeSlow(head.length + base64.length + tail.byteLength);
-  out.write(head, 0, 'latin1');
-  out.write(base64, head.length, 'latin1');
+  // Both are ASCII; Node writes an ASCII string several times faster than the same as latin1.
+  out.write(head, 0, 'ascii');
+  out.write(base64, head.length, 'ascii');
   tail.copy(out, head.length + base64.length);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
