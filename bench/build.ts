@@ -1,19 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inProcessBaseline, processBaseline } from './baseline.js';
+import { argValue, listFlagFiles, median, snapshotBuild } from './support.js';
 import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
 
 /**
@@ -34,11 +25,6 @@ import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const TARGETS = { cold: 1.0, changed: 0.15 };
 const NOW = `${GENERATED_TODAY}T12:00:00Z`;
-
-const value = (argv: string[], name: string) => {
-  const i = argv.indexOf(name);
-  return i === -1 ? undefined : argv[i + 1];
-};
 
 interface Run {
   ms: number;
@@ -68,12 +54,6 @@ const must = (run: Run, what: string): Run => {
   return run;
 };
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 /** A change that reaches the bundles: one environment of one flag switched on or off. */
 function change(file: string): void {
   const text = readFileSync(file, 'utf8');
@@ -84,16 +64,6 @@ function change(file: string): void {
 }
 
 /** A private copy of the build to time (as bench/check.ts makes one). */
-function snapshotBuild(cli: string, into: string): string {
-  const from = resolve(cli, '..', '..');
-  mkdirSync(join(into, 'bin'), { recursive: true });
-  cpSync(join(from, 'build'), join(into, 'build'), { recursive: true });
-  cpSync(cli, join(into, 'bin', 'flags.js'));
-  cpSync(join(from, 'package.json'), join(into, 'package.json'));
-  symlinkSync(join(from, 'node_modules'), join(into, 'node_modules'), 'dir');
-  return join(into, 'bin', 'flags.js');
-}
-
 interface Phases {
   start: number;
   imports: number;
@@ -161,9 +131,9 @@ function git(cwd: string, ...args: string[]): void {
 
 function main(): void {
   const argv = process.argv.slice(2);
-  const count = Number(value(argv, '--flags') ?? 10_000);
-  const runs = Math.max(1, Number(value(argv, '--runs') ?? 3));
-  CLI = resolve(value(argv, '--cli') ?? CLI);
+  const count = Number(argValue(argv, '--flags') ?? 10_000);
+  const runs = Math.max(1, Number(argValue(argv, '--runs') ?? 3));
+  CLI = resolve(argValue(argv, '--cli') ?? CLI);
   if (!existsSync(join(CLI, '..', '..', 'build', 'bundle', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:build does)\n');
     process.exitCode = 2;
@@ -175,10 +145,7 @@ function main(): void {
   try {
     CLI = snapshotBuild(CLI, join(work, 'toolkit'));
     const generated = generateRepository(repo, { flags: count, seed: 1 });
-    const files = readdirSync(join(repo, 'flags'), { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith('.yaml') && !e.name.startsWith('_'))
-      .map((e) => join(e.parentPath, e.name))
-      .sort();
+    const files = listFlagFiles(repo);
     const notes: string[] = [];
     const probe = flags(['check', '--no-cache', '--today', GENERATED_TODAY, '--json'], repo);
     if (probe.status !== 0 && probe.output.includes('policy/claim-budget')) {

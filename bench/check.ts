@@ -1,19 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inProcessBaseline, processBaseline } from './baseline.js';
+import { listFlagFiles, median, snapshotBuild } from './support.js';
 import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
 
 /**
@@ -141,29 +132,6 @@ function phases(cli: string, repo: string, cacheDir: string | false, threads: nu
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`phase timing failed: ${child.stderr}`);
   return JSON.parse(child.stdout) as Phases;
-}
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-function listFlagFiles(repo: string): string[] {
-  return readdirSync(join(repo, 'flags'), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.yaml') && !e.name.startsWith('_'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
-function snapshotBuild(cli: string, into: string): string {
-  const from = resolve(cli, '..', '..');
-  mkdirSync(join(into, 'bin'), { recursive: true });
-  cpSync(join(from, 'build'), join(into, 'build'), { recursive: true });
-  cpSync(cli, join(into, 'bin', 'flags.js'));
-  cpSync(join(from, 'package.json'), join(into, 'package.json'));
-  symlinkSync(join(from, 'node_modules'), join(into, 'node_modules'), 'dir');
-  return join(into, 'bin', 'flags.js');
 }
 
 /** A small, valid edit: the kind of change a pull request makes to one flag. */

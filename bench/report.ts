@@ -3,7 +3,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -15,6 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inProcessBaseline, processBaseline } from './baseline.js';
 import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
+import { argValue, listFlagFiles, median } from './support.js';
 
 /**
  * Times `flags report` on a generated repository of 10,000 flags with a git history (a few commits
@@ -34,18 +34,6 @@ import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const CLI = join(ROOT, 'bin', 'flags.js');
 const FORMATS = ['text', 'markdown', 'json', 'csv', 'html'] as const;
-
-const value = (argv: string[], name: string) => {
-  const i = argv.indexOf(name);
-  return i === -1 ? undefined : argv[i + 1];
-};
-
-function listFlagFiles(repo: string): string[] {
-  return readdirSync(join(repo, 'flags'), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.yaml') && !e.name.startsWith('_'))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
 
 function git(repo: string, args: string[], date?: string): string {
   const env = { ...process.env, ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}) };
@@ -137,16 +125,10 @@ async function historyPass(repo: string, files: readonly string[]): Promise<{ ms
   return { ms: performance.now() - started, found: history.files.size };
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const flags = Number(value(argv, '--flags') ?? 10_000);
-  const runs = Math.max(1, Number(value(argv, '--runs') ?? 3));
+  const flags = Number(argValue(argv, '--flags') ?? 10_000);
+  const runs = Math.max(1, Number(argValue(argv, '--runs') ?? 3));
   if (!existsSync(join(ROOT, 'build', 'bundle', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:report does)\n');
     process.exitCode = 2;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
+import { argValue, median } from './support.js';
 
 /**
  * Times `checkRepository`, the rules that run after the per-file cache (duplicate keys, claim
@@ -29,17 +30,6 @@ interface Timing {
   findings: number;
   flags: number;
 }
-
-function value(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i === -1 ? undefined : argv[i + 1];
-}
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** In the child process: load one repository, then time checkRepository `runs` times. */
 async function child(dir: string, runs: number, today: string, budget: number | undefined): Promise<void> {
@@ -84,13 +74,13 @@ function timeIn(dir: string, runs: number, budget: string | undefined): Timing {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const runs = Math.max(2, Number(value(argv, '--runs') ?? 11));
-  const budget = value(argv, '--max-claim-bytes');
-  const childDir = value(argv, '--child');
+  const runs = Math.max(2, Number(argValue(argv, '--runs') ?? 11));
+  const budget = argValue(argv, '--max-claim-bytes');
+  const childDir = argValue(argv, '--child');
   if (childDir !== undefined)
     return child(childDir, runs, GENERATED_TODAY, budget === undefined ? undefined : Number(budget));
 
-  const flags = Number(value(argv, '--flags') ?? 10_000);
+  const flags = Number(argValue(argv, '--flags') ?? 10_000);
   const given = argv.flatMap((a, i) => (argv[i - 1] === '--repo' ? [resolve(a)] : []));
   const scratch = given.length === 0 ? mkdtempSync(join(tmpdir(), 'flags-bench-rules-')) : undefined;
   const repos: { label: string; dir: string }[] = given.map((dir) => ({ label: dir, dir }));

@@ -27,11 +27,8 @@ export const BUNDLE_FILE = join(BUNDLE_DIR, 'flags.cjs');
 export const CODE_CACHE_FILE = join(BUNDLE_DIR, 'flags.cjs.code-cache');
 const DIGEST_BYTES = 32;
 
-export interface Bundle {
-  main(argv: readonly string[]): Promise<number>;
-  startAnalysisWorker(): Promise<void>;
-  startVerifyWorker(): Promise<void>;
-}
+/** What the bundle exports: scripts/bundle-entry.ts, compiled into it. */
+export type Bundle = typeof import('./bundle-entry.js');
 
 export interface LoadedBundle {
   bundle: Bundle;

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRepository, rng } from '../../bench/generate-repo.js';
 import { loadRepository, type Repository } from '../../scripts/adapters/repository.js';
-import { tableLocator } from '../../scripts/core/check/file-result.js';
+import { fileFindings } from '../../scripts/core/check/check-repository.js';
 import type { FileResult } from '../../scripts/core/check/file-result.js';
 import { claimOverruns, claimKeyBytes, reduceForClaims } from '../../scripts/core/claims/budget.js';
 import { claimBytes, evaluatorFor } from '../../scripts/core/claims/claim.js';
 import { parseCodeowners } from '../../scripts/core/codeowners/parse.js';
-import { type Finding, finding } from '../../scripts/core/findings/finding.js';
+import type { Finding } from '../../scripts/core/findings/finding.js';
 import type { Flag } from '../../scripts/core/model/flag.js';
 import { defaultPolicy, type Policy } from '../../scripts/core/model/policy.js';
-import { type FlagRule, ruleContext, runRules } from '../../scripts/core/rules/context.js';
+import type { FlagRule } from '../../scripts/core/rules/context.js';
 import { lifecycleRules } from '../../scripts/core/rules/lifecycle.js';
 import { ownershipRule } from '../../scripts/core/rules/ownership.js';
 import { EXAMPLE_ROOT, FIXTURES } from '../helpers/gitdir.js';
@@ -38,22 +38,7 @@ const DATES = [
 
 /** The findings of per-file rules, file by file, as checkRepository runs them. */
 function perFile(files: readonly FileResult[], policy: Policy, rules: readonly FlagRule[]): Finding[][] {
-  return files.map((result) => {
-    const sink: Finding[] = [];
-    if (!result.flag) return sink;
-    runRules(
-      rules,
-      ruleContext(
-        result.file,
-        result.flag,
-        policy,
-        tableLocator(result.positions),
-        sink,
-        (code, at, message, hint, path) => finding(code, result.file, at, message, hint, path),
-      ),
-    );
-    return sink;
-  });
+  return files.map((result) => fileFindings({ ...result, findings: [] }, policy, rules));
 }
 
 /** A result or the error it throws, so that the two forms must also fail alike. */
