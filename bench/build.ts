@@ -15,9 +15,9 @@ import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
  * reference. Rounds interleave the baseline and the builds, so load from other processes on a
  * shared machine hits both alike.
  *
- *   npm run bench:build -- [--flags N] [--runs N] [--keep] [--cli path/to/bin/flags.js]
+ *   npm run bench:build -- [--flags N] [--runs N] [--keep] [--cli path/to/bin/flags.cjs]
  *
- * Builds run as users run them: `node bin/flags.js build` (the compiled build, copied first, so a
+ * Builds run as users run them: `node bin/flags.cjs build` (the compiled build, copied first, so a
  * rebuild of a shared working tree cannot change the tool fingerprint halfway) in a child process.
  * A second table says where the time of one build goes, timed inside a fresh process.
  */
@@ -32,7 +32,7 @@ interface Run {
   output: string;
 }
 
-let CLI = join(ROOT, 'bin', 'flags.js');
+let CLI = join(ROOT, 'bin', 'flags.cjs');
 
 function flags(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Run {
   const started = performance.now();

@@ -14,9 +14,9 @@ import { GENERATED_TODAY, generateRepository } from './generate-repo.js';
  * same loop on this process's warm JIT is shown beside it as a stricter reference. Rounds interleave the baseline and the checks, so load from other processes on a
  * shared machine hits both alike; the table reports medians and the ratios to the baseline.
  *
- *   npm run bench:check -- [--flags N] [--runs N] [--threads N] [--keep] [--cli path/to/bin/flags.js]
+ *   npm run bench:check -- [--flags N] [--runs N] [--threads N] [--keep] [--cli path/to/bin/flags.cjs]
  *
- * The checks run as users run them: `node bin/flags.js check` (the compiled build) in a child
+ * The checks run as users run them: `node bin/flags.cjs check` (the compiled build) in a child
  * process. Peak memory is the child's maximum resident set size, from /usr/bin/time when present,
  * else from process.resourceUsage() inside a small wrapper (worker threads included either way).
  */
@@ -29,7 +29,7 @@ interface Options {
   runs: number;
   threads?: number;
   keep: boolean;
-  /** The `flags` binary to time (default: this checkout's bin/flags.js). */
+  /** The `flags` binary to time (default: this checkout's bin/flags.cjs). */
   cli: string;
 }
 
@@ -44,7 +44,7 @@ function parseArgs(argv: string[]): Options {
     runs: Math.max(1, Number(value('--runs') ?? 5)),
     threads: threads === undefined ? undefined : Number(threads),
     keep: argv.includes('--keep'),
-    cli: resolve(value('--cli') ?? join(ROOT, 'bin', 'flags.js')),
+    cli: resolve(value('--cli') ?? join(ROOT, 'bin', 'flags.cjs')),
   };
 }
 

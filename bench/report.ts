@@ -26,13 +26,13 @@ import { argValue, listFlagFiles, median } from './support.js';
  *
  *   npm run bench:report -- [--flags N] [--runs N] [--keep]
  *
- * Reports run as users run them, `node bin/flags.js report` in a child process, writing --out.
+ * Reports run as users run them, `node bin/flags.cjs report` in a child process, writing --out.
  * "cold" has an empty result cache (every file analysed); "warm" reuses it, as a scheduled job on
  * a runner with a cache would. The git history pass is also timed on its own, in-process.
  */
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
-const CLI = join(ROOT, 'bin', 'flags.js');
+const CLI = join(ROOT, 'bin', 'flags.cjs');
 const FORMATS = ['text', 'markdown', 'json', 'csv', 'html'] as const;
 
 function git(repo: string, args: string[], date?: string): string {

@@ -1,5 +1,5 @@
 import { cpSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 /** What the benchmark scripts share: their arguments, medians, the flag files, a frozen toolkit. */
 
@@ -31,8 +31,8 @@ export function snapshotBuild(cli: string, into: string): string {
   const from = resolve(cli, '..', '..');
   mkdirSync(join(into, 'bin'), { recursive: true });
   cpSync(join(from, 'build'), join(into, 'build'), { recursive: true });
-  cpSync(cli, join(into, 'bin', 'flags.js'));
+  cpSync(cli, join(into, 'bin', basename(cli)));
   cpSync(join(from, 'package.json'), join(into, 'package.json'));
   symlinkSync(join(from, 'node_modules'), join(into, 'node_modules'), 'dir');
-  return join(into, 'bin', 'flags.js');
+  return join(into, 'bin', basename(cli));
 }

@@ -2,9 +2,10 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Starts the worker thread whose module is `name`, found beside this module: adapters/<name>.js in
- * tsc's output, a file of that name that runs it from the bundle (written by scripts/bundle.ts), or
- * adapters/<name>.ts under the test runner, where tsx must be registered in the worker first
- * (`execArgv: ['--import', 'tsx']` does not reach a worker's module loader on Node 20).
+ * tsc's output, <name>.cjs beside the bundle, which runs it from the bundle (written by
+ * scripts/bundle.ts), or adapters/<name>.ts under the test runner, where tsx must be registered in
+ * the worker first (`execArgv: ['--import', 'tsx']` does not reach a worker's module loader on
+ * Node 20).
  */
 export function startWorkerThread(name: string, options: WorkerOptions = {}): Worker {
   // A worker inherits the process's Node options; `--input-type` (a program given with -e, as the
@@ -16,5 +17,6 @@ export function startWorkerThread(name: string, options: WorkerOptions = {}): Wo
     const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
     return new Worker(code, { ...options, eval: true });
   }
-  return new Worker(new URL(`./${name}.js`, import.meta.url), options);
+  const bundled = import.meta.url.endsWith('.cjs');
+  return new Worker(new URL(`./${name}.${bundled ? 'cjs' : 'js'}`, import.meta.url), options);
 }
