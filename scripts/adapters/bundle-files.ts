@@ -12,11 +12,11 @@ import {
   rmSync,
   statSync,
   writeSync,
-  writev,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MemberRegion, MemberTable } from '../core/bundle/content.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
+import { writeCacheFile } from './files.js';
 import { toolFingerprint } from './fingerprint.js';
 import { FLAGS_DIR, sha256 } from './repo-files.js';
 
@@ -303,41 +303,18 @@ export class ContentCache {
   }
 
   /**
-   * Writes the table to a temporary file on libuv's threads, then renames it into place; `settled`
-   * waits for that. Not flushed (fsync): a cache needs no durability, a file cut short by a crash
-   * fails the checks above and is ignored, and the bundles' own flushes need not queue behind it.
-   * A read-only checkout still builds, only without the cache.
+   * Writes the table in the background (files.ts: writeCacheFile); `settled` waits for that. A file
+   * cut short by a crash fails the checks above and is ignored, and the bundles' own flushes need
+   * not queue behind it. A read-only checkout still builds, only without the cache.
    */
   save(table: MemberTable): void {
     if (!this.path) return;
-    const chunks = serializeMemberTable(table, `${CACHE_HEADER}\t${this.salt}`);
-    this.saving = writeInBackground(this.path, chunks).catch(() => undefined);
+    this.saving = writeCacheFile(this.path, serializeMemberTable(table, `${CACHE_HEADER}\t${this.salt}`));
   }
 
   async settled(): Promise<void> {
     await this.saving;
   }
-}
-
-/** Writes a file whole (temporary file, then rename) with one writev on libuv's threads. */
-async function writeInBackground(path: string, chunks: readonly Uint8Array[]): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    let total = 0;
-    for (const chunk of chunks) total += chunk.byteLength;
-    const written = await new Promise<number>((done, fail) =>
-      writev(fd, chunks as Uint8Array[], (error, bytes) => (error ? fail(error) : done(bytes))),
-    );
-    if (written !== total) throw new Error(`wrote ${written} of ${total} bytes`);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(temp, path);
 }
 
 const CACHE_HEADER = 'flags-bundle-fragments/2';

@@ -4,7 +4,7 @@ import type { CheckSnapshot } from '../core/check/incremental.js';
 import type { IsoDate } from '../core/dates.js';
 import { CODES } from '../core/findings/codes.js';
 import type { Finding } from '../core/findings/finding.js';
-import { writeFileAtomic } from './files.js';
+import { writeCacheFile } from './files.js';
 import type { RepositoryFiles } from './repository.js';
 import { sha256 } from './repo-files.js';
 
@@ -53,7 +53,11 @@ export function readCheckState(dir: string, key: string): CheckSnapshot | undefi
   return { files, hashes, keys, at, findings, peaks: data.peaks ?? undefined };
 }
 
-/** Writes the snapshot atomically; a read-only cache folder only costs the next check its speed. */
+/**
+ * Writes the snapshot atomically, in the background (files.ts: writeCacheFile): a read-only cache
+ * folder only costs the next check its speed, and a torn or empty file after a crash fails the
+ * checks in readCheckState and is ignored.
+ */
 export function writeCheckState(dir: string, key: string, snapshot: CheckSnapshot): void {
   const stored: Stored = {
     format: FORMAT,
@@ -65,12 +69,7 @@ export function writeCheckState(dir: string, key: string, snapshot: CheckSnapsho
     at: snapshot.at,
     findings: [...snapshot.findings],
   };
-  try {
-    // No fsync: a torn or empty file after a crash fails the checks in readCheckState and is ignored.
-    writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(stored), 0o644, false);
-  } catch {
-    // read-only or full: the next check runs in full
-  }
+  void writeCacheFile(join(dir, STATE_FILE), JSON.stringify(stored));
 }
 
 /**

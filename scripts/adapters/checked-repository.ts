@@ -9,6 +9,7 @@ import type { Policy } from '../core/model/policy.js';
 import { availableParallelism } from 'node:os';
 import { AnalysisPool, workersFor } from './analyze-pool.js';
 import { ResultCache } from './cache.js';
+import { cacheWritesSettled } from './files.js';
 import { checkStateKey, hasCheckState, readCheckState, writeCheckState } from './check-state.js';
 import {
   defaultCacheDir,
@@ -54,6 +55,8 @@ export interface CheckOptions extends LoadOptions {
 
 export async function checkRepositoryAt(root: string, options: CheckOptions): Promise<CheckedRepository> {
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
+  // The snapshot an earlier check of this process is still writing is the one to read.
+  await cacheWritesSettled();
   if (cacheDir === false) {
     const repo = await loadRepository(root, { ...options, cacheDir });
     options.onStep?.('analysed');

@@ -3,7 +3,8 @@ import { type VerifyOptions, verifyBundle } from '../runtime/verify.js';
 
 /**
  * A worker thread that verifies the bundles a build has just signed (see bundle-verifier.ts), with
- * the runtime's own verifier, while the build goes on with the next environment.
+ * the runtime's own verifier, while the build goes on with the next environment. It says when it
+ * is ready, so that a bundle never waits for it to start while the build's thread could verify it.
  */
 
 export interface VerifyRequest {
@@ -12,7 +13,7 @@ export interface VerifyRequest {
   options: VerifyOptions;
 }
 
-export type VerifyReply = { id: number; ok: true } | { id: number; error: string };
+export type VerifyReply = { ready: true } | { id: number; ok: true } | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error('verify-worker runs as a worker thread');
@@ -28,3 +29,4 @@ port.on('message', ({ id, bytes, options }: VerifyRequest) => {
     } satisfies VerifyReply);
   }
 });
+port.postMessage({ ready: true } satisfies VerifyReply);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { join, relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import {
@@ -302,7 +303,7 @@ export async function finishBuild(
         buildContents(await allFlags(), policy, targets, cache.previous);
       // Written (without waiting for the disk) while the bundles are signed and verified.
       if (!unchanged) cache.save(table);
-      keys.keys.forEach(({ environment, signer, development }, e) => {
+      for (const [e, { environment, signer, development }] of keys.keys.entries()) {
         const contentBytes = contents[e]!.bytes;
         const statement = makeStatement(contentBytes, {
           project: policy.project,
@@ -330,7 +331,7 @@ export async function finishBuild(
           keyid: signer.keyid,
           development,
         });
-        // Last: a verifier thread takes the bytes over.
+        // Last: a verifier thread may take the bytes over.
         const trusted = development ? devKeyset : keyset;
         if (trusted) {
           const verdict = selfCheck(
@@ -345,7 +346,10 @@ export async function finishBuild(
           verdict.catch(() => undefined); // awaited below; a build that fails first no longer cares
           verdicts.push(verdict);
         }
-      });
+        // The verifier thread's answers come in, and it takes the next bundle, between two bundles.
+        await yieldToEvents();
+      }
+      await build.verifier.verifyRestHere();
     }
     await Promise.all(verdicts);
   } catch (error) {

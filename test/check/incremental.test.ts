@@ -2,6 +2,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkRepositoryAt } from '../../scripts/adapters/checked-repository.js';
+import { cacheWritesSettled } from '../../scripts/adapters/files.js';
 import { copyExample, tempDir } from '../helpers/gitdir.js';
 
 /**
@@ -109,6 +110,7 @@ describe('the incremental check', () => {
     // A budget just above today's largest claim: any added flag may tip it.
     const full = await checkRepositoryAt(root, { cacheDir: cache, today: TODAY });
     expect(full.findings.some((f) => f.code === 'policy/claim-budget')).toBe(false);
+    await cacheWritesSettled(); // the snapshot is written in the background
     const state = JSON.parse(readFileSync(join(cache, 'check-state.json'), 'utf8')) as {
       peaks: Record<string, number>;
     };
@@ -126,6 +128,7 @@ describe('the incremental check', () => {
   it('ignores a corrupt, truncated or foreign snapshot', async () => {
     const { root, cache } = example();
     await checkRepositoryAt(root, { cacheDir: cache, today: TODAY });
+    await cacheWritesSettled(); // the snapshot is written in the background
     const path = join(cache, 'check-state.json');
     const good = readFileSync(path, 'utf8');
     for (const bad of [
@@ -153,6 +156,7 @@ describe('the incremental check', () => {
     ]) {
       writeFileSync(path, bad);
       const run = await checkRepositoryAt(root, { cacheDir: cache, today: TODAY });
+      await cacheWritesSettled(); // before the next bad snapshot goes over the good one it writes
       expect(run.mode).toBe('full');
       expect(run.findings).toEqual(await cold(root));
     }
