@@ -1,18 +1,15 @@
 /**
  * What the bundle (build/bundle/flags.cjs, made by bundle.ts) exposes: the CLI, the code of the
- * worker threads (analysis, bundle verification), which run from the same bundle so that one code
- * cache serves all threads, and the steps `bench/` times one by one. A worker registers its message
- * handler when imported and the steps load the build command, so all stay behind a function: a
- * module the sources import dynamically is initialised only when asked for, in the bundle too.
+ * analysis threads, which run from the same bundle so that one code cache serves all threads, and
+ * the steps `bench/` times one by one. A worker registers its message handler when imported and the
+ * steps load the build command, so both stay behind a function: a module the sources import
+ * dynamically is initialised only when asked for, in the bundle too. (The bundle verifier's thread
+ * runs a small script of its own, made by bundle.ts.)
  */
 export { main } from './cli.js';
 
 export async function startAnalysisWorker(): Promise<void> {
   await import('./adapters/analyze-worker.js');
-}
-
-export async function startVerifyWorker(): Promise<void> {
-  await import('./adapters/verify-worker.js');
 }
 
 export async function steps() {
