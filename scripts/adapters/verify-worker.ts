@@ -3,8 +3,7 @@ import { type VerifyOptions, verifyBundle } from '../runtime/verify.js';
 
 /**
  * A worker thread that verifies the bundles a build has just signed (see bundle-verifier.ts), with
- * the runtime's own verifier, while the build goes on with the next environment. It says when it
- * is ready, so that a bundle never waits for it to start while the build's thread could verify it.
+ * the runtime's own verifier, while the build goes on with the next environment.
  */
 
 export interface VerifyRequest {
@@ -13,7 +12,7 @@ export interface VerifyRequest {
   options: VerifyOptions;
 }
 
-export type VerifyReply = { ready: true } | { id: number; ok: true } | { id: number; error: string };
+export type VerifyReply = { id: number; ok: true } | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error('verify-worker runs as a worker thread');
@@ -29,4 +28,3 @@ port.on('message', ({ id, bytes, options }: VerifyRequest) => {
     } satisfies VerifyReply);
   }
 });
-port.postMessage({ ready: true } satisfies VerifyReply);
