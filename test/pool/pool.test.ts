@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { analyzeFlagFile } from '../../scripts/core/check/analyze-file.js';
 import { analyzePolicy, POLICY_FILE } from '../../scripts/core/check/analyze-policy.js';
 import type { Policy } from '../../scripts/core/model/policy.js';
 import { readOptional } from '../../scripts/adapters/repo-files.js';
+import { BIN } from '../helpers/run-cli.js';
 import { addHostileFiles } from './hostile-files.js';
 
 /**
@@ -115,5 +117,20 @@ describe('the analysis pool', () => {
     expect(many.files).toStrictEqual(one.files);
     expect(many.preliminary).toStrictEqual(one.preliminary);
     expect(many.stats).toEqual({ files: one.files.length, cached: 0, analysed: one.files.length });
+  });
+});
+
+describe('worker threads under Node options', () => {
+  it('still start when Node runs with an option it refuses in a worker', () => {
+    // --max-semi-space-size applies to the whole process: a worker given it fails to start.
+    const child = spawnSync(
+      process.execPath,
+      ['--max-semi-space-size=8', BIN, 'check', '--repo', dir, '--no-cache', '--threads', '2', '--json'],
+      { encoding: 'utf8', env: { ...process.env, FLAGS_CACHE_DIR: undefined, GITHUB_ACTIONS: undefined } },
+    );
+    expect(child.stderr).not.toMatch(/internal error|execArgv/);
+    const report = JSON.parse(child.stdout) as { summary: { flags: number } };
+    expect(child.status).toBe(1); // the hostile files have errors
+    expect(report.summary.flags).toBe(files.length);
   });
 });
