@@ -21,6 +21,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   new: async () => (await import('./new.js')).registerNew,
   retire: async () => (await import('./retire.js')).registerRetire,
   refs: async () => (await import('./refs.js')).registerRefs,
+  environments: async () => (await import('./environments.js')).registerEnvironments,
 };
 
 /** The modules to load for an invocation: only the named command's, or all of them for help. */

@@ -11,7 +11,9 @@ const workflow = YAML.parse(text) as {
     {
       permissions?: Record<string, string>;
       needs?: string | string[];
-      steps: { uses?: string; run?: string; env?: Record<string, string> }[];
+      outputs?: Record<string, string>;
+      strategy?: { matrix?: Record<string, unknown> };
+      steps: { id?: string; uses?: string; run?: string; env?: Record<string, string> }[];
     }
   >;
 };
@@ -36,6 +38,18 @@ describe('the publish workflow', () => {
     expect(build.env?.FLAGS_SIGNING_KEY).toMatch(/^\$\{\{ secrets\.FLAGS_SIGNING_KEY \}\}$/);
     expect(workflow.jobs.build!.steps.some((s) => s.run?.includes('flags verify'))).toBe(true);
     expect(text.match(/secrets\./g)).toHaveLength(1);
+  });
+
+  it('builds every environment of the policy, as flags environments lists them', () => {
+    const check = workflow.jobs.check!;
+    const step = check.steps.find((s) => s.run?.includes('flags environments --json'))!;
+    expect(step.id).toBe('environments');
+    expect(check.outputs?.environments).toMatch(/^\$\{\{ steps\.environments\.outputs\.list \}\}$/);
+    expect(workflow.jobs.build!.strategy?.matrix?.environment).toMatch(
+      /^\$\{\{ fromJSON\(needs\.check\.outputs\.environments\) \}\}$/,
+    );
+    // No environment is named anywhere else: the policy is the one list.
+    expect(text).not.toMatch(/production\.bundle|\[development, staging, production\]/);
   });
 
   it('pins every action to a full commit SHA, with the tag in a comment', () => {
