@@ -12,6 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { PolicyAnalysis } from '../core/check/analyze-policy.js';
 import type { FileResult } from '../core/check/file-result.js';
 import type { Finding } from '../core/findings/finding.js';
 import type { Policy } from '../core/model/policy.js';
@@ -333,11 +334,8 @@ export function isJsonSafe(value: unknown): boolean {
   return true;
 }
 
-/** The analysed policy, cached by the policy file's bytes and the toolkit fingerprint. */
-export interface PolicyAnalysis {
-  policy: Policy;
-  findings: Finding[];
-}
+/** The analysed policy (core/check/analyze-policy.ts), cached by its bytes and the toolkit fingerprint. */
+export type { PolicyAnalysis };
 
 export function readPolicyCache(
   dir: string,
@@ -352,9 +350,15 @@ export function readPolicyCache(
       data.bytes === bytesHash &&
       data.policy &&
       typeof data.policy === 'object' &&
-      Array.isArray(data.findings)
+      Array.isArray(data.findings) &&
+      data.at &&
+      typeof data.at === 'object'
     )
-      return { policy: data.policy as Policy, findings: data.findings as Finding[] };
+      return {
+        policy: data.policy as Policy,
+        findings: data.findings as Finding[],
+        at: data.at as PolicyAnalysis['at'],
+      };
   } catch {
     // absent or unreadable: analyse the policy
   }

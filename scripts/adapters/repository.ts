@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import type { PolicyPositions } from '../core/check/analyze-policy.js';
 import type { FileResult } from '../core/check/file-result.js';
 import { CODEOWNERS_LOCATIONS, type Codeowners, parseCodeowners } from '../core/codeowners/parse.js';
 import type { Finding } from '../core/findings/finding.js';
@@ -30,6 +31,8 @@ import {
 export interface Repository {
   root: string;
   policy: Policy;
+  /** Where the policy file sets what repository-wide findings are about (analyze-policy.ts). */
+  policyAt: PolicyPositions;
   /** Whether the policy file parsed; when it did not, `policy` holds the defaults. */
   policyOk: boolean;
   files: FileResult[];
@@ -51,6 +54,7 @@ export const defaultCacheDir = (root: string): string =>
 export interface RepositoryFiles {
   root: string;
   policy: Policy;
+  policyAt: PolicyPositions;
   policyOk: boolean;
   /** Every flag file that could be read, with its bytes and their SHA-256, in path order. */
   files: FlagFileBytes[];
@@ -81,7 +85,7 @@ export async function readRepository(
   const listing = listFlagFiles(root);
   options.onListed?.(listing.count);
   const fingerprint = cacheDir === false ? '' : toolFingerprint();
-  const { policy, findings } = await analysePolicy(
+  const { policy, findings, at } = await analysePolicy(
     readOptional(join(root, POLICY_PATH)),
     cacheDir,
     fingerprint,
@@ -95,6 +99,7 @@ export async function readRepository(
   return {
     root,
     policy,
+    policyAt: at,
     policyOk,
     files: read.files,
     preliminary,
@@ -173,6 +178,7 @@ export async function loadRepository(
     return {
       root,
       policy: read.policy,
+      policyAt: read.policyAt,
       policyOk: read.policyOk,
       files: results,
       preliminary: read.preliminary,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { claimBytes, evaluatorFor } from '../../scripts/core/claims/claim.js';
 import type { Flag } from '../../scripts/core/model/flag.js';
 import { defaultPolicy, type Policy } from '../../scripts/core/model/policy.js';
 import { claimBudgetFindings } from '../../scripts/core/rules/claim-budget.js';
-import { FIXTURES } from '../helpers/gitdir.js';
+import { FIXTURES, tempDir } from '../helpers/gitdir.js';
 import { type CliResult, runCli } from '../helpers/run-cli.js';
 
 /** The CLI on the example, with a result cache of this file's own (other runs share the repository's). */
@@ -112,11 +112,14 @@ describe('the claim byte budget', () => {
       },
     }));
     const policy: Policy = { ...defaultPolicy(), limits: { ...defaultPolicy().limits, maxClaimBytes: 64 } };
-    const findings = claimBudgetFindings({ policy, files: flags, today: TODAY });
+    const policyAt = { 'limits.maxClaimBytes': { line: 9, col: 18 } };
+    const findings = claimBudgetFindings({ policy, policyAt, files: flags, today: TODAY });
     expect(findings).toEqual([
       expect.objectContaining({
         code: 'policy/claim-budget',
         file: 'flags/_policy.yaml',
+        line: 9,
+        col: 18,
         path: 'limits.maxClaimBytes',
         message: expect.stringMatching(
           /^in production every organization's feature_flags claim is at least \d+ bytes \(20 flags on for everyone\), over the budget of 64$/,
@@ -141,6 +144,55 @@ describe('the claim byte budget', () => {
         hint: 'see it with flags claims --org org_globex7731 --env production; retire flags it no longer needs, or raise limits.maxClaimBytes',
       },
     ]);
+  });
+});
+
+describe('a budget the flags on for everyone already exceed', () => {
+  /** The budget fixture with its four flags on for everyone in production, and a smaller budget. */
+  function onForEveryone(policyTail: string): string {
+    const root = tempDir();
+    cpSync(BUDGET_FIXTURE, root, { recursive: true });
+    for (const name of ['audit-log-export', 'custom-domains', 'priority-support', 'sso-saml']) {
+      const path = join(root, 'flags', `${name}.yaml`);
+      writeFileSync(path, readFileSync(path, 'utf8').replace(/default: false/, 'default: true'));
+    }
+    const policy = join(root, 'flags', '_policy.yaml');
+    writeFileSync(policy, readFileSync(policy, 'utf8').replace(/limits:\n {2}maxClaimBytes: 64\n/, policyTail));
+    return root;
+  }
+
+  it('is found at the limit in the policy that it exceeds', async () => {
+    const root = onForEveryone('limits:\n  maxFileBytes: 65536\n  maxClaimBytes: 32\n');
+    const result = await cli(['check', '--repo', root, '--today', TODAY, '--json', '--no-cache']);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).findings).toEqual([
+      expect.objectContaining({
+        code: 'policy/claim-budget',
+        file: 'flags/_policy.yaml',
+        line: 6,
+        col: 18,
+        path: 'limits.maxClaimBytes',
+      }),
+    ]);
+  });
+
+  it('is found where the limit would go when the policy keeps the default', async () => {
+    const root = onForEveryone('limits:\n  maxFileBytes: 65536\n');
+    const policy = join(root, 'flags', '_policy.yaml');
+    // A hundred and ten more flags on for everyone: over the default budget of 4096 bytes.
+    const template = readFileSync(join(root, 'flags', 'sso-saml.yaml'), 'utf8');
+    for (let i = 0; i < 110; i++) {
+      const key = `everyone-${String(i).padStart(3, '0')}-with-a-rather-long-flag-key`;
+      writeFileSync(join(root, 'flags', `${key}.yaml`), template.replace(/^key: .*$/m, `key: ${key}`));
+    }
+    const result = await cli(['check', '--repo', root, '--today', TODAY, '--json', '--no-cache']);
+    const budget = JSON.parse(result.stdout).findings.filter(
+      (f: { code: string }) => f.code === 'policy/claim-budget',
+    );
+    expect(budget).toEqual([
+      expect.objectContaining({ file: 'flags/_policy.yaml', line: 4, col: 1, path: 'limits.maxClaimBytes' }),
+    ]);
+    expect(readFileSync(policy, 'utf8').split('\n')[3]).toBe('limits:');
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Codeowners } from '../codeowners/parse.js';
+import type { PolicyPositions } from './analyze-policy.js';
 import type { IsoDate } from '../dates.js';
 import { compareFindings, finding, type Finding } from '../findings/finding.js';
 import type { Policy } from '../model/policy.js';
@@ -10,6 +11,8 @@ import { type FileResult, tableLocator } from './file-result.js';
 
 export interface RepositoryInput {
   policy: Policy;
+  /** Where the policy file sets what repository-wide findings are about; else they are at its start. */
+  policyAt?: PolicyPositions;
   files: readonly FileResult[];
   /** Findings made before analysis: the policy, unreadable files, symbolic links. */
   preliminary: readonly Finding[];

@@ -1,8 +1,9 @@
 import { claimOverruns } from '../claims/budget.js';
 import { POLICY_FILE } from '../model/constants.js';
+import type { PolicyPositions } from '../check/analyze-policy.js';
 import type { FileResult } from '../check/file-result.js';
 import type { IsoDate } from '../dates.js';
-import { type Finding, finding } from '../findings/finding.js';
+import { type Finding, finding, START } from '../findings/finding.js';
 import type { Flag } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
 
@@ -14,10 +15,12 @@ import type { Policy } from '../model/policy.js';
  * Position: the organization's first grant in that environment (flag files in path order), because
  * that is where a reviewer sees the organization; the `org` line when the position table holds it,
  * else the flag's `key`. When the flags on for everyone already exceed the budget, no organization
- * is to blame: one finding per environment at the policy file's `limits.maxClaimBytes`.
+ * is to blame: one finding per environment at the policy file's `limits.maxClaimBytes` (or where it
+ * would be set, when the policy keeps the default).
  */
 export function claimBudgetFindings(input: {
   policy: Policy;
+  policyAt?: PolicyPositions;
   files: readonly FileResult[];
   today: IsoDate;
 }): Finding[] {
@@ -33,7 +36,7 @@ export function claimBudgetFindings(input: {
       return finding(
         'policy/claim-budget',
         POLICY_FILE,
-        { line: 1, col: 1 },
+        input.policyAt?.['limits.maxClaimBytes'] ?? START,
         `in ${over.environment} every organization's feature_flags claim is at least ${over.bytes} bytes (${over.keys} flags on for everyone), over the budget of ${budget}`,
         'turn default-on flags off in this environment, retire finished rollouts, or raise limits.maxClaimBytes',
         'limits.maxClaimBytes',
