@@ -141,7 +141,11 @@ describe('the result cache', () => {
 
   it('keys the analysed policy by its bytes and the fingerprint', () => {
     const dir = tempDir();
-    const analysis = { policy: defaultPolicy(), findings: [], at: { 'limits.maxClaimBytes': { line: 4, col: 18 } } };
+    const analysis = {
+      policy: defaultPolicy(),
+      findings: [],
+      at: { 'limits.maxClaimBytes': { line: 4, col: 18 } },
+    };
     writePolicyCache(dir, FINGERPRINT, 'bytes-1', analysis);
     expect(readPolicyCache(dir, FINGERPRINT, 'bytes-1')).toEqual(analysis);
     expect(readPolicyCache(dir, FINGERPRINT, 'bytes-2')).toBeUndefined();

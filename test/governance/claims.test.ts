@@ -157,7 +157,10 @@ describe('a budget the flags on for everyone already exceed', () => {
       writeFileSync(path, readFileSync(path, 'utf8').replace(/default: false/, 'default: true'));
     }
     const policy = join(root, 'flags', '_policy.yaml');
-    writeFileSync(policy, readFileSync(policy, 'utf8').replace(/limits:\n {2}maxClaimBytes: 64\n/, policyTail));
+    writeFileSync(
+      policy,
+      readFileSync(policy, 'utf8').replace(/limits:\n {2}maxClaimBytes: 64\n/, policyTail),
+    );
     return root;
   }
 
