@@ -111,6 +111,26 @@ describe('the analysis pool', () => {
     );
   });
 
+  it('finishes the work on the main thread when a worker runs out of memory', async () => {
+    // A heap far too small for the worker (it runs with a small one: analyze-pool.ts).
+    process.env.FLAGS_WORKER_OLD_MB = '1';
+    const pool = AnalysisPool.start(1);
+    delete process.env.FLAGS_WORKER_OLD_MB;
+    try {
+      let viaWorkers = 0;
+      const results = await pool.analyze(files, policy, {
+        onResult: (_, __, json) => {
+          if (json !== undefined) viaWorkers++;
+        },
+      });
+      expect(results).toStrictEqual(inProcess());
+      expect(viaWorkers).toBe(0);
+      expect(pool.size).toBe(0);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('loads a repository the same on one thread and on several', async () => {
     const one = await loadRepository(dir, { cacheDir: false, threads: 1 });
     const many = await loadRepository(dir, { cacheDir: false, threads: 3 });
