@@ -112,8 +112,9 @@ describe('the analysis pool', () => {
   });
 
   it('finishes the work on the main thread when a worker runs out of memory', async () => {
-    // A heap far too small for the worker (it runs with a small one: analyze-pool.ts).
-    process.env.FLAGS_WORKER_OLD_MB = '1';
+    // A heap too small for the worker's analysis (it runs with a small one: analyze-pool.ts), but
+    // not too small to start: Node 22+ aborts the whole process when a worker cannot even load.
+    process.env.FLAGS_WORKER_OLD_MB = '4';
     const pool = AnalysisPool.start(1);
     delete process.env.FLAGS_WORKER_OLD_MB;
     try {
