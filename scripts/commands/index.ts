@@ -24,10 +24,14 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   environments: async () => (await import('./environments.js')).registerEnvironments,
 };
 
-/** The modules to load for an invocation: only the named command's, or all of them for help. */
+/**
+ * The modules to load for an invocation: only the named command's, none for the version alone, or
+ * all of them for help (and for anything else, so that commander can say what is wrong).
+ */
 export async function commandsFor(argv: readonly string[]): Promise<Register[]> {
   const name = argv.find((arg) => !arg.startsWith('-'));
   const load = name === undefined ? undefined : COMMANDS[name];
   if (load && Object.hasOwn(COMMANDS, name!)) return [await load()];
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return [];
   return Promise.all(Object.values(COMMANDS).map((l) => l()));
 }
