@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
   closeSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -209,9 +208,10 @@ export class ResultCache {
 }
 
 /**
- * Writes a file of lines atomically, as writeFileAtomic does (a temporary file beside it, flushed,
- * then renamed over it), but in batches: holding ten megabytes of lines and their joined copy until
- * the end would add that much to the peak memory of a cold check.
+ * Writes a file of lines whole (a temporary file beside it, renamed into place), in batches: holding
+ * ten megabytes of lines and their joined copy until the end would add that much to the peak memory
+ * of a cold check. Not flushed (fsync), as no cache is (files.ts: writeCacheFile): a file cut short
+ * by a crash has a torn last line or none at all, which `open` counts as waste, never as a result.
  */
 class LineWriter {
   private readonly temp: string;
@@ -239,8 +239,10 @@ class LineWriter {
   commit(): void {
     try {
       this.flush();
-      fsyncSync(this.fd);
       this.close();
+      // Removed first: renamed over an existing file, ext4 would start writing the new one out
+      // inside the rename, on this thread. A reader in between finds no cache, and analyses.
+      rmSync(this.path, { force: true });
       renameSync(this.temp, this.path);
     } catch (error) {
       this.abort();
