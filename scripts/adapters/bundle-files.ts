@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fsync,
@@ -16,7 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 import type { MemberRegion, MemberTable } from '../core/bundle/content.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
-import { writeCacheFile } from './files.js';
+import { tempBeside, writeCacheFile } from './files.js';
 import { toolFingerprint } from './fingerprint.js';
 import { FLAGS_DIR, sha256 } from './repo-files.js';
 
@@ -140,7 +139,7 @@ export class StagedWrites {
   /** Writes `data` to a temporary file beside `path` and starts flushing it; returns that file. */
   stage(path: string, data: Uint8Array | readonly Uint8Array[], mode = 0o644): string {
     mkdirSync(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = tempBeside(path);
     let fd: number | undefined;
     try {
       fd = openSync(temp, 'w', mode);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
   closeSync,
@@ -15,7 +14,7 @@ import type { PolicyAnalysis } from '../core/check/analyze-policy.js';
 import type { FileResult } from '../core/check/file-result.js';
 import type { Finding } from '../core/findings/finding.js';
 import type { Policy } from '../core/model/policy.js';
-import { writeFileAtomic } from './files.js';
+import { tempBeside, writeFileAtomic } from './files.js';
 import { sha256 } from './repo-files.js';
 
 /**
@@ -225,7 +224,7 @@ class LineWriter {
     header: string,
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+    this.temp = tempBeside(path);
     this.fd = openSync(this.temp, 'w', 0o644);
     this.write(header);
   }

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { close, closeSync, mkdirSync, openSync, rename, rm, writev } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { tempBeside } from '../runtime/atomic-write.js';
 
 /** Atomic writes for every output of the toolkit: never a half-written bundle, report or cache. */
-export { writeFileAtomic } from '../runtime/atomic-write.js';
+export { tempBeside, writeFileAtomic } from '../runtime/atomic-write.js';
 
 const inFlight = new Set<Promise<void>>();
 
@@ -34,7 +34,7 @@ export async function cacheWritesSettled(): Promise<void> {
 
 async function writeThenRename(path: string, chunks: readonly Uint8Array[]): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempBeside(path);
   const fd = openSync(temp, 'w', 0o644);
   let open = true;
   try {

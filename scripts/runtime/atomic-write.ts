@@ -7,6 +7,10 @@ import { dirname, join } from 'node:path';
  * file: write a temporary file beside it, flush it, then rename it over the target. It lives in the
  * runtime (which may import nothing else of the toolkit); the toolkit's adapters use it too.
  */
+/** A fresh temporary file's path beside `path` (same folder, so a rename into place is atomic). */
+export const tempBeside = (path: string): string =>
+  join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+
 export function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
@@ -18,7 +22,7 @@ export function writeFileAtomic(
   durable = true,
 ): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempBeside(path);
   try {
     const fd = openSync(temp, 'w', mode);
     try {
