@@ -31,7 +31,7 @@ if (keys === 0) process.exit(3);
 
 /**
  * The toolkit's bundle reads yaml's two debug switches once instead of once per token (see
- * scripts/bundle.ts). For a fair view of what that alone is worth, `cheapEnv` runs the baseline with
+ * scripts/image.ts). For a fair view of what that alone is worth, `cheapEnv` runs the baseline with
  * `process.env` copied into a plain object, which makes those reads as cheap as the hoist does.
  * It is a reference only; the targets are measured against the baseline as published.
  */

@@ -80,7 +80,7 @@ interface Phases {
  * (contents, statements, signatures, verification, atomic writes). Its printed summary is dropped.
  */
 function phases(repo: string, cacheDir: string | false, env: Record<string, string>): Phases {
-  const loader = new URL('../build/scripts/load-bundle.js', pathToFileURL(CLI)).href;
+  const loader = new URL('../build/scripts/load-image.js', pathToFileURL(CLI)).href;
   const options = {
     repo,
     format: 'json',
@@ -90,11 +90,11 @@ function phases(repo: string, cacheDir: string | false, env: Record<string, stri
     cache: cacheDir !== false,
     ...(cacheDir === false ? {} : { cacheDir }),
   };
-  // As the binary does: the bundle through its code cache, then the build command's code.
+  // As the binary does: the CLI image through its code cache, then the build command's code.
   const code = `const start = performance.now();
     const t0 = performance.now();
-    const { loadBundle } = await import(${JSON.stringify(loader)});
-    const { checkRepositoryAt, loadEveryFlag, startBuild, finishBuild } = await loadBundle().bundle.steps();
+    const { loadImage } = await import(${JSON.stringify(loader)});
+    const { checkRepositoryAt, loadEveryFlag, startBuild, finishBuild } = await loadImage().cli.steps();
     const t1 = performance.now();
     const started = startBuild(${JSON.stringify(options)});
     const s1 = performance.now();
@@ -134,7 +134,7 @@ function main(): void {
   const count = Number(argValue(argv, '--flags') ?? 10_000);
   const runs = Math.max(1, Number(argValue(argv, '--runs') ?? 3));
   CLI = resolve(argValue(argv, '--cli') ?? CLI);
-  if (!existsSync(join(CLI, '..', '..', 'build', 'bundle', 'flags.cjs'))) {
+  if (!existsSync(join(CLI, '..', '..', 'build', 'image', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:build does)\n');
     process.exitCode = 2;
     return;

@@ -83,8 +83,8 @@ function check(cli: string, repo: string, extra: string[], threads: number | und
         args: [
           '--input-type=module',
           '-e',
-          `const { loadBundle } = await import(${JSON.stringify(new URL('../build/scripts/load-bundle.js', pathToFileURL(cli)).href)});
-           const code = await loadBundle().bundle.main(process.argv.slice(1));
+          `const { loadImage } = await import(${JSON.stringify(new URL('../build/scripts/load-image.js', pathToFileURL(cli)).href)});
+           const code = await loadImage().cli.main(process.argv.slice(1));
            (await import('node:fs')).writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS));
            process.exitCode = code;`,
           ...args,
@@ -113,11 +113,11 @@ interface Phases {
  * caches cannot answer; the rules after the cache, or the incremental check; writing the caches).
  */
 function phases(cli: string, repo: string, cacheDir: string | false, threads: number | undefined): Phases {
-  const loader = new URL('../build/scripts/load-bundle.js', pathToFileURL(cli)).href;
-  // As the binary does: the bundle through its code cache, then the check command's code.
+  const loader = new URL('../build/scripts/load-image.js', pathToFileURL(cli)).href;
+  // As the binary does: the CLI image through its code cache, then the check command's code.
   const code = `const start = performance.now();
-    const { loadBundle } = await import(${JSON.stringify(loader)});
-    const { checkRepositoryAt } = await loadBundle().bundle.steps();
+    const { loadImage } = await import(${JSON.stringify(loader)});
+    const { checkRepositoryAt } = await loadImage().cli.steps();
     const t = { imports: performance.now() };
     await checkRepositoryAt(${JSON.stringify(repo)}, {
       cacheDir: ${JSON.stringify(cacheDir)},
@@ -142,7 +142,7 @@ function touch(file: string, round: number): void {
 
 function main(): void {
   const options = parseArgs(process.argv.slice(2));
-  if (!existsSync(join(options.cli, '..', '..', 'build', 'bundle', 'flags.cjs'))) {
+  if (!existsSync(join(options.cli, '..', '..', 'build', 'image', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:check does)\n');
     process.exitCode = 2;
     return;

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const flags = Number(argValue(argv, '--flags') ?? 10_000);
   const runs = Math.max(1, Number(argValue(argv, '--runs') ?? 3));
-  if (!existsSync(join(ROOT, 'build', 'bundle', 'flags.cjs'))) {
+  if (!existsSync(join(ROOT, 'build', 'image', 'flags.cjs'))) {
     process.stderr.write('build first: npm run build (npm run bench:report does)\n');
     process.exitCode = 2;
     return;

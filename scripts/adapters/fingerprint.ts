@@ -15,8 +15,8 @@ let memo: string | undefined;
 const require = createRequire(import.meta.url);
 
 /**
- * The bundle (build/bundle, see scripts/bundle.ts) carries its code hash, computed by the build from
- * the files it wrote: hashing 2 MB of bundle on every run would cost a warm check ~7 ms.
+ * The image (build/image, see scripts/image.ts) carries its code hash, computed by the build from
+ * the files it wrote: hashing 2 MB of image on every run would cost a warm check ~7 ms.
  */
 export const CODE_HASH_FILE = 'code-hash.txt';
 

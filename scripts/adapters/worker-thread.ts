@@ -2,8 +2,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Starts the worker thread whose module is `name`, found beside this module: adapters/<name>.js in
- * tsc's output, <name>.cjs beside the bundle, which runs it from the bundle (written by
- * scripts/bundle.ts), or adapters/<name>.ts under the test runner, where tsx must be registered in
+ * tsc's output, <name>.cjs beside the image, which runs it from the image (written by
+ * scripts/image.ts), or adapters/<name>.ts under the test runner, where tsx must be registered in
  * the worker first (`execArgv: ['--import', 'tsx']` does not reach a worker's module loader on
  * Node 20).
  *

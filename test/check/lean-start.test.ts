@@ -12,7 +12,7 @@ import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
  * zod; one that analyses a changed file loads the parser and the precompiled validator, never zod
  * or ajv's compiler. Runs the compiled modules of the CLI (vitest's global setup builds them) with a
  * module hook that records every module loaded. The binary runs them as one bundle
- * (scripts/bundle.ts), which keeps this shape: esbuild initialises a module lazily exactly where
+ * (scripts/image.ts), which keeps this shape: esbuild initialises a module lazily exactly where
  * the sources import it dynamically.
  */
 

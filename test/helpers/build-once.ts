@@ -16,7 +16,7 @@ export default function setup(): void {
     process.stderr.write(
       `build reported problems (see npm run typecheck):\n${result.stdout.slice(0, 2000)}\n`,
     );
-  // The binary runs the bundle of that build (scripts/bundle.ts); a failed bundle fails the run.
-  const bundled = spawnSync(process.execPath, ['build/scripts/bundle.js'], { cwd: root, encoding: 'utf8' });
+  // The binary runs the image of that build (scripts/image.ts); a failed image fails the run.
+  const bundled = spawnSync(process.execPath, ['build/scripts/image.js'], { cwd: root, encoding: 'utf8' });
   if (bundled.status !== 0) throw new Error(`bundling failed:\n${bundled.stderr.slice(0, 4000)}`);
 }

@@ -15,45 +15,45 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { CODE_HASH_FILE, codeHash } from './adapters/fingerprint.js';
-import { BUNDLE_DIR, BUNDLE_FILE, loadBundle } from './load-bundle.js';
+import { IMAGE_DIR, IMAGE_FILE, loadImage } from './load-image.js';
 
 /**
- * Bundles the compiled CLI (build/scripts, made by tsc) into build/bundle/flags.cjs, which
- * `bin/flags.cjs` runs through load-bundle.ts (bundled beside it as load-bundle.cjs), and trains
+ * Bundles the compiled CLI (build/scripts, made by tsc) into build/image/flags.cjs, which
+ * `bin/flags.cjs` runs through load-image.ts (bundled beside it as load-image.cjs), and trains
  * its V8 code cache.
  *
  * Why: a check after a small change is mostly start-up. Node 20 resolves, reads, compiles and links
  * each of the ~150 ES modules of the CLI and its libraries one by one; one script with a code cache
  * made from a real run loads the same code with next to no compilation. The sources stay small
- * modules; the bundle is a build product only. Its code hash, which keys the check's caches
- * (adapters/fingerprint.ts), is computed here from the bundle written.
+ * modules; the image is a build product only. Its code hash, which keys the check's caches
+ * (adapters/fingerprint.ts), is computed here from the image written.
  *
  * One CommonJS script rather than ES module chunks: V8's code cache is available to scripts only.
- * The analysis worker runs the same script (bundle-entry.ts), so one cache serves both threads.
+ * The analysis worker runs the same script (image-entry.ts), so one cache serves both threads.
  */
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 /**
- * The scripts worker threads start from, found beside the bundle (adapters/worker-thread.ts): each
- * runs its part of the bundle. CommonJS, as the binary is: a worker that never starts Node's ES
+ * The scripts worker threads start from, found beside the image (adapters/worker-thread.ts): each
+ * runs its part of the image. CommonJS, as the binary is: a worker that never starts Node's ES
  * module loader is ready ~7 ms sooner.
  */
 const WORKER_SHIMS: Record<string, string> = {
   'analyze-worker.cjs': 'startAnalysisWorker',
 };
 const workerShim = (start: string) =>
-  `// A worker thread: runs its part of the bundle (written by scripts/bundle.ts).
+  `// A worker thread: runs its part of the image (written by scripts/image.ts).
 'use strict';
-require('./${LOADER_FILE}').loadBundle().bundle.${start}();
+require('./${LOADER_FILE}').loadImage().cli.${start}();
 `;
-/** load-bundle.ts as a CommonJS script beside the bundle, for the binary and the worker shims. */
-const LOADER_FILE = 'load-bundle.cjs';
+/** load-image.ts as a CommonJS script beside the image, for the binary and the worker shims. */
+const LOADER_FILE = 'load-image.cjs';
 
 /**
  * yaml's Parser reads `process.env.LOG_TOKENS` (a switch that logs every token, for debugging yaml)
  * once per token, and its Composer `process.env.LOG_STREAM` once per node. Node's `process.env` is
  * an interceptor into C++, and those reads are a third of the Parser's time (measured over 10,000
- * flags: ~1290 ms with them, ~870 ms without). The bundle reads each switch once, when the module
+ * flags: ~1290 ms with them, ~870 ms without). The image reads each switch once, when the module
  * loads: the same parser and the same switches, minus millions of environment lookups. A yaml
  * release that changes these lines fails the build here rather than silently losing the fix.
  */
@@ -73,7 +73,7 @@ const hoistYamlDebugSwitches: Plugin = {
       const require = "var node_process = require('process');";
       const read = `node_process.env.${name}`;
       if (source.split(require).length !== 2 || source.split(read).length !== 2)
-        throw new Error(`yaml/dist/${file} no longer reads ${read} as bundle.ts expects; review the hoist`);
+        throw new Error(`yaml/dist/${file} no longer reads ${read} as image.ts expects; review the hoist`);
       const contents = source
         .replace(read, `FLAGS_HOISTED_${name}`)
         .replace(require, `${require}\nvar FLAGS_HOISTED_${name} = ${read};`);
@@ -82,11 +82,11 @@ const hoistYamlDebugSwitches: Plugin = {
   },
 };
 
-export async function bundle(): Promise<void> {
-  // Written beside the old bundle and swapped in by renames, so that a binary started meanwhile
-  // (a test run, a second build) finds one whole bundle or the other.
-  const next = `${BUNDLE_DIR}.${process.pid}.next`;
-  const old = `${BUNDLE_DIR}.${process.pid}.old`;
+export async function makeImage(): Promise<void> {
+  // Written beside the old image and swapped in by renames, so that a binary started meanwhile
+  // (a test run, a second build) finds one whole image or the other.
+  const next = `${IMAGE_DIR}.${process.pid}.next`;
+  const old = `${IMAGE_DIR}.${process.pid}.old`;
   rmSync(next, { recursive: true, force: true });
   const script = {
     bundle: true,
@@ -104,21 +104,21 @@ export async function bundle(): Promise<void> {
   } as const;
   await build({
     ...script,
-    entryPoints: [join(ROOT, 'build', 'scripts', 'bundle-entry.js')],
-    outfile: join(next, basename(BUNDLE_FILE)),
+    entryPoints: [join(ROOT, 'build', 'scripts', 'image-entry.js')],
+    outfile: join(next, basename(IMAGE_FILE)),
     plugins: [hoistYamlDebugSwitches],
     // Drops the libraries' comments (some are not ASCII, which would make the whole source a
     // two-byte string) and a third of the bytes to read and hash. Names stay, for stack traces.
     minifyWhitespace: true,
   });
-  // It finds the bundle from its own place: build/bundle/../bundle, as from build/scripts.
+  // It finds the image from its own place: build/image/../image, as from build/scripts.
   await build({
     ...script,
-    entryPoints: [join(ROOT, 'build', 'scripts', 'load-bundle.js')],
+    entryPoints: [join(ROOT, 'build', 'scripts', 'load-image.js')],
     outfile: join(next, LOADER_FILE),
   });
   // The verifier thread needs the runtime's verifier alone (~40 kB): a script of its own starts
-  // in about half the time of the whole bundle, on the core the build's git queries need too.
+  // in about half the time of the whole image, on the core the build's git queries need too.
   await build({
     ...script,
     entryPoints: [join(ROOT, 'build', 'scripts', 'adapters', 'verify-worker.js')],
@@ -126,10 +126,10 @@ export async function bundle(): Promise<void> {
   });
   for (const [file, start] of Object.entries(WORKER_SHIMS))
     writeFileSync(join(next, file), workerShim(start));
-  // Paths relative to the bundle itself, so the hash does not depend on the staging folder's name.
+  // Paths relative to the image itself, so the hash does not depend on the staging folder's name.
   writeFileSync(join(next, CODE_HASH_FILE), `${codeHash([next], next)}\n`);
-  if (existsSync(BUNDLE_DIR)) renameSync(BUNDLE_DIR, old);
-  renameSync(next, BUNDLE_DIR);
+  if (existsSync(IMAGE_DIR)) renameSync(IMAGE_DIR, old);
+  renameSync(next, IMAGE_DIR);
   rmSync(old, { recursive: true, force: true });
   // A clean environment: no key, cache folder or CI settings of the caller's reach the run.
   const env = Object.fromEntries(
@@ -150,7 +150,7 @@ export async function bundle(): Promise<void> {
  * development key made in the copy). The parent discards what it prints.
  */
 async function train(): Promise<void> {
-  const loaded = loadBundle();
+  const loaded = loadImage();
   const work = mkdtempSync(join(tmpdir(), 'flags-train-'));
   try {
     const repo = join(work, 'repo');
@@ -158,17 +158,17 @@ async function train(): Promise<void> {
     cpSync(join(ROOT, 'CODEOWNERS'), join(repo, 'CODEOWNERS'));
     const cache = ['--cache-dir', join(work, 'cache')];
     const check = ['check', '--repo', repo, '--today', '2026-11-24', ...cache];
-    await loaded.bundle.main(check);
+    await loaded.cli.main(check);
     const flag = readdirSync(join(repo, 'flags')).find((name) => /^[a-z].*\.yaml$/.test(name));
     const edit = (n: number) => flag && appendFileSync(join(repo, 'flags', flag), `# changed ${n}\n`);
     edit(1);
-    await loaded.bundle.main(check);
-    await loaded.bundle.main([...check, '--json']);
+    await loaded.cli.main(check);
+    await loaded.cli.main([...check, '--json']);
     if (commitAll(repo)) {
       const build = ['build', '--repo', repo, '--now', '2026-11-24T12:00:00Z', ...cache];
-      await loaded.bundle.main(build);
+      await loaded.cli.main(build);
       edit(2);
-      await loaded.bundle.main(build);
+      await loaded.cli.main(build);
     }
     loaded.saveCodeCache();
   } finally {
@@ -188,5 +188,5 @@ function commitAll(repo: string): boolean {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv[2] === '--train') await train();
-  else await bundle();
+  else await makeImage();
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
 
 /**
- * The binary runs the bundled CLI through a V8 code cache (scripts/load-bundle.ts). A cache may only
+ * The binary runs the bundled CLI through a V8 code cache (scripts/load-image.ts). A cache may only
  * ever speed a run up: one made for other code, a torn one or none at all is ignored, the code
  * runs from its source, and the caller learns that a fresh cache would help.
  *
@@ -14,7 +14,7 @@ import { EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
  * one process V8 answers a second compilation of the same source from memory, cache or not.
  */
 
-const LOADER = pathToFileURL(join(EXAMPLE_ROOT, 'build', 'scripts', 'load-bundle.js')).href;
+const LOADER = pathToFileURL(join(EXAMPLE_ROOT, 'build', 'scripts', 'load-image.js')).href;
 
 interface Load {
   stale: boolean;
@@ -23,9 +23,9 @@ interface Load {
 }
 
 function load(file: string, cache: string, save = false): Load {
-  const code = `const { loadBundle } = await import(${JSON.stringify(LOADER)});
-    const loaded = loadBundle(${JSON.stringify(file)}, ${JSON.stringify(cache)});
-    const out = { stale: loaded.stale, answer: await loaded.bundle.main([]), where: loaded.bundle.where() };
+  const code = `const { loadImage } = await import(${JSON.stringify(LOADER)});
+    const loaded = loadImage(${JSON.stringify(file)}, ${JSON.stringify(cache)});
+    const out = { stale: loaded.stale, answer: await loaded.cli.main([]), where: loaded.cli.where() };
     if (${save}) loaded.saveCodeCache();
     process.stdout.write(JSON.stringify(out));`;
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
@@ -33,7 +33,7 @@ function load(file: string, cache: string, save = false): Load {
   return JSON.parse(child.stdout) as Load;
 }
 
-function bundleIn(dir: string, answer: string): { file: string; cache: string } {
+function imageIn(dir: string, answer: string): { file: string; cache: string } {
   const file = join(dir, 'flags.cjs');
   writeFileSync(
     file,
@@ -42,28 +42,28 @@ function bundleIn(dir: string, answer: string): { file: string; cache: string } 
   return { file, cache: join(dir, 'flags.cjs.code-cache') };
 }
 
-describe('loading the bundle with a code cache', () => {
-  it('runs the bundle as a CommonJS module without a cache, and says one would help', () => {
-    const { file, cache } = bundleIn(tempDir(), 'first');
+describe('loading the image with a code cache', () => {
+  it('runs the image as a CommonJS module without a cache, and says one would help', () => {
+    const { file, cache } = imageIn(tempDir(), 'first');
     expect(load(file, cache)).toEqual({ stale: true, answer: 'first', where: [file, 'function'] });
   });
 
   it('uses a cache saved for the same source', () => {
-    const { file, cache } = bundleIn(tempDir(), 'same');
+    const { file, cache } = imageIn(tempDir(), 'same');
     load(file, cache, true);
     expect(load(file, cache)).toMatchObject({ stale: false, answer: 'same' });
   });
 
   it('ignores a cache made for other code, even of the same length', () => {
     const dir = tempDir();
-    const { file, cache } = bundleIn(dir, 'old1');
+    const { file, cache } = imageIn(dir, 'old1');
     load(file, cache, true);
-    bundleIn(dir, 'new2');
+    imageIn(dir, 'new2');
     expect(load(file, cache)).toMatchObject({ stale: true, answer: 'new2' });
   });
 
   it('ignores a torn, foreign or damaged cache file', () => {
-    const { file, cache } = bundleIn(tempDir(), 'torn');
+    const { file, cache } = imageIn(tempDir(), 'torn');
     load(file, cache, true);
     const whole = readFileSync(cache);
     // The digest matches but V8's data is damaged: V8 rejects it and the source runs.

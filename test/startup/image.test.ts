@@ -5,15 +5,15 @@ import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /**
- * The binary runs one bundle of the CLI (scripts/bundle.ts). Bundling changes how the code loads,
+ * The binary runs one image of the CLI (scripts/image.ts). Bundling changes how the code loads,
  * never what it does: yaml's debug switches are read once instead of per token, and still work.
  */
 
-const BUNDLE = join(EXAMPLE_ROOT, 'build', 'bundle', 'flags.cjs');
+const IMAGE = join(EXAMPLE_ROOT, 'build', 'image', 'flags.cjs');
 
-describe('the bundle', () => {
+describe('the image', () => {
   it("reads each of yaml's debug switches once, when the module loads", () => {
-    const source = readFileSync(BUNDLE, 'latin1');
+    const source = readFileSync(IMAGE, 'latin1');
     for (const name of ['LOG_TOKENS', 'LOG_STREAM']) {
       expect(source.split(`.env.${name}`).length - 1, name).toBe(1);
       expect(source).toContain(`FLAGS_HOISTED_${name}=node_process.env.${name}`);
