@@ -15,7 +15,8 @@ import {
 import { dirname, join } from 'node:path';
 import type { MemberRegion, MemberTable } from '../core/bundle/content.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
-import { tempBeside, writeCacheFile } from './files.js';
+import { unsealed, unsealedAsync, writeSealed } from './cache.js';
+import { tempBeside } from './files.js';
 import { toolFingerprint } from './fingerprint.js';
 import { FLAGS_DIR, sha256 } from './repo-files.js';
 
@@ -230,20 +231,23 @@ export function readKeysetBytes(path: string): Uint8Array | undefined {
  * by the next build), as is one written by another toolkit or for another policy. What a member
  * holds is trusted as the check's cached results are: the file is only ever written whole.
  * It is written whole (temporary file, rename), off the main thread, and only when this build's
- * members differ from the ones read.
+ * members differ from the ones read. The file is sealed (cache.ts), and its seal is checked on
+ * libuv's threads as it is read: a file without this user's seal is never used. A signing build
+ * uses no cache at all (build.ts).
  */
 export class ContentCache {
   private saving: Promise<void> | undefined;
 
   private constructor(
     private readonly path: string | undefined,
+    private readonly key: Buffer | undefined,
     private readonly salt: string,
     /** The members of the last build, when the file was there, current and sound. */
     readonly previous: MemberTable | undefined,
   ) {}
 
   static disabled(): ContentCache {
-    return new ContentCache(undefined, '', undefined);
+    return new ContentCache(undefined, undefined, '', undefined);
   }
 
   /**
@@ -260,7 +264,8 @@ export class ContentCache {
     }
   }
 
-  static prefetch(cacheDir: string): Promise<Buffer | undefined> {
+  /** The body of the sealed file, read and its seal checked on libuv's threads; undefined if unfit. */
+  static prefetch(cacheDir: string, key: Buffer): Promise<Buffer | undefined> {
     let fd: number;
     let size: number;
     try {
@@ -275,29 +280,33 @@ export class ContentCache {
       return Promise.resolve(undefined);
     }
     const bytes = Buffer.allocUnsafeSlow(size);
-    return new Promise((done) =>
+    const whole = new Promise<Buffer | undefined>((done) =>
       read(fd, bytes, 0, size, 0, (error, count) => {
         closeSync(fd);
-        // A short read (a file changing under us) is read again, synchronously, by open.
         done(error || count !== size ? undefined : bytes);
       }),
     );
+    return whole.then((b) => (b ? unsealedAsync(key, CACHE_KIND, b) : undefined)).catch(() => undefined);
   }
 
-  /** The cache in `cacheDir` for this toolkit and policy; `bytes` are the file's, when prefetched. */
-  static open(cacheDir: string, policy: unknown, bytes?: Buffer): ContentCache {
+  /**
+   * The cache in `cacheDir` for this toolkit and policy, sealed with `key`; `body` is what prefetch
+   * gave (read again here when it gave nothing).
+   */
+  static open(cacheDir: string, key: Buffer, policy: unknown, body?: Buffer): ContentCache {
     const path = join(cacheDir, CACHE_FILE);
     const salt = `${toolFingerprint()}\0${sha256(JSON.stringify(policy))}`;
-    if (bytes === undefined)
+    if (body === undefined)
       try {
-        bytes = readFileSync(path);
+        body = unsealed(key, CACHE_KIND, readFileSync(path));
       } catch {
         // no cache yet, or an unreadable one: start empty
       }
     return new ContentCache(
       path,
+      key,
       salt,
-      bytes ? parseMemberTable(bytes, `${CACHE_HEADER}\t${salt}`) : undefined,
+      body ? parseMemberTable(body, `${CACHE_HEADER}\t${salt}`) : undefined,
     );
   }
 
@@ -307,8 +316,13 @@ export class ContentCache {
    * not queue behind it. A read-only checkout still builds, only without the cache.
    */
   save(table: MemberTable): void {
-    if (!this.path) return;
-    this.saving = writeCacheFile(this.path, serializeMemberTable(table, `${CACHE_HEADER}\t${this.salt}`));
+    if (!this.path || !this.key) return;
+    this.saving = writeSealed(
+      this.key,
+      CACHE_KIND,
+      this.path,
+      serializeMemberTable(table, `${CACHE_HEADER}\t${this.salt}`),
+    );
   }
 
   async settled(): Promise<void> {
@@ -317,6 +331,7 @@ export class ContentCache {
 }
 
 const CACHE_HEADER = 'flags-bundle-fragments/2';
+const CACHE_KIND = 'bundle-fragments';
 const CACHE_FILE = 'bundle-fragments.txt';
 
 function serializeMemberTable(table: MemberTable, header: string): Uint8Array[] {

@@ -1,326 +1,212 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
-  appendFileSync,
   closeSync,
+  fstatSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
-  renameSync,
-  rmSync,
+  realpathSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { PolicyAnalysis } from '../core/check/analyze-policy.js';
-import type { FileResult } from '../core/check/file-result.js';
 import type { Finding } from '../core/findings/finding.js';
 import type { Policy } from '../core/model/policy.js';
-import { tempBeside, writeFileAtomic } from './files.js';
+import { writeCacheFile } from './files.js';
 import { sha256 } from './repo-files.js';
 
 /**
- * A content-addressed cache of per-file results. An entry counts only when everything its result
- * depends on matches: the toolkit fingerprint and the policy (together the salt, checked on every
- * entry), the file path and the SHA-256 of the file's bytes. Rules that depend on today, CODEOWNERS
- * or other files never enter the cache. A corrupt, truncated or foreign cache is ignored.
+ * Where the caches live and why they can be believed.
  *
- * The file is a log of JSON lines, so that a check after a small change appends a few lines instead
- * of rewriting ten megabytes; it is compacted (rewritten atomically with only the entries of the
- * run) when dead entries pile up or the salt changed. Every line carries the salt, so a line appended
- * by an older toolkit after a newer one compacted the file can never be taken for a current one.
+ * A cache may only ever make a command faster; it must never change a verdict or a bundle. Anyone
+ * who can put a file in the working tree (a pull request) must therefore be unable to write an
+ * entry the toolkit accepts. Two rules make that so:
+ *
+ * - The caches live outside the repository by default: `$FLAGS_CACHE_DIR`, else
+ *   `$XDG_CACHE_HOME/flags-as-code/<repo>` (`~/.cache/…`; the temporary folder when there is no
+ *   home), `<repo>` a hash of the repository's real path.
+ * - Every cache file is sealed with an HMAC-SHA256 under a key made on first use in the cache root
+ *   (`mac-key`, 32 random bytes, mode 0600, in a 0700 folder) and never stored in a repository. A
+ *   file whose seal does not verify is ignored, wherever it lies, so `--cache-dir` may even point
+ *   into the repository: a committed or edited cache file cannot carry the seal. A key file that is
+ *   not a private regular file of this user, or that lies inside the repository, turns the caches
+ *   off.
+ *
+ * What a seal cannot defend against is someone who can read the key, i.e. the user's own account.
  */
 
-const FORMAT = 3;
-const RESULTS_FILE = 'check-results.jsonl';
-const POLICY_CACHE_FILE = 'policy.json';
+const KEY_FILE = 'mac-key';
+const SEAL = 'flags-cache-seal/1';
 
-interface Entry {
-  result: FileResult;
-  /** The line as stored, so compaction never has to stringify a result again ('' once written). */
-  line: string;
+/** The folder holding every repository's caches and the key that seals them. */
+export function cacheRoot(env = process.env): string {
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'flags-as-code');
+  let home = '';
+  try {
+    home = homedir();
+  } catch {
+    // no home (a container user without one): the temporary folder below
+  }
+  if (home) return join(home, '.cache', 'flags-as-code');
+  return join(tmpdir(), `flags-as-code-${process.getuid?.() ?? 'user'}`);
 }
 
-export class ResultCache {
-  private readonly used = new Map<string, Entry>();
-  private readonly appended: string[] = [];
-  /** For a fresh file: lines go straight to a temporary file instead of piling up in memory. */
-  private writer: LineWriter | undefined;
-  private broken = false;
-
-  private constructor(
-    private readonly path: string | undefined,
-    private readonly salt: string,
-    private readonly entries: Map<string, Entry>,
-    /** Lines in the file that were not loaded: other salts, corrupt lines, a foreign header. */
-    private readonly waste: number,
-    /** The file is absent or its header is not ours: this run writes it whole. */
-    private readonly fresh: boolean,
-  ) {}
-
-  static disabled(): ResultCache {
-    return new ResultCache(undefined, '', new Map(), 0, false);
+/** The cache folder of a repository: `$FLAGS_CACHE_DIR`, else a folder of its own under cacheRoot. */
+export function cacheDirFor(root: string, env = process.env): string {
+  if (env.FLAGS_CACHE_DIR) return resolve(env.FLAGS_CACHE_DIR);
+  let real = resolve(root);
+  try {
+    real = realpathSync(root);
+  } catch {
+    // a root that does not exist fails later, with its own message
   }
+  return join(cacheRoot(env), sha256(real).slice(0, 24));
+}
 
-  /**
-   * Whether the cache in `dir` was written for this toolkit and policy and holds any result, from
-   * its first line only: deciding whether to boot worker threads must not wait for the whole file.
-   */
-  static mayAnswer(dir: string, fingerprint: string, policyHash: string): boolean {
-    const header = headerLine(saltOf(fingerprint, policyHash));
-    const bytes = Buffer.alloc(header.length + 2);
-    let fd: number;
+const within = (folder: string, path: string): boolean => {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+const keys = new Map<string, Buffer | undefined>();
+
+/**
+ * The sealing key for caches of the repository at `root`; undefined (caches off) when it cannot be
+ * had safely. Made with O_EXCL, so two processes starting at once agree on one key.
+ */
+export function cacheKey(root: string, env = process.env): Buffer | undefined {
+  const folder = cacheRoot(env);
+  const path = join(folder, KEY_FILE);
+  const memo = `${folder}\0${root}`;
+  if (keys.has(memo)) return keys.get(memo);
+  let key: Buffer | undefined;
+  if (!within(resolve(root), path)) {
     try {
-      fd = openSync(join(dir, RESULTS_FILE), 'r');
-    } catch {
-      return false;
+      key = readKey(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') key = makeKey(folder, path);
     }
+  }
+  keys.set(memo, key);
+  return key;
+}
+
+function readKey(path: string): Buffer | undefined {
+  const stat = lstatSync(path);
+  // Not a link, not shared: a key others can read or replace seals nothing.
+  if (!stat.isFile() || stat.size !== 32 || (stat.mode & 0o077) !== 0) return undefined;
+  if (process.getuid && stat.uid !== process.getuid()) return undefined;
+  const fd = openSync(path, 'r');
+  try {
+    const key = Buffer.alloc(32);
+    if (readSync(fd, key, 0, 32, 0) !== 32 || fstatSync(fd).ino !== stat.ino) return undefined;
+    return key;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function makeKey(folder: string, path: string): Buffer | undefined {
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const fd = openSync(path, 'wx', 0o600);
+    const key = randomBytes(32);
     try {
-      const n = readSync(fd, bytes, 0, bytes.length, 0);
-      return n === bytes.length && bytes.toString('utf8', 0, header.length + 1) === `${header}\n`;
-    } catch {
-      return false;
+      for (let done = 0; done < 32; ) done += writeSync(fd, key, done, 32 - done);
     } finally {
       closeSync(fd);
     }
-  }
-
-  /**
-   * Appends results without reading the cache: for a check answered by its snapshot, which analysed
-   * a few changed files and need not load ten megabytes of results to record them. Lines go only to
-   * a cache written for this toolkit and policy.
-   */
-  static append(dir: string, fingerprint: string, policyHash: string, results: readonly FileResult[]): void {
-    if (results.length === 0 || !ResultCache.mayAnswer(dir, fingerprint, policyHash)) return;
-    const salt = saltOf(fingerprint, policyHash);
-    const lines = results.filter(isJsonSafe).map((r) => entryLine(salt, JSON.stringify(r)));
-    if (lines.length > 0) appendFileSync(join(dir, RESULTS_FILE), `${lines.join('\n')}\n`);
-  }
-
-  static open(dir: string, fingerprint: string, policyHash: string): ResultCache {
-    const path = join(dir, RESULTS_FILE);
-    const salt = saltOf(fingerprint, policyHash);
-    const entries = new Map<string, Entry>();
-    let waste = 0;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      return new ResultCache(path, salt, entries, 0, true);
-    }
-    const lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    if (lines[0] !== headerLine(salt)) return new ResultCache(path, salt, entries, lines.length, true);
-    const body = lines.slice(1);
-    const parsed = parseLines(body);
-    for (let i = 0; i < body.length; i++) {
-      const value = parsed[i];
-      if (isEntryLine(value) && value.s === salt) {
-        const key = entryKey(value.r.file, value.r.hash);
-        // A result appended twice (two checks of the same change) is waste like any dead line.
-        if (entries.has(key)) waste++;
-        entries.set(key, { result: value.r, line: body[i]! });
-      } else waste++;
-    }
-    return new ResultCache(path, salt, entries, waste, false);
-  }
-
-  /** How many results the cache could answer from; 0 when it is disabled, absent or foreign. */
-  get size(): number {
-    return this.entries.size;
-  }
-
-  get(file: string, contentHash: string): FileResult | undefined {
-    if (!this.path) return undefined;
-    const key = entryKey(file, contentHash);
-    const hit = this.entries.get(key);
-    if (hit && hit.result.file === file && hit.result.hash === contentHash) {
-      this.used.set(key, hit);
-      return hit.result;
-    }
-    return undefined;
-  }
-
-  /**
-   * Records a fresh result. `json` is the result as JSON when the caller already has it (results
-   * from worker threads arrive that way); a result whose JSON would not read back equal (NaN,
-   * infinities, -0 in variant values) is not cached at all.
-   */
-  set(result: FileResult, json?: string): void {
-    if (!this.path) return;
-    const text = json ?? (isJsonSafe(result) ? JSON.stringify(result) : undefined);
-    if (text === undefined) return;
-    const line = entryLine(this.salt, text);
-    if (this.fresh) {
-      if (this.broken) return;
+    return key;
+  } catch (error) {
+    // Another process made it first: use that one.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       try {
-        this.writer ??= new LineWriter(this.path, headerLine(this.salt));
-        this.writer.write(line);
+        return readKey(path);
       } catch {
-        // A read-only or full disk: the check goes on without writing the cache.
-        this.broken = true;
-        this.abandon();
-        return;
+        return undefined;
       }
-      // Nothing is compacted or appended later, so the entry need not be kept.
-    } else {
-      this.used.set(entryKey(result.file, result.hash), { result, line });
-      this.appended.push(line);
     }
-  }
-
-  /**
-   * Appends this run's new entries, or compacts the file to exactly the entries this run used when
-   * a rewrite is due, so the cache never grows far past the repository.
-   */
-  save(): void {
-    if (!this.path) return;
-    if (this.fresh) {
-      if (this.broken || (!this.writer && this.waste === 0)) return;
-      (this.writer ?? new LineWriter(this.path, headerLine(this.salt))).commit();
-      this.writer = undefined;
-      return;
-    }
-    const dead = this.waste + this.entries.size - countUsedOld(this.entries, this.used);
-    if (dead > Math.max(64, this.used.size / 4)) {
-      const writer = new LineWriter(this.path, headerLine(this.salt));
-      try {
-        for (const entry of this.used.values()) writer.write(entry.line);
-        writer.commit();
-      } catch (error) {
-        writer.abort();
-        throw error;
-      }
-    } else if (this.appended.length > 0) {
-      // One write of whole lines with O_APPEND: concurrent checks interleave lines, never bytes.
-      appendFileSync(this.path, `${this.appended.join('\n')}\n`);
-    }
-  }
-
-  /** Drops a half-written file of a run that failed before save(). */
-  abandon(): void {
-    try {
-      this.writer?.abort();
-    } catch {
-      // nothing more to clean up
-    }
-    this.writer = undefined;
+    return undefined; // a read-only home: no caches
   }
 }
 
 /**
- * Writes a file of lines whole (a temporary file beside it, renamed into place), in batches: holding
- * ten megabytes of lines and their joined copy until the end would add that much to the peak memory
- * of a cold check. Not flushed (fsync), as no cache is (files.ts: writeCacheFile): a file cut short
- * by a crash has a torn last line or none at all, which `open` counts as waste, never as a result.
+ * A sealed cache file: one line `flags-cache-seal/1 <kind> <hmac>` and the body. The HMAC is taken
+ * under a key of its own per kind (an HMAC of the kind under the cache key), so a file of one kind
+ * never passes for another, and the body is MACed as it is, in one piece (sealCheck can do that
+ * on libuv's threads).
  */
-class LineWriter {
-  private readonly temp: string;
-  private readonly fd: number;
-  private pending: string[] = [];
-  private size = 0;
-  private open = true;
+const kindKey = (key: Buffer, kind: string): Buffer =>
+  createHmac('sha256', key).update(`${SEAL}\0${kind}`).digest();
 
-  constructor(
-    private readonly path: string,
-    header: string,
-  ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.temp = tempBeside(path);
-    this.fd = openSync(this.temp, 'w', 0o644);
-    this.write(header);
-  }
-
-  write(line: string): void {
-    this.pending.push(line);
-    this.size += line.length + 1;
-    if (this.size >= 1 << 18) this.flush();
-  }
-
-  commit(): void {
-    try {
-      this.flush();
-      this.close();
-      // Removed first: renamed over an existing file, ext4 would start writing the new one out
-      // inside the rename, on this thread. A reader in between finds no cache, and analyses.
-      rmSync(this.path, { force: true });
-      renameSync(this.temp, this.path);
-    } catch (error) {
-      this.abort();
-      throw error;
-    }
-  }
-
-  abort(): void {
-    this.close();
-    rmSync(this.temp, { force: true });
-  }
-
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    // A string, not a Buffer: node encodes it into a native buffer it frees at once, while Buffers
-    // would wait for a garbage collection and pile up as external memory.
-    const text = `${this.pending.join('\n')}\n`;
-    let written = writeSync(this.fd, text);
-    const total = Buffer.byteLength(text);
-    if (written < total) {
-      // A short write (rare on regular files): finish from the encoded bytes.
-      const bytes = Buffer.from(text, 'utf8');
-      while (written < total) written += writeSync(this.fd, bytes, written, total - written);
-    }
-    this.pending = [];
-    this.size = 0;
-  }
-
-  private close(): void {
-    if (!this.open) return;
-    this.open = false;
-    closeSync(this.fd);
-  }
+function sealOf(key: Buffer, kind: string, body: readonly Uint8Array[]): string {
+  const mac = createHmac('sha256', kindKey(key, kind));
+  for (const chunk of body) mac.update(chunk);
+  return mac.digest('hex');
 }
 
-const saltOf = (fingerprint: string, policyHash: string): string =>
-  sha256(`${FORMAT}\0${fingerprint}\0${policyHash}`).slice(0, 32);
-/** One result in the log, with the salt it was written under. */
-const entryLine = (salt: string, resultJson: string): string => `{"s":"${salt}","r":${resultJson}}`;
-const headerLine = (salt: string) => `{"format":${FORMAT},"salt":"${salt}"}`;
-const entryKey = (file: string, hash: string) => `${hash}\0${file}`;
-
-function countUsedOld(entries: Map<string, Entry>, used: Map<string, Entry>): number {
-  let n = 0;
-  for (const key of used.keys()) if (entries.has(key)) n++;
-  return n;
+/** The seal line of `bytes` when it is one of `kind`: where the body starts, and the MAC. */
+function sealLine(kind: string, bytes: Buffer): { body: Buffer; mac: Buffer } | undefined {
+  const end = bytes.indexOf(0x0a);
+  if (end < 0) return undefined;
+  const head = bytes.toString('latin1', 0, end).split(' ');
+  if (head.length !== 3 || head[0] !== SEAL || head[1] !== kind || !/^[0-9a-f]{64}$/.test(head[2]!))
+    return undefined;
+  return { body: bytes.subarray(end + 1), mac: Buffer.from(head[2]!, 'hex') };
 }
 
-/** One JSON.parse for the whole log when it is sound; line by line, skipping bad lines, when not. */
-function parseLines(lines: readonly string[]): unknown[] {
-  if (lines.length === 0) return [];
-  try {
-    const all: unknown = JSON.parse(`[${lines.join(',')}]`);
-    if (Array.isArray(all) && all.length === lines.length) return all;
-  } catch {
-    // a torn append or a corrupt line: fall through
-  }
-  return lines.map((line) => {
-    try {
-      return JSON.parse(line) as unknown;
-    } catch {
-      return undefined;
-    }
-  });
-}
-
-function isEntryLine(value: unknown): value is { s: string; r: FileResult } {
-  if (!value || typeof value !== 'object') return false;
-  const { s, r } = value as { s?: unknown; r?: unknown };
-  if (typeof s !== 'string' || !r || typeof r !== 'object') return false;
-  const result = r as Record<string, unknown>;
-  return (
-    typeof result.file === 'string' &&
-    typeof result.hash === 'string' &&
-    Array.isArray(result.findings) &&
-    !!result.positions &&
-    typeof result.positions === 'object' &&
-    (result.flag === undefined || (!!result.flag && typeof result.flag === 'object'))
+/**
+ * unsealed, with the MAC computed on libuv's threads (WebCrypto): for a large file read while the
+ * main thread is busy with other work.
+ */
+export async function unsealedAsync(key: Buffer, kind: string, bytes: Buffer): Promise<Buffer | undefined> {
+  const line = sealLine(kind, bytes);
+  if (!line) return undefined;
+  const { subtle } = globalThis.crypto;
+  const view = (b: Buffer) => new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+  const hmac = await subtle.importKey(
+    'raw',
+    view(kindKey(key, kind)),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
   );
+  return (await subtle.verify('HMAC', hmac, view(line.mac), view(line.body))) ? line.body : undefined;
+}
+
+export function sealed(key: Buffer, kind: string, body: string | readonly Uint8Array[]): Uint8Array[] {
+  const chunks = typeof body === 'string' ? [Buffer.from(body, 'utf8')] : body;
+  return [Buffer.from(`${SEAL} ${kind} ${sealOf(key, kind, chunks)}\n`, 'ascii'), ...chunks];
+}
+
+/** The body of a sealed file whose seal verifies; undefined for anything else. */
+export function unsealed(key: Buffer, kind: string, bytes: Buffer): Buffer | undefined {
+  const line = sealLine(kind, bytes);
+  if (!line) return undefined;
+  const expected = Buffer.from(sealOf(key, kind, [line.body]), 'hex');
+  return timingSafeEqual(expected, line.mac) ? line.body : undefined;
+}
+
+/** Reads a sealed file; undefined when it is absent, unreadable or its seal fails. */
+export function readSealed(key: Buffer, kind: string, path: string): Buffer | undefined {
+  try {
+    return unsealed(key, kind, readFileSync(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a sealed file atomically in the background (files.ts: writeCacheFile). */
+export function writeSealed(
+  key: Buffer,
+  kind: string,
+  path: string,
+  body: string | readonly Uint8Array[],
+): Promise<void> {
+  return writeCacheFile(path, sealed(key, kind, body));
 }
 
 /** Whether JSON.stringify then JSON.parse gives back an equal value (no NaN, ±Infinity or -0). */
@@ -338,13 +224,19 @@ export function isJsonSafe(value: unknown): boolean {
 /** The analysed policy (core/check/analyze-policy.ts), cached by its bytes and the toolkit fingerprint. */
 export type { PolicyAnalysis };
 
+const POLICY_CACHE_FILE = 'policy.json';
+const FORMAT = 4;
+
 export function readPolicyCache(
   dir: string,
+  key: Buffer,
   fingerprint: string,
   bytesHash: string,
 ): PolicyAnalysis | undefined {
   try {
-    const data = JSON.parse(readFileSync(join(dir, POLICY_CACHE_FILE), 'utf8')) as Record<string, unknown>;
+    const body = readSealed(key, 'policy', join(dir, POLICY_CACHE_FILE));
+    if (!body) return undefined;
+    const data = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     if (
       data.format === FORMAT &&
       data.fingerprint === fingerprint &&
@@ -361,18 +253,19 @@ export function readPolicyCache(
         at: data.at as PolicyAnalysis['at'],
       };
   } catch {
-    // absent or unreadable: analyse the policy
+    // unreadable: analyse the policy
   }
   return undefined;
 }
 
 export function writePolicyCache(
   dir: string,
+  key: Buffer,
   fingerprint: string,
   bytesHash: string,
   analysis: PolicyAnalysis,
 ): void {
   if (!isJsonSafe(analysis)) return;
   const data = { format: FORMAT, fingerprint, bytes: bytesHash, ...analysis };
-  writeFileAtomic(join(dir, POLICY_CACHE_FILE), JSON.stringify(data));
+  void writeSealed(key, 'policy', join(dir, POLICY_CACHE_FILE), JSON.stringify(data));
 }

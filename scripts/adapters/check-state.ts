@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckSnapshot } from '../core/check/incremental.js';
 import type { IsoDate } from '../core/dates.js';
 import { CODES } from '../core/findings/codes.js';
 import type { Finding } from '../core/findings/finding.js';
-import { writeCacheFile } from './files.js';
+import { readSealed, writeSealed } from './cache.js';
 import type { RepositoryFiles } from './repository.js';
 import { sha256 } from './repo-files.js';
 
@@ -12,7 +12,9 @@ import { sha256 } from './repo-files.js';
  * Where the snapshot of the last check lives (core/check/incremental.ts says what it holds), and
  * the key it is valid under: the toolkit fingerprint, the analysed policy, CODEOWNERS as parsed and
  * today. Any difference and the file is ignored, as is a file that is corrupt, truncated or written
- * by another version; the check then runs in full and writes a new one.
+ * by another version; the check then runs in full and writes a new one. The file is sealed
+ * (cache.ts): one that does not carry this user's seal (committed, edited, copied from elsewhere)
+ * is ignored like a corrupt one.
  */
 
 const STATE_FILE = 'check-state.json';
@@ -39,13 +41,24 @@ interface Stored {
 /** Whether a snapshot may be there, without reading it: decides whether to start a worker early. */
 export const hasCheckState = (dir: string): boolean => existsSync(join(dir, STATE_FILE));
 
-export function readCheckState(dir: string, key: string): CheckSnapshot | undefined {
+export function readCheckState(dir: string, mac: Buffer, key: string): CheckSnapshot | undefined {
+  const body = readSealed(mac, 'check-state', join(dir, STATE_FILE));
+  return body && parseCheckState(body.toString('utf8'), key);
+}
+
+/** A stored snapshot (as storedCheckState writes it) valid under `key`, or undefined. */
+export function parseCheckState(text: string, key: string): CheckSnapshot | undefined {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8'));
+    data = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return checkStateOf(data, key);
+}
+
+/** A parsed stored snapshot (as storedCheckState writes it) valid under `key`, or undefined. */
+export function checkStateOf(data: unknown, key: string): CheckSnapshot | undefined {
   if (!isStored(data) || data.format !== FORMAT || data.key !== key) return undefined;
   const findings = new Map<number, Finding[]>();
   for (const [row, list] of data.findings) findings.set(row, list);
@@ -58,7 +71,12 @@ export function readCheckState(dir: string, key: string): CheckSnapshot | undefi
  * folder only costs the next check its speed, and a torn or empty file after a crash fails the
  * checks in readCheckState and is ignored.
  */
-export function writeCheckState(dir: string, key: string, snapshot: CheckSnapshot): void {
+export function writeCheckState(dir: string, mac: Buffer, key: string, snapshot: CheckSnapshot): void {
+  void writeSealed(mac, 'check-state', join(dir, STATE_FILE), storedCheckState(key, snapshot));
+}
+
+/** The snapshot as JSON text, valid under `key`. */
+export function storedCheckState(key: string, snapshot: CheckSnapshot): string {
   const stored: Stored = {
     format: FORMAT,
     key,
@@ -69,7 +87,7 @@ export function writeCheckState(dir: string, key: string, snapshot: CheckSnapsho
     at: snapshot.at,
     findings: [...snapshot.findings],
   };
-  void writeCacheFile(join(dir, STATE_FILE), JSON.stringify(stored));
+  return JSON.stringify(stored);
 }
 
 /**

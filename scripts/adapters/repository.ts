@@ -7,7 +7,7 @@ import type { Finding } from '../core/findings/finding.js';
 import type { Flag } from '../core/model/flag.js';
 import type { Policy } from '../core/model/policy.js';
 import { AnalysisPool, workersFor } from './analyze-pool.js';
-import { type PolicyAnalysis, ResultCache, readPolicyCache, writePolicyCache } from './cache.js';
+import { cacheDirFor, cacheKey, type PolicyAnalysis, readPolicyCache, writePolicyCache } from './cache.js';
 import { toolFingerprint } from './fingerprint.js';
 import {
   type FlagFileBytes,
@@ -19,13 +19,14 @@ import {
 } from './repo-files.js';
 
 /**
- * Loads a repository from disk: policy, CODEOWNERS and every flag file, analysed on all cores and
- * answered from the cache where the bytes are unchanged. Every command starts here.
+ * Loads a repository from disk: policy, CODEOWNERS and every flag file, analysed on all cores.
+ * Every command starts here.
  *
- * The order is chosen for speed: list the files, read the policy and the cache, start worker
- * threads early when there is no cache to answer from (they load the parser and compile the schema
- * while this thread reads and hashes the files), and hand the files the cache cannot answer to the
- * pool, where this thread works alongside the workers.
+ * The order is chosen for speed: list the files, start worker threads (they load the parser and
+ * the validators while this thread reads the policy and reads and hashes the files), and hand every
+ * file to the pool, where this thread works alongside the workers. Only the analysed policy is
+ * cached here (sealed, cache.ts); a check after a small change answers from its snapshot instead
+ * (checked-repository.ts).
  */
 
 export interface Repository {
@@ -47,8 +48,16 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * The repository's own workspace folder: where the development key lives (keys.ts). The caches
+ * live elsewhere (cache.ts: cacheDirFor).
+ */
 export const defaultCacheDir = (root: string): string =>
   process.env.FLAGS_CACHE_DIR ?? join(root, '.cache', 'flags');
+
+/** The cache folder for `cacheDir` as the options give it: false for none. */
+export const resolveCacheDir = (root: string, cacheDir: string | false | undefined): string | false =>
+  cacheDir === false ? false : cacheDir === undefined ? cacheDirFor(root) : cacheDir;
 
 /** What reading a repository yields before any flag file is analysed. */
 export interface RepositoryFiles {
@@ -61,8 +70,10 @@ export interface RepositoryFiles {
   /** Findings made while reading: the policy, unreadable or oversized files, links, names. */
   preliminary: Finding[];
   codeowners: Codeowners | undefined;
-  /** The toolkit fingerprint ('' without a cache): part of every cache key. */
+  /** The toolkit fingerprint: part of every cache key, and signed in every statement. */
   fingerprint: string;
+  /** The cache folder and the key that seals it; undefined when the caches are off. */
+  cache: { dir: string; key: Buffer } | undefined;
   /** Hash of the analysed policy: part of every cache key. */
   policyHash: string;
 }
@@ -81,13 +92,14 @@ export async function readRepository(
     beforeRead?: (files: number, fingerprint: string, policyHash: string) => void;
   } = {},
 ): Promise<RepositoryFiles> {
-  const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
   const listing = listFlagFiles(root);
   options.onListed?.(listing.count);
-  const fingerprint = cacheDir === false ? '' : toolFingerprint();
+  const mac = options.cacheDir === false ? undefined : cacheKey(root);
+  const cacheDir = mac ? resolveCacheDir(root, options.cacheDir) : false;
+  const fingerprint = toolFingerprint();
   const { policy, findings, at } = await analysePolicy(
     readOptional(join(root, POLICY_PATH)),
-    cacheDir,
+    cacheDir === false ? undefined : { dir: cacheDir, key: mac! },
     fingerprint,
   );
   const preliminary = [...findings];
@@ -105,6 +117,7 @@ export async function readRepository(
     preliminary,
     codeowners: readCodeowners(root),
     fingerprint,
+    cache: cacheDir === false ? undefined : { dir: cacheDir, key: mac! },
     policyHash,
   };
 }
@@ -118,7 +131,6 @@ export async function loadRepository(
     pool?: AnalysisPool;
   } = {},
 ): Promise<Repository> {
-  const cacheDir = options.cacheDir === undefined ? defaultCacheDir(root) : options.cacheDir;
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const workers = (files: number) => workersFor(threads, files);
   let pool: AnalysisPool | undefined = options.pool;
@@ -126,54 +138,17 @@ export async function loadRepository(
     const read =
       options.read ??
       (await readRepository(root, {
-        cacheDir,
-        // With nothing to answer from, every file will be analysed: start the workers before the
-        // files are read, so they load the parser and the validator meanwhile. With a cache, most
-        // checks change a few files, and a worker would cost more to start and stop than it saves.
-        // Without a cache, before the policy: analysing an uncached policy loads zod on this thread.
+        cacheDir: options.cacheDir,
+        // Every file will be analysed: start the workers before the files are read (and before
+        // the policy, whose analysis loads zod on this thread), so they load the parser meanwhile.
         onListed: (count) => {
-          if (cacheDir === false && workers(count) > 0) pool = AnalysisPool.start(workers(count));
-        },
-        beforeRead: (count, fingerprint, policyHash) => {
-          if (cacheDir === false || pool || workers(count) === 0) return;
-          if (!ResultCache.mayAnswer(cacheDir, fingerprint, policyHash))
-            pool = AnalysisPool.start(workers(count));
+          if (workers(count) > 0) pool = AnalysisPool.start(workers(count));
         },
       }));
-    const cache =
-      cacheDir === false
-        ? ResultCache.disabled()
-        : ResultCache.open(cacheDir, read.fingerprint, read.policyHash);
-    const results: FileResult[] = new Array(read.files.length);
-    const misses: number[] = [];
-    read.files.forEach((f, i) => {
-      const hit = cache.get(f.file, f.hash);
-      if (hit) results[i] = hit;
-      else misses.push(i);
-    });
-    try {
-      if (misses.length > 0) {
-        pool ??= AnalysisPool.start(workers(misses.length));
-        await pool.analyze(
-          misses.map((i) => read.files[i]!),
-          read.policy,
-          {
-            onProgress: options.onProgress,
-            // Results go into the cache as they arrive, so their JSON is never all held at once.
-            onResult: (j, result, json) => {
-              results[misses[j]!] = result;
-              cache.set(result, json);
-            },
-          },
-        );
-      }
-      try {
-        cache.save();
-      } catch {
-        // a read-only checkout still gets checked, only without the cache
-      }
-    } finally {
-      cache.abandon();
+    let results: FileResult[] = [];
+    if (read.files.length > 0) {
+      pool ??= AnalysisPool.start(workers(read.files.length));
+      results = await pool.analyze(read.files, read.policy, { onProgress: options.onProgress });
     }
     return {
       root,
@@ -183,7 +158,7 @@ export async function loadRepository(
       files: results,
       preliminary: read.preliminary,
       codeowners: read.codeowners,
-      stats: { files: results.length, cached: results.length - misses.length, analysed: misses.length },
+      stats: { files: results.length, cached: 0, analysed: results.length },
     };
   } finally {
     (pool as AnalysisPool | undefined)?.close();
@@ -193,20 +168,20 @@ export async function loadRepository(
 /** The policy analysis depends only on the policy's bytes and the toolkit, so it is cached too. */
 async function analysePolicy(
   bytes: Uint8Array | undefined,
-  cacheDir: string | false,
+  cache: { dir: string; key: Buffer } | undefined,
   fingerprint: string,
 ): Promise<PolicyAnalysis> {
   const key = bytes === undefined ? 'absent' : sha256(bytes);
-  if (cacheDir !== false) {
-    const hit = readPolicyCache(cacheDir, fingerprint, key);
+  if (cache) {
+    const hit = readPolicyCache(cache.dir, cache.key, fingerprint, key);
     if (hit) return hit;
   }
   // Loaded on demand: the parser, ajv and zod are not needed when the cache answers.
   const { analyzePolicy } = await import('../core/check/analyze-policy.js');
   const analysis = analyzePolicy(POLICY_PATH, bytes);
-  if (cacheDir !== false) {
+  if (cache) {
     try {
-      writePolicyCache(cacheDir, fingerprint, key, analysis);
+      writePolicyCache(cache.dir, cache.key, fingerprint, key, analysis);
     } catch {
       // read-only: analyse again next time
     }

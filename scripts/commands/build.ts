@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import {
@@ -12,15 +12,27 @@ import {
 import { type ResolvedKeys, resolveSigningKeys } from '../adapters/keys.js';
 import { BundleVerifier } from '../adapters/bundle-verifier.js';
 import { createProgress } from '../adapters/progress.js';
-import { checkRepositoryAt, type KnownFlagFile, loadEveryFlag } from '../adapters/checked-repository.js';
-import { defaultCacheDir, type LoadOptions } from '../adapters/repository.js';
+import {
+  buildRecordFileName,
+  makeBuildRecord,
+  type PublishedStart,
+  readPublishedStart,
+  UnusableStart,
+} from '../adapters/build-record.js';
+import { cacheKey } from '../adapters/cache.js';
+import {
+  type CheckedRepository,
+  checkRepositoryAt,
+  type KnownFlagFile,
+  loadEveryFlag,
+} from '../adapters/checked-repository.js';
+import { type LoadOptions, type RepositoryFiles, resolveCacheDir } from '../adapters/repository.js';
 import { buildContents, buildKnownContents } from '../core/bundle/content.js';
 import { assembleBundle } from '../core/bundle/sign.js';
 import { makeStatement } from '../core/bundle/statement.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { todayUtc } from '../core/dates.js';
 import type { Flag } from '../core/model/flag.js';
-import type { Policy } from '../core/model/policy.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
 import { bundleFileName, type BundleStatement } from '../runtime/bundle-format.js';
 import { formatInstant } from '../runtime/instant.js';
@@ -51,8 +63,20 @@ export interface BuildOptions {
   json?: boolean;
   cache: boolean;
   cacheDir?: string;
+  sinceBundles?: string;
   threads?: string;
 }
+
+/**
+ * A build that will sign with a real key (given with --key-file or in the environment, or required):
+ * it reads no cache of any kind, so nothing in the working tree or a cache folder but the reviewed
+ * inputs can reach what it signs. It starts from the flag files, or from the published bundles
+ * and their build records (--since-bundles), which it verifies with the keyset.
+ */
+export const signsWithRealKey = (options: BuildOptions, env = process.env): boolean =>
+  options.keyFile !== undefined ||
+  options.requireSigningKey === true ||
+  Object.keys(env).some((name) => name.startsWith('FLAGS_SIGNING_KEY') && env[name] !== '');
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -102,8 +126,15 @@ export function registerBuild(program: Command): void {
     .option('--allow-dirty', 'sign with a real key although flags/ has uncommitted changes')
     .option('--require-signing-key', 'fail instead of using the development key (for CI)')
     .option('--json', 'print what was written as JSON')
-    .option('--no-cache', 'analyse every file, ignoring the result cache')
-    .option('--cache-dir <dir>', 'where the result cache lives (default: .cache/flags, or $FLAGS_CACHE_DIR)')
+    .option(
+      '--since-bundles <dir>',
+      'start from the last published bundles and build records in <dir>, verified with the keyset',
+    )
+    .option('--no-cache', 'use no cache (builds with a real signing key never do)')
+    .option(
+      '--cache-dir <dir>',
+      'where the caches live (default: $FLAGS_CACHE_DIR, else a folder per repository under $XDG_CACHE_HOME/flags-as-code)',
+    )
     .option('--threads <n>', 'threads to analyse with (default: all cores)');
   withRepo(command);
   withToday(command);
@@ -135,16 +166,19 @@ export async function runBuild(options: BuildOptions): Promise<number> {
 async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promise<number> {
   const progress = createProgress('checking flags');
   const load: LoadOptions = {
-    cacheDir: options.cache ? options.cacheDir : false,
+    cacheDir: build.cacheDir ?? false,
     threads: options.threads ? Number(options.threads) : undefined,
     onProgress: progress.update,
   };
-  // The same check as `flags check`, answered from its snapshot when one fits: a build after a
-  // small change then loads only the flags that changed, and copies the rest from the last build.
+  // The same check as `flags check`, answered from a snapshot when one fits (the sealed cache, or
+  // the verified build record of the published bundles): a build after a small change then loads
+  // only the flags that changed, and copies the rest from the last build's members.
   const checked = await checkRepositoryAt(build.root, {
     ...load,
     today: build.today,
     onStep: (step) => step === 'read' && build.verifier.startWorker(),
+    snapshotFrom: options.sinceBundles ? (key, read) => publishedStart(build, key, read) : undefined,
+    keepSnapshot: build.signing && build.format === 'json',
   });
   progress.done();
   const errors = checked.findings.filter((f) => f.severity === 'error');
@@ -167,11 +201,50 @@ async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promi
   return finishBuild(build, checked, () => loadEveryFlag(build.root, { ...load, onProgress: undefined }));
 }
 
-/** What a build needs of its checked repository: the policy and the flags in path order. */
-export interface CheckedFlags {
-  policy: Policy;
-  flags: readonly KnownFlagFile[];
+/**
+ * The published bundles and records the build starts from, verified (build-record.ts); undefined,
+ * with a note, when they cannot serve: the build then starts from the flag files.
+ */
+function publishedStart(build: StartedBuild, key: string, read: RepositoryFiles) {
+  const dir = resolve(build.options.sinceBundles!);
+  try {
+    const keysetPath = build.options.keyset
+      ? resolve(build.options.keyset)
+      : resolve(build.root, DEFAULT_KEYSET_FILE);
+    const bytes = readKeysetBytes(keysetPath);
+    if (!bytes) throw new UnusableStart(`no keyset at ${keysetPath} to verify them with`);
+    let keyset: TrustedKeyset;
+    try {
+      keyset = verifyKeyset(bytes);
+    } catch (error) {
+      throw new UnusableStart(`${keysetPath}: ${(error as Error).message}`);
+    }
+    const environments =
+      build.options.env && build.options.env.length > 0
+        ? [...new Set(build.options.env)]
+        : read.policy.environments;
+    build.start = readPublishedStart(dir, {
+      environments,
+      project: read.policy.project,
+      keyset,
+      now: build.now,
+      fingerprint: read.fingerprint,
+      policyHash: read.policyHash,
+      checkKey: key,
+    });
+    return build.start.snapshot;
+  } catch (error) {
+    if (!(error instanceof UnusableStart)) throw error;
+    process.stderr.write(
+      `note: building from the flag files, not from the bundles in ${dir}: ${error.message}\n`,
+    );
+    return undefined;
+  }
 }
+
+/** What a build needs of its checked repository: the policy and the flags in path order. */
+export type CheckedFlags = Pick<CheckedRepository, 'policy' | 'flags'> &
+  Partial<Pick<CheckedRepository, 'fingerprint' | 'policyHash' | 'snapshot'>>;
 
 /** A build before its repository is loaded: the options read, and git already asked. */
 export interface StartedBuild {
@@ -184,9 +257,15 @@ export interface StartedBuild {
   outDir: string;
   /** The git facts, queried in child processes while the repository loads (json bundles only). */
   source: Promise<{ commit: string; dirty: boolean; serial?: number }> | undefined;
-  /** Where the content cache lives (json bundles, unless --no-cache), and its file, being read. */
+  /** Signs with a real key: no cache is read or written (signsWithRealKey). */
+  signing: boolean;
+  /** Where the caches live and their sealing key (unless signing or --no-cache). */
   cacheDir: string | undefined;
+  cacheKey: Buffer | undefined;
+  /** The content cache's body, being read and its seal checked (json bundles only). */
   cacheBytes: Promise<Buffer | undefined> | undefined;
+  /** The verified published bundles the build starts from (--since-bundles), once the check read them. */
+  start?: PublishedStart;
   /** Verifies the signed bundles before they are written (finishBuild closes it). */
   verifier: BundleVerifier;
 }
@@ -218,13 +297,46 @@ export function startBuild(options: BuildOptions): StartedBuild {
   const json = format === 'json';
   const source = json ? (serial === undefined ? sourceInfo(root) : commitInfo(root)) : undefined;
   source?.catch(() => undefined); // awaited (and so reported) only once the check has passed
-  const cacheDir = json && options.cache ? resolve(options.cacheDir ?? defaultCacheDir(root)) : undefined;
-  const cacheBytes = cacheDir ? ContentCache.prefetch(cacheDir) : undefined;
+  const signing = signsWithRealKey(options);
+  if (options.sinceBundles !== undefined && !json)
+    throw new UsageError('--since-bundles is for signed bundles (--format json)');
+  const key = signing || !options.cache ? undefined : cacheKey(root);
+  const found = key ? resolveCacheDir(root, options.cacheDir) : false;
+  const cacheDir = found === false ? undefined : resolve(found);
+  const cacheBytes = cacheDir && key && json ? ContentCache.prefetch(cacheDir, key) : undefined;
   const verifier =
-    cacheDir && ContentCache.sizeAt(cacheDir) >= VERIFY_ON_A_WORKER_BYTES
+    lastContentSize(cacheDir, options.sinceBundles) >= VERIFY_ON_A_WORKER_BYTES
       ? BundleVerifier.withWorkerLater()
       : BundleVerifier.inline();
-  return { options, format, root, now, today, serial, outDir, source, cacheDir, cacheBytes, verifier };
+  return {
+    options,
+    format,
+    root,
+    now,
+    today,
+    serial,
+    outDir,
+    source,
+    signing,
+    cacheDir,
+    cacheKey: key,
+    cacheBytes,
+    verifier,
+  };
+}
+
+/** How large the last build's contents were: the content cache's size, or the published bundles'. */
+function lastContentSize(cacheDir: string | undefined, since: string | undefined): number {
+  if (since === undefined) return cacheDir ? ContentCache.sizeAt(cacheDir) : 0;
+  let size = 0;
+  try {
+    for (const entry of readdirSync(resolve(since), { withFileTypes: true }))
+      if (entry.isFile() && entry.name.endsWith('.bundle.json'))
+        size += statSync(join(resolve(since), entry.name)).size;
+  } catch {
+    // no folder: the build says so once the check has read the files
+  }
+  return size;
 }
 
 /**
@@ -282,6 +394,9 @@ export async function finishBuild(
       });
       announceDevelopmentKey(keys);
       const realKeys = keys.keys.filter((k) => !k.development);
+      // signsWithRealKey decided, before anything was read, that no cache may be used: hold to it.
+      if (realKeys.length > 0 && (!build.signing || build.cacheDir !== undefined))
+        throw new FlagsError('internal error: a build with a real signing key was about to use a cache');
       if (source.dirty && realKeys.length > 0 && !options.allowDirty)
         throw new UsageError(
           'flags/ has uncommitted changes; a signed bundle must match its commit',
@@ -293,13 +408,15 @@ export async function finishBuild(
       const devKeyset = keys.development
         ? verifyKeyset(readFileSync(keys.development.keysetPath))
         : undefined;
-      cache = build.cacheDir
-        ? ContentCache.open(build.cacheDir, policy, await build.cacheBytes)
-        : ContentCache.disabled();
+      cache =
+        build.cacheDir && build.cacheKey
+          ? ContentCache.open(build.cacheDir, build.cacheKey, policy, await build.cacheBytes)
+          : ContentCache.disabled();
+      const previous = build.start?.table ?? cache.previous;
       const targets = keys.keys.map((k) => k.environment);
       const { contents, table, unchanged } =
-        buildKnownContents(repo.flags, policy, targets, cache.previous) ??
-        buildContents(await allFlags(), policy, targets, cache.previous);
+        buildKnownContents(repo.flags, policy, targets, previous) ??
+        buildContents(await allFlags(), policy, targets, previous);
       // Written (without waiting for the disk) while the bundles are signed and verified.
       if (!unchanged) cache.save(table);
       keys.keys.forEach(({ environment, signer, development }, e) => {
@@ -314,9 +431,24 @@ export async function finishBuild(
           commit: source.commit,
           dirty: source.dirty,
           development,
+          toolkit: repo.fingerprint,
+          policy: repo.policyHash,
         });
         const bytes = assembleBundle(contentBytes, statement, [signer]);
         const name = bundleFileName(environment);
+        // The start for the next signing build: signed by the same key, beside the bundle.
+        if (!development && repo.snapshot)
+          writes.stage(
+            join(outDir, buildRecordFileName(environment)),
+            makeBuildRecord({
+              project: policy.project,
+              environment,
+              contentSha256: statement.content.sha256,
+              check: repo.snapshot,
+              table,
+              signer,
+            }),
+          );
         // Written to a temporary file (and flushed in the background) while it is verified, as a
         // verifier will; renamed into place only once every bundle verified (commit below), so a
         // bundle that fails here is never seen.

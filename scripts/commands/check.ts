@@ -43,8 +43,11 @@ export function registerCheck(program: Command): void {
     )
     .option('-f, --format <format>', `output: ${FORMATS.join(', ')}`, 'text')
     .option('--json', 'same as --format json')
-    .option('--no-cache', 'analyse every file, ignoring the result cache')
-    .option('--cache-dir <dir>', 'where the result cache lives (default: .cache/flags, or $FLAGS_CACHE_DIR)')
+    .option('--no-cache', 'analyse every file, using no cache')
+    .option(
+      '--cache-dir <dir>',
+      'where the caches live (default: $FLAGS_CACHE_DIR, else a folder per repository under $XDG_CACHE_HOME/flags-as-code)',
+    )
     .option('--strict', 'fail on warnings too')
     .option('--threads <n>', 'threads to analyse with (default: all cores)');
   withRepo(command);

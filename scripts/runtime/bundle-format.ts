@@ -74,6 +74,12 @@ export interface BundleStatement {
   source: { commit: string; dirty: boolean };
   /** Signed with a development key made on a workstation: production verifiers refuse it. */
   development: boolean;
+  /**
+   * The toolkit fingerprint and the sha256 of the analysed policy the build ran with (absent in
+   * bundles of older builds). A build may start from a published bundle only when both equal its own.
+   */
+  toolkit?: string;
+  policy?: string;
 }
 
 /** The bundle file: canonical JSON of this object. `content` is base64 of the content bytes. */

@@ -24,6 +24,9 @@ export interface StatementInput {
   commit: string;
   dirty: boolean;
   development: boolean;
+  /** The toolkit fingerprint and the hash of the analysed policy (additive: older statements lack them). */
+  toolkit?: string;
+  policy?: string;
 }
 
 export const contentBytesOf = (content: BundleContent): Uint8Array => canonicalBytes(content);
@@ -45,5 +48,7 @@ export function makeStatement(contentBytes: Uint8Array, input: StatementInput): 
     },
     source: { commit: input.commit, dirty: input.dirty },
     development: input.development,
+    ...(input.toolkit === undefined ? {} : { toolkit: input.toolkit }),
+    ...(input.policy === undefined ? {} : { policy: input.policy }),
   };
 }
