@@ -57,11 +57,21 @@ export function makeBuildRecord(input: RecordInput): Uint8Array {
     members: { keys: input.table.keys, hashes: input.table.hashes, ends: Array.from(region.ends) },
   };
   const payload = Buffer.from(
-    `${JSON.stringify(head).slice(0, -1)},"check":${storedCheckState(input.check.key, input.check.value)}}`,
+    `${JSON.stringify(head).slice(0, -1)},"check":${storedOnce(input.check)}}`,
     'utf8',
   );
   const envelope = signEnvelope(BUILD_RECORD_PAYLOAD_TYPE, payload, [input.signer]);
   return Buffer.from(JSON.stringify({ envelope, format: BUILD_RECORD_FORMAT }), 'utf8');
+}
+
+/** The snapshot as JSON, made once for all the records of a build. */
+const stored = new WeakMap<CheckSnapshot, string>();
+function storedOnce(check: { key: string; value: CheckSnapshot }): string {
+  const known = stored.get(check.value);
+  if (known !== undefined) return known;
+  const text = storedCheckState(check.key, check.value);
+  stored.set(check.value, text);
+  return text;
 }
 
 /** Where a published build starts from, once verified: its snapshot and its members. */

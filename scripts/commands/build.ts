@@ -176,11 +176,15 @@ async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promi
   const checked = await checkRepositoryAt(build.root, {
     ...load,
     today: build.today,
-    onStep: (step) => step === 'read' && build.verifier.startWorker(),
+    onStep: (step) => step === build.verifierStartsAfter && build.verifier.startWorker(),
     snapshotFrom: options.sinceBundles ? (key, read) => publishedStart(build, key, read) : undefined,
     keepSnapshot: build.signing && build.format === 'json',
   });
   progress.done();
+  if (build.start)
+    process.stderr.write(
+      `note: started from the published bundles in ${options.sinceBundles}: ${checked.stats.analysed} of ${checked.stats.files} flag files changed since\n`,
+    );
   const errors = checked.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {
     const [{ renderText }, { summarize }, { styleFor }] = await Promise.all([
@@ -268,6 +272,8 @@ export interface StartedBuild {
   start?: PublishedStart;
   /** Verifies the signed bundles before they are written (finishBuild closes it). */
   verifier: BundleVerifier;
+  /** The check's step after which the verifier's worker thread starts (none: verified inline). */
+  verifierStartsAfter: 'read' | 'analysed' | undefined;
 }
 
 /**
@@ -304,10 +310,12 @@ export function startBuild(options: BuildOptions): StartedBuild {
   const found = key ? resolveCacheDir(root, options.cacheDir) : false;
   const cacheDir = found === false ? undefined : resolve(found);
   const cacheBytes = cacheDir && key && json ? ContentCache.prefetch(cacheDir, key) : undefined;
-  const verifier =
-    lastContentSize(cacheDir, options.sinceBundles) >= VERIFY_ON_A_WORKER_BYTES
-      ? BundleVerifier.withWorkerLater()
-      : BundleVerifier.inline();
+  // Large bundles are verified on a worker thread, started once the files are read; a signing
+  // build from the flag files cannot tell its size from a last build, so it starts the worker once
+  // the analysis (which has both cores) is done, and only for a build that verifies anything big.
+  const large = lastContentSize(cacheDir, options.sinceBundles) >= VERIFY_ON_A_WORKER_BYTES;
+  const verifierStartsAfter = large ? 'read' : signing && json ? 'analysed' : undefined;
+  const verifier = verifierStartsAfter ? BundleVerifier.withWorkerLater() : BundleVerifier.inline();
   return {
     options,
     format,
@@ -322,6 +330,7 @@ export function startBuild(options: BuildOptions): StartedBuild {
     cacheKey: key,
     cacheBytes,
     verifier,
+    verifierStartsAfter,
   };
 }
 
