@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ContentCache, StagedWrites } from '../../scripts/adapters/bundle-files.js';
+import { sealed } from '../../scripts/adapters/cache.js';
 import { buildContents, type MemberTable } from '../../scripts/core/bundle/content.js';
 import { defaultPolicy } from '../../scripts/core/model/policy.js';
 import { EXAMPLE_ROOT, gitdir, tempDir } from '../helpers/gitdir.js';
@@ -10,6 +11,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { sampleFlags } from '../runtime/support.js';
 
 const NOW = '2026-11-24T12:00:00Z';
+const KEY = Buffer.alloc(32, 1);
 const policy = { ...defaultPolicy(), project: 'acme-platform' };
 const environments = ['staging', 'production'];
 const flags = [
@@ -28,7 +30,7 @@ const plain = (table: MemberTable | undefined) =>
 async function savedCache(): Promise<{ dir: string; table: MemberTable }> {
   const dir = tempDir('flags-content-cache-');
   const { table } = buildContents(flags, policy, environments);
-  const cache = ContentCache.open(dir, policy);
+  const cache = ContentCache.open(dir, KEY, policy);
   expect(cache.previous).toBeUndefined();
   cache.save(table);
   await cache.settled();
@@ -38,9 +40,10 @@ async function savedCache(): Promise<{ dir: string; table: MemberTable }> {
 describe('the content cache', () => {
   it('gives back the members it saved, for the same toolkit and policy only', async () => {
     const { dir, table } = await savedCache();
-    expect(plain(ContentCache.open(dir, policy).previous)).toEqual(plain(table));
-    expect(ContentCache.open(dir, { ...policy, project: 'other' }).previous).toBeUndefined();
+    expect(plain(ContentCache.open(dir, KEY, policy).previous)).toEqual(plain(table));
+    expect(ContentCache.open(dir, KEY, { ...policy, project: 'other' }).previous).toBeUndefined();
     expect(readdirSync(dir)).toEqual(['bundle-fragments.txt']);
+    expect(ContentCache.open(dir, Buffer.alloc(32, 2), policy).previous).toBeUndefined();
   });
 
   it('ignores a file that is truncated, extended or foreign', async () => {
@@ -56,13 +59,16 @@ describe('the content cache', () => {
       Buffer.from(text.replace('["api-limits",', '['), 'latin1'),
       Buffer.from('not a cache'),
       Buffer.alloc(0),
+      // sound, but without its seal, or sealed with another key
+      good.subarray(good.indexOf(0x0a) + 1),
+      Buffer.concat(sealed(Buffer.alloc(32, 2), 'bundle-fragments', [good.subarray(good.indexOf(0x0a) + 1)])),
     ];
     for (const [n, bytes] of damaged.entries()) {
       writeFileSync(path, bytes);
-      expect(ContentCache.open(dir, policy).previous, `damage ${n}`).toBeUndefined();
+      expect(ContentCache.open(dir, KEY, policy).previous, `damage ${n}`).toBeUndefined();
     }
     writeFileSync(path, good);
-    expect(ContentCache.open(dir, policy).previous).toBeDefined();
+    expect(ContentCache.open(dir, KEY, policy).previous).toBeDefined();
   });
 
   it('copies no member from a file whose members do not line up with its rows', async () => {
@@ -77,8 +83,10 @@ describe('the content cache', () => {
       text.replace(/\n\[(\d+),/, (_, end: string) => `\n[${Number(end) + 1},`),
     ];
     for (const [n, damage] of damaged.entries()) {
-      writeFileSync(path, Buffer.from(damage, 'latin1'));
-      const previous = ContentCache.open(dir, policy).previous;
+      // Damaged and sealed again with the right key: only the checks of the members are left.
+      const body = damage.slice(damage.indexOf('\n') + 1);
+      writeFileSync(path, Buffer.concat(sealed(KEY, 'bundle-fragments', [Buffer.from(body, 'latin1')])));
+      const previous = ContentCache.open(dir, KEY, policy).previous;
       expect(previous, `damage ${n}`).toBeDefined();
       // new-checkout changed: api-limits before it and sso… after it are copied, each run checked
       const changed = flags.map((f) => (f.flag.key === 'new-checkout' ? { ...f, hash: 'changed' } : f));
@@ -92,7 +100,7 @@ describe('the content cache', () => {
   it('builds without a cache where the cache cannot be written', async () => {
     const dir = tempDir('flags-content-cache-');
     writeFileSync(join(dir, 'file'), '');
-    const cache = ContentCache.open(join(dir, 'file', 'cache'), policy);
+    const cache = ContentCache.open(join(dir, 'file', 'cache'), KEY, policy);
     cache.save(buildContents(flags, policy, environments).table);
     await cache.settled();
     expect(readdirSync(dir)).toEqual(['file']);
@@ -137,8 +145,12 @@ describe('flags build with its caches', () => {
     const repo = await gitdir({ example: true });
     repo.write('.gitignore', 'dist/\n.cache/\n');
     await repo.commit('flags');
+    const caches = join(tempDir('flags-caches-'), 'cache');
     const build = async (...extra: string[]) => {
-      const result = await runCli(['build', '--now', NOW, ...extra], { cwd: repo.dir });
+      const result = await runCli(['build', '--now', NOW, ...extra], {
+        cwd: repo.dir,
+        env: { FLAGS_CACHE_DIR: caches, XDG_CACHE_HOME: join(caches, '..') },
+      });
       expect(result.code, result.stderr).toBe(0);
     };
     const bundles = (out: string) =>
@@ -146,7 +158,7 @@ describe('flags build with its caches', () => {
         readFileSync(join(repo.dir, out, `${e}.bundle.json`)),
       );
     await build();
-    const cache = join(repo.dir, '.cache', 'flags', 'bundle-fragments.txt');
+    const cache = join(caches, 'bundle-fragments.txt');
     expect(existsSync(cache)).toBe(true);
     const file = 'flags/new-checkout-flow.yaml';
     repo.write(

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitdir } from '../helpers/gitdir.js';
@@ -16,7 +16,10 @@ const contentOf = (path: string) =>
 
 async function build(root: string, out: string, ...extra: string[]) {
   const run = await runCli(['build', '--repo', root, '--now', NOW, '--out', out, '--allow-dirty', ...extra], {
-    env: { FLAGS_DEV_KEY_DIR: join(root, '.dev-key') },
+    env: {
+      FLAGS_DEV_KEY_DIR: join(root, '.dev-key'),
+      XDG_CACHE_HOME: join(root, '..', `${root.split('/').at(-1)}-xdg`),
+    },
   });
   expect(run.code, run.stderr).toBe(0);
   return run;
@@ -40,7 +43,9 @@ describe('a build after a change', () => {
     await build(root, join(root, 'first'));
     const file = join(root, 'flags', 'new-checkout-flow.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^expires: .*$/m, 'expires: 2027-02-10'));
-    const check = await runCli(['check', '--repo', root, '--today', '2026-11-24']);
+    const check = await runCli(['check', '--repo', root, '--today', '2026-11-24'], {
+      env: { XDG_CACHE_HOME: join(root, '..', `${root.split('/').at(-1)}-xdg`) },
+    });
     expect(check.stdout).toMatch(/from cache/);
 
     await build(root, join(root, 'warm'));
@@ -50,7 +55,10 @@ describe('a build after a change', () => {
 
     // Without the last build's content, the flags the snapshot knows only by key are loaded.
     writeFileSync(file, readFileSync(file, 'utf8').replace('2027-02-10', '2027-02-09'));
-    rmSync(join(root, '.cache', 'flags', 'bundle-fragments.txt'), { force: true });
+    const xdg = join(root, '..', `${root.split('/').at(-1)}-xdg`, 'flags-as-code');
+    const [folder] = readdirSync(xdg).filter((n) => n !== 'mac-key');
+    expect(existsSync(join(xdg, folder!, 'bundle-fragments.txt'))).toBe(true);
+    rmSync(join(xdg, folder!, 'bundle-fragments.txt'));
     await build(root, join(root, 'refilled'));
     await build(root, join(root, 'cold-again'), '--no-cache');
     sameContents(join(root, 'refilled'), join(root, 'cold-again'));

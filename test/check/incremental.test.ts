@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cacheKey, sealed } from '../../scripts/adapters/cache.js';
 import { checkRepositoryAt } from '../../scripts/adapters/checked-repository.js';
 import { cacheWritesSettled } from '../../scripts/adapters/files.js';
 import { copyExample, tempDir } from '../helpers/gitdir.js';
@@ -13,6 +14,12 @@ import { copyExample, tempDir } from '../helpers/gitdir.js';
  */
 
 const TODAY = '2026-11-24';
+
+/** The snapshot's body, after its seal line (cache.ts). */
+const bodyOf = (path: string) => {
+  const text = readFileSync(path, 'utf8');
+  return text.slice(text.indexOf('\n') + 1);
+};
 
 function example(): { root: string; cache: string } {
   const root = tempDir();
@@ -111,7 +118,7 @@ describe('the incremental check', () => {
     const full = await checkRepositoryAt(root, { cacheDir: cache, today: TODAY });
     expect(full.findings.some((f) => f.code === 'policy/claim-budget')).toBe(false);
     await cacheWritesSettled(); // the snapshot is written in the background
-    const state = JSON.parse(readFileSync(join(cache, 'check-state.json'), 'utf8')) as {
+    const state = JSON.parse(bodyOf(join(cache, 'check-state.json'))) as {
       peaks: Record<string, number>;
     };
     const peak = Math.max(...Object.values(state.peaks));
@@ -130,7 +137,8 @@ describe('the incremental check', () => {
     await checkRepositoryAt(root, { cacheDir: cache, today: TODAY });
     await cacheWritesSettled(); // the snapshot is written in the background
     const path = join(cache, 'check-state.json');
-    const good = readFileSync(path, 'utf8');
+    const good = bodyOf(path);
+    const key = cacheKey(root)!;
     for (const bad of [
       good.slice(0, good.length >> 1),
       'not json',
@@ -154,7 +162,8 @@ describe('the incremental check', () => {
       good.replace(/"format":2/, '"format":99'),
       JSON.stringify({ ...JSON.parse(good), peaks: 'none' }),
     ]) {
-      writeFileSync(path, bad);
+      // Sealed with the right key: only the snapshot's own checks stand between it and the check.
+      writeFileSync(path, Buffer.concat(sealed(key, 'check-state', bad)));
       const run = await checkRepositoryAt(root, { cacheDir: cache, today: TODAY });
       await cacheWritesSettled(); // before the next bad snapshot goes over the good one it writes
       expect(run.mode).toBe('full');
