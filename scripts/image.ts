@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import {
   appendFileSync,
-  cpSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -13,7 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { GENERATED_TODAY, generateRepository } from '../bench/generate-repo.js';
 import { CODE_HASH_FILE, codeHash } from './adapters/fingerprint.js';
 import { IMAGE_DIR, IMAGE_FILE, loadImage } from './load-image.js';
 
@@ -48,6 +48,11 @@ require('./${LOADER_FILE}').loadImage().cli.${start}();
 `;
 /** load-image.ts as a CommonJS script beside the image, for the binary and the worker shims. */
 const LOADER_FILE = 'load-image.cjs';
+/**
+ * The inputs of the image's scripts (esbuild's metafile, merged): which packages went into the image,
+ * for the toolkit package's licence texts and SBOM (scripts/packages/). Not code: outside the hash.
+ */
+export const IMAGE_INPUTS_FILE = 'esbuild-inputs.json';
 
 /**
  * yaml's Parser reads `process.env.LOG_TOKENS` (a switch that logs every token, for debugging yaml)
@@ -82,6 +87,25 @@ const hoistYamlDebugSwitches: Plugin = {
   },
 };
 
+/**
+ * The precompiled validators (scripts/core/model/generated/validators.ts) load ajv's runtime helpers
+ * with a `require` made by createRequire, which a bundler leaves to run time: an installed toolkit,
+ * which has no node_modules of its own, would fail there. In the image they are plain `require`
+ * calls, which esbuild bundles like any other.
+ */
+const bundleValidatorHelpers: Plugin = {
+  name: 'bundle-validator-helpers',
+  setup(plugin) {
+    plugin.onLoad({ filter: /[\\/]model[\\/]generated[\\/]validators\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const local = 'const require = createRequire(import.meta.url);';
+      if (source.split(local).length !== 2)
+        throw new Error(`${args.path} no longer makes its require as image.ts expects; review the plugin`);
+      return { contents: source.replace(local, ''), loader: 'js' };
+    });
+  },
+};
+
 export async function makeImage(): Promise<void> {
   // Written beside the old image and swapped in by renames, so that a binary started meanwhile
   // (a test run, a second build) finds one whole image or the other.
@@ -101,29 +125,36 @@ export async function makeImage(): Promise<void> {
     logOverride: { 'empty-import-meta': 'silent' },
     logLevel: 'warning',
     legalComments: 'none',
+    metafile: true,
+    // The metafile's input paths are relative to this: node_modules/<package>/…, on any machine.
+    absWorkingDir: ROOT,
   } as const;
-  await build({
+  const image = await build({
     ...script,
     entryPoints: [join(ROOT, 'build', 'scripts', 'image-entry.js')],
     outfile: join(next, basename(IMAGE_FILE)),
-    plugins: [hoistYamlDebugSwitches],
+    plugins: [hoistYamlDebugSwitches, bundleValidatorHelpers],
     // Drops the libraries' comments (some are not ASCII, which would make the whole source a
     // two-byte string) and a third of the bytes to read and hash. Names stay, for stack traces.
     minifyWhitespace: true,
   });
   // It finds the image from its own place: build/image/../image, as from build/scripts.
-  await build({
+  const loader = await build({
     ...script,
     entryPoints: [join(ROOT, 'build', 'scripts', 'load-image.js')],
     outfile: join(next, LOADER_FILE),
   });
   // The verifier thread needs the runtime's verifier alone (~40 kB): a script of its own starts
   // in about half the time of the whole image, on the core the build's git queries need too.
-  await build({
+  const verifier = await build({
     ...script,
     entryPoints: [join(ROOT, 'build', 'scripts', 'adapters', 'verify-worker.js')],
     outfile: join(next, 'verify-worker.cjs'),
   });
+  writeFileSync(
+    join(next, IMAGE_INPUTS_FILE),
+    `${JSON.stringify(inputsOf([image, loader, verifier]), null, 2)}\n`,
+  );
   for (const [file, start] of Object.entries(WORKER_SHIMS))
     writeFileSync(join(next, file), workerShim(start));
   // Paths relative to the image itself, so the hash does not depend on the staging folder's name.
@@ -143,21 +174,29 @@ export async function makeImage(): Promise<void> {
   if (training.status !== 0) throw new Error(`training the code cache failed:\n${training.stderr}`);
 }
 
+/** Every source file that went into the scripts, with its size, sorted by path. */
+function inputsOf(results: readonly { metafile: Metafile }[]): Record<string, number> {
+  const inputs = results.flatMap(({ metafile }) =>
+    Object.entries(metafile.inputs).map(([path, input]) => [path, input.bytes] as const),
+  );
+  return Object.fromEntries(inputs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /**
  * A representative run in a fresh process, then the code cache of everything it compiled: a cold
- * check of a copy of the example repository, the same check after one flag changed (the
- * incremental path), its JSON report, and two builds of it as a git repository (signed with a
- * development key made in the copy). The parent discards what it prints.
+ * check of a generated repository (bench/generate-repo.ts: a realistic mix of flags, valid on its
+ * own date, so the build never depends on what a team keeps in flags/), the same check after one
+ * flag changed (the incremental path), its JSON report, and two builds of it as a git repository
+ * (signed with a development key made in the copy). The parent discards what it prints.
  */
 async function train(): Promise<void> {
   const loaded = loadImage();
   const work = mkdtempSync(join(tmpdir(), 'flags-train-'));
   try {
     const repo = join(work, 'repo');
-    cpSync(join(ROOT, 'flags'), join(repo, 'flags'), { recursive: true });
-    cpSync(join(ROOT, 'CODEOWNERS'), join(repo, 'CODEOWNERS'));
+    generateRepository(repo, { flags: 40 });
     const cache = ['--cache-dir', join(work, 'cache')];
-    const check = ['check', '--repo', repo, '--today', '2026-11-24', ...cache];
+    const check = ['check', '--repo', repo, '--today', GENERATED_TODAY, ...cache];
     await loaded.cli.main(check);
     const flag = readdirSync(join(repo, 'flags')).find((name) => /^[a-z].*\.yaml$/.test(name));
     const edit = (n: number) => flag && appendFileSync(join(repo, 'flags', flag), `# changed ${n}\n`);
@@ -165,7 +204,7 @@ async function train(): Promise<void> {
     await loaded.cli.main(check);
     await loaded.cli.main([...check, '--json']);
     if (commitAll(repo)) {
-      const build = ['build', '--repo', repo, '--now', '2026-11-24T12:00:00Z', ...cache];
+      const build = ['build', '--repo', repo, '--now', `${GENERATED_TODAY}T12:00:00Z`, ...cache];
       await loaded.cli.main(build);
       edit(2);
       await loaded.cli.main(build);

@@ -25,10 +25,15 @@ export function toolFingerprint(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const stored = join(here, CODE_HASH_FILE);
   // From sources or tsc's output, the core and the adapters are the code.
-  const hash = existsSync(stored)
+  const image = existsSync(stored);
+  const hash = image
     ? readFileSync(stored, 'utf8').trim()
     : codeHash([join(here, '..', 'core'), here], join(here, '..'));
-  const libraries = DEPENDENCIES.map((name) => `${name}@${dependencyVersion(name)}`).join(',');
+  // The image's hash covers the libraries bundled into it; an installed toolkit has no node_modules
+  // of its own, and the project's copies of these packages are not the code that runs.
+  const libraries = image
+    ? 'bundled'
+    : DEPENDENCIES.map((name) => `${name}@${dependencyVersion(name)}`).join(',');
   memo = `${packageVersion()}+${hash.slice(0, 16)}+${sha256(`${libraries},node@${process.version}`).slice(0, 16)}`;
   return memo;
 }

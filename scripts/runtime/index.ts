@@ -8,7 +8,7 @@ import { bundleStateKey, readState, recordState } from './state.js';
 import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, type VerifiedBundle, verifyBundle } from './verify.js';
 
 /**
- * The runtime entry point (`flags-as-code/runtime`): load a signed bundle from a file, a URL or
+ * The runtime entry point (`@flags-as-code/runtime`): load a signed bundle from a file, a URL or
  * bytes, verify it against a keyset, and evaluate flags from it. It depends on nothing but Node's
  * own modules. It remembers the newest serial it accepted (in memory, and in a state file when
  * given one) and, when a newer bundle fails verification, keeps serving the last good one and
