@@ -26,6 +26,11 @@ export async function resolveRef(git: SimpleGit, ref: string): Promise<string> {
 
 /** Files changed since the merge base of `ref` and HEAD, including uncommitted and untracked ones. */
 export async function changedFilesSince(root: string, ref: string): Promise<Set<string>> {
+  return (await changedSince(root, ref)).files;
+}
+
+/** The same, with the merge base they are counted from (the base a pull request is judged against). */
+export async function changedSince(root: string, ref: string): Promise<{ base: string; files: Set<string> }> {
   const git = gitAt(root);
   await ensureRepository(git, root);
   const target = await resolveRef(git, ref);
@@ -33,7 +38,7 @@ export async function changedFilesSince(root: string, ref: string): Promise<Set<
   // --relative: paths relative to the repository root the toolkit runs in, also in a subfolder.
   const diff = await git.raw(['diff', '--name-only', '--no-renames', '--relative', '-z', base]);
   const untracked = await git.raw(['ls-files', '--others', '--exclude-standard', '-z']);
-  return new Set([...diff.split('\0'), ...untracked.split('\0')].filter(Boolean));
+  return { base, files: new Set([...diff.split('\0'), ...untracked.split('\0')].filter(Boolean)) };
 }
 
 export async function ensureRepository(git: SimpleGit, root: string): Promise<void> {
@@ -151,3 +156,40 @@ export async function readBlob(git: SimpleGit, object: string): Promise<Uint8Arr
 
 export const isSymlinkMode = (mode: string): boolean => mode === '120000';
 export const isFileMode = (mode: string): boolean => mode === '100644' || mode === '100755';
+
+/** A file at a commit as git stores it: its bytes, a symbolic link (with the path it holds), or nothing. */
+export type FileAt = { bytes: Uint8Array } | { symlink: string } | { absent: true };
+
+/**
+ * A file at a commit, telling a symbolic link (mode 120000, whose blob is the path it points to)
+ * from a file: `git show` would hand over the link's path as if it were the content.
+ */
+export async function readFileAt(git: SimpleGit, commit: string, path: string): Promise<FileAt> {
+  const listed = (await git.raw(['ls-tree', '-z', commit, '--', path])).split('\0')[0] ?? '';
+  const entry = /^(\d{6}) (\w+) ([0-9a-f]+)\t/.exec(listed);
+  if (!entry) return { absent: true };
+  const [, mode, type, object] = entry as unknown as string[];
+  if (isSymlinkMode(mode!)) return { symlink: new TextDecoder().decode(await readBlob(git, object!)) };
+  if (type !== 'blob') return { absent: true };
+  return { bytes: await readBlob(git, object!) };
+}
+
+/** The symbolic links under a folder at a commit (mode 120000 in its tree), with the paths they hold. */
+export async function symlinksAt(
+  git: SimpleGit,
+  commit: string,
+  folder: string,
+): Promise<{ path: string; target: string }[]> {
+  const out = await git.raw(['ls-tree', '-r', '-z', commit, '--', folder]);
+  const links: { path: string; object: string }[] = [];
+  for (const line of out.split('\0')) {
+    const entry = /^120000 blob ([0-9a-f]+)\t(.*)$/s.exec(line);
+    if (entry) links.push({ path: entry[2]!, object: entry[1]! });
+  }
+  return Promise.all(
+    links.map(async (l) => ({
+      path: l.path,
+      target: new TextDecoder().decode(await readBlob(git, l.object)),
+    })),
+  );
+}

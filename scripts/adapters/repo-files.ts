@@ -2,21 +2,22 @@ import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
-  existsSync,
   fstatSync,
+  lstatSync,
   openSync,
   readdirSync,
+  readlinkSync,
   readSync,
   realpathSync,
   statSync,
 } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
 import { finding, type Finding } from '../core/findings/finding.js';
 import { POLICY_FILE } from '../core/model/constants.js';
 
 /**
- * Finds and reads the flag files of a repository. Symbolic links are followed only while they stay
- * inside the repository; files over the size cap are never read whole.
+ * Finds and reads the flag files of a repository. Symbolic links are never followed: each is a
+ * `file/symlink` finding; files over the size cap are never read whole.
  *
  * Listing and reading are separate steps so that the analysis threads can start booting as soon as
  * the number of files is known, while the files are still being read.
@@ -54,14 +55,14 @@ const isListed = (entry: ListedFile | Finding): entry is ListedFile => !('code' 
 export function listFlagFiles(root: string): FlagFileListing {
   const entries: (ListedFile | Finding)[] = [];
   let count = 0;
-  const realRoot = realpathSync(root);
   const dir = join(root, FLAGS_DIR);
-  if (!existsSync(dir)) return { entries, count };
-  const visited = new Set<string>();
+  const top = lstatOrUndefined(dir);
+  if (!top) return { entries, count };
+  if (top.isSymbolicLink()) {
+    entries.push(symlinkFinding(root, FLAGS_DIR));
+    return { entries, count };
+  }
   const walk = (abs: string, rel: string) => {
-    const real = realpathSync(abs);
-    if (visited.has(real)) return;
-    visited.add(real);
     const list = readdirSync(abs, { withFileTypes: true }).sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
@@ -71,42 +72,14 @@ export function listFlagFiles(root: string): FlagFileListing {
       const path = abs + sep + name;
       // Built by hand: path.relative and a split/join per file cost more than the read itself.
       const file = `${rel}/${name}`;
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
       if (entry.isSymbolicLink()) {
-        let target: string;
-        try {
-          target = realpathSync(path);
-        } catch {
-          entries.push(
-            finding(
-              'file/unreadable',
-              file,
-              { line: 1, col: 1 },
-              'symbolic link points to nothing',
-              'remove the link or restore its target',
-            ),
-          );
-          continue;
-        }
-        if (target !== realRoot && !target.startsWith(realRoot + sep)) {
-          entries.push(
-            finding(
-              'file/symlink-escape',
-              file,
-              { line: 1, col: 1 },
-              `symbolic link leaves the repository (to ${target})`,
-              'replace the link with the file itself',
-            ),
-          );
-          continue;
-        }
-        const stat = statSync(target);
-        isDir = stat.isDirectory();
-        isFile = stat.isFile();
+        // Never followed: whatever it points to, a link makes a flag's content a file elsewhere,
+        // which a change under flags/ (and its review) does not show.
+        if (isFlagFileName(name) || isDirectory(path)) entries.push(symlinkFinding(root, file));
+        continue;
       }
-      if (isDir) walk(path, file);
-      else if (isFile && isFlagFileName(name)) {
+      if (entry.isDirectory()) walk(path, file);
+      else if (entry.isFile() && isFlagFileName(name)) {
         if (name.endsWith('.yml')) {
           entries.push(
             finding(
@@ -125,6 +98,88 @@ export function listFlagFiles(root: string): FlagFileListing {
   };
   walk(dir, FLAGS_DIR);
   return { entries, count };
+}
+
+const lstatOrUndefined = (path: string) => {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+const isDirectory = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The one finding for a symbolic link where the toolkit reads a file (a flag file or a folder of
+ * them, the policy, CODEOWNERS), wherever it points: inside the repository, outside, or nowhere.
+ */
+export function symlinkFinding(root: string, file: string): Finding {
+  const path = join(root, file);
+  let target: string;
+  try {
+    target = readlinkSync(path);
+  } catch {
+    target = '?';
+  }
+  let where: string;
+  try {
+    const real = realpathSync(path);
+    const realRoot = realpathSync(root);
+    where =
+      real === realRoot || real.startsWith(realRoot + sep)
+        ? `${relative(realRoot, real).split(sep).join('/') || '.'} in the repository`
+        : 'outside the repository';
+  } catch {
+    where = 'which does not exist';
+  }
+  return finding(
+    'file/symlink',
+    file,
+    { line: 1, col: 1 },
+    symlinkMessage(file, target, where),
+    SYMLINK_HINT,
+  );
+}
+
+export const SYMLINK_HINT =
+  'replace the link with the file itself (a linked folder with the folder and its files)';
+
+export const symlinkMessage = (file: string, target: string, where: string): string =>
+  `symbolic link to ${target} (${where}); refused: a change to its target would change what is read here without a change to ${file}`;
+
+/** Where a link stored in git (not on disk) points: the same words as symlinkFinding, from the path alone. */
+export function symlinkTargetIn(file: string, target: string): string {
+  if (target.startsWith('/')) return 'outside the repository';
+  const resolved = posix.normalize(posix.join(posix.dirname(file), target));
+  return resolved === '..' || resolved.startsWith('../')
+    ? 'outside the repository'
+    : `${resolved} in the repository`;
+}
+
+/**
+ * A file the toolkit trusts (the policy, CODEOWNERS) read from the working tree, refusing a link at
+ * the file or at any folder on its way (`.github` linked elsewhere). Absent: no bytes, no finding.
+ */
+export function readRegularFile(
+  root: string,
+  file: string,
+): { bytes: Uint8Array } | { absent: true } | { symlink: Finding } {
+  const parts = file.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const rel = parts.slice(0, i).join('/');
+    const stat = lstatOrUndefined(join(root, rel));
+    if (!stat) return { absent: true };
+    if (stat.isSymbolicLink()) return { symlink: symlinkFinding(root, rel) };
+  }
+  const bytes = readOptional(join(root, file));
+  return bytes === undefined ? { absent: true } : { bytes };
 }
 
 /** Reads and hashes the listed files; findings stay in walk order, as one walk would give them. */

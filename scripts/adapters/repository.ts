@@ -14,7 +14,7 @@ import {
   listFlagFiles,
   POLICY_PATH,
   readListedFiles,
-  readOptional,
+  readRegularFile,
   sha256,
 } from './repo-files.js';
 
@@ -97,12 +97,15 @@ export async function readRepository(
   const mac = options.cacheDir === false ? undefined : cacheKey(root);
   const cacheDir = mac ? resolveCacheDir(root, options.cacheDir) : false;
   const fingerprint = toolFingerprint();
+  const policyFile = readRegularFile(root, POLICY_PATH);
   const { policy, findings, at } = await analysePolicy(
-    readOptional(join(root, POLICY_PATH)),
+    'bytes' in policyFile ? policyFile.bytes : undefined,
     cacheDir === false ? undefined : { dir: cacheDir, key: mac! },
     fingerprint,
   );
-  const preliminary = [...findings];
+  const codeowners = readCodeownersFile(root);
+  const preliminary = [...('symlink' in policyFile ? [policyFile.symlink] : []), ...findings];
+  if (codeowners.symlink) preliminary.push(codeowners.symlink);
   const policyOk = !preliminary.some((f) => f.severity === 'error');
   const policyHash = sha256(JSON.stringify(policy));
   options.beforeRead?.(listing.count, fingerprint, policyHash);
@@ -115,7 +118,7 @@ export async function readRepository(
     policyOk,
     files: read.files,
     preliminary,
-    codeowners: readCodeowners(root),
+    codeowners: codeowners.codeowners,
     fingerprint,
     cache: cacheDir === false ? undefined : { dir: cacheDir, key: mac! },
     policyHash,
@@ -190,11 +193,21 @@ async function analysePolicy(
 }
 
 export function readCodeowners(root: string): Codeowners | undefined {
+  return readCodeownersFile(root).codeowners;
+}
+
+/**
+ * The CODEOWNERS file GitHub would use. A link there is refused and read as no file, which is what
+ * GitHub makes of it (it reads the link's blob, a path, not the target).
+ */
+function readCodeownersFile(root: string): { codeowners?: Codeowners; symlink?: Finding } {
   for (const location of CODEOWNERS_LOCATIONS) {
-    const bytes = readOptional(join(root, location));
-    if (bytes) return parseCodeowners(location, new TextDecoder().decode(bytes));
+    const read = readRegularFile(root, location);
+    if ('symlink' in read) return { symlink: read.symlink };
+    if ('bytes' in read)
+      return { codeowners: parseCodeowners(location, new TextDecoder().decode(read.bytes)) };
   }
-  return undefined;
+  return {};
 }
 
 /** The flags that passed the schema, by file. */

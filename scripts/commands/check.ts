@@ -9,6 +9,9 @@ import { styleFor } from '../reporters/style.js';
 import { summarize } from '../reporters/summary.js';
 import { renderText } from '../reporters/text.js';
 import { UsageError } from '../errors.js';
+import { codeownersChange, codeownersChangeFindings } from '../core/codeowners/changes.js';
+import { CODEOWNERS_LOCATIONS } from '../core/codeowners/parse.js';
+import { compareFindings, type Finding } from '../core/findings/finding.js';
 import {
   inGithubActions,
   parseFormat,
@@ -63,9 +66,10 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   const today = resolveToday(options.today);
   const threads = parseThreads(options.threads);
   // git is loaded only when asked for: most checks never need it.
-  const changedFiles = options.changedSince
-    ? await (await import('../adapters/git.js')).changedFilesSince(root, options.changedSince)
+  const changed = options.changedSince
+    ? await (await import('../adapters/git.js')).changedSince(root, options.changedSince)
     : undefined;
+  const changedFiles = changed?.files;
   const progress = createProgress('checking flags');
   const checked = await checkRepositoryAt(root, {
     cacheDir: options.cache ? options.cacheDir : false,
@@ -75,7 +79,9 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     changedFiles,
   });
   progress.done();
-  const findings = checked.findings;
+  const findings = changed
+    ? [...checked.findings, ...(await codeownersNotices(root, changed, checked.flags))].sort(compareFindings)
+    : checked.findings;
   const summary = summarize(findings, {
     flags: checked.stats.files,
     cached: checked.stats.cached,
@@ -90,6 +96,26 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderMarkdown(findings, summary));
   const failing = summary.errors > 0 || (options.strict === true && summary.warnings > 0);
   return failing ? 1 : 0;
+}
+
+/**
+ * The gate's word on a pull request that edits CODEOWNERS: GitHub asks the base branch's owners of
+ * CODEOWNERS to approve it, and these notices show them which flags' owners it changes.
+ */
+async function codeownersNotices(
+  root: string,
+  changed: { base: string; files: ReadonlySet<string> },
+  flags: readonly { file: string }[],
+): Promise<Finding[]> {
+  if (!CODEOWNERS_LOCATIONS.some((location) => changed.files.has(location))) return [];
+  const { gitAt } = await import('../adapters/git.js');
+  const { codeownersAt, codeownersInWorkingTree } = await import('../adapters/codeowners-at.js');
+  const change = codeownersChange(
+    await codeownersAt(gitAt(root), changed.base),
+    codeownersInWorkingTree(root),
+    flags.map((f) => f.file),
+  );
+  return change ? codeownersChangeFindings(change) : [];
 }
 
 function parseThreads(value: string | undefined): number | undefined {

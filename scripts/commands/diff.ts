@@ -11,14 +11,27 @@ import {
   gitAt,
   isFileMode,
   isSymlinkMode,
+  type FileAt,
   mergeBase,
   rawChanges,
-  readAt,
   readBlob,
+  readFileAt,
   resolveRef,
+  symlinksAt,
   untrackedPaths,
 } from '../adapters/git.js';
-import { FLAGS_DIR, isFlagFileName, readOptional } from '../adapters/repo-files.js';
+import {
+  FLAGS_DIR,
+  isFlagFileName,
+  listFlagFiles,
+  readRegularFile,
+  symlinkFinding,
+  symlinkMessage,
+  symlinkTargetIn,
+} from '../adapters/repo-files.js';
+import { codeownersAt, codeownersInWorkingTree } from '../adapters/codeowners-at.js';
+import { type CodeownersChange, codeownersChange } from '../core/codeowners/changes.js';
+import type { Finding } from '../core/findings/finding.js';
 import { renderDiffJson } from '../reporters/diff-json.js';
 import { renderDiffMarkdown } from '../reporters/diff-markdown.js';
 import { renderDiffText } from '../reporters/diff-text.js';
@@ -68,6 +81,8 @@ export async function runDiff(base: string, head: string | undefined, options: D
     ...(from !== baseCommit ? { mergeBase: from } : {}),
     diff: await diffRefs(git, root, from, headCommit),
   };
+  const codeowners = await codeownersChangeOf(git, root, from, headCommit);
+  if (codeowners) report.codeowners = codeowners;
   if (format === 'json') process.stdout.write(renderDiffJson(report));
   else if (format === 'markdown') process.stdout.write(renderDiffMarkdown(report));
   else process.stdout.write(renderDiffText(report, styleFor(process.stdout)));
@@ -81,10 +96,12 @@ async function diffRefs(git: SimpleGit, root: string, from: string, head: string
   const changes = (await rawChanges(git, from, head, FLAGS_DIR)).filter((c) => isFlagPath(c.path));
   const untracked = head === undefined ? (await untrackedPaths(git, FLAGS_DIR)).filter(isFlagPath) : [];
   const [basePolicy, headPolicy] = await Promise.all([
-    readAt(git, from, POLICY_FILE),
-    head === undefined ? readOptional(join(root, POLICY_FILE)) : readAt(git, head, POLICY_FILE),
+    readFileAt(git, from, POLICY_FILE),
+    head === undefined ? readRegularFile(root, POLICY_FILE) : readFileAt(git, head, POLICY_FILE),
   ]);
-  const maxBytes = analyzePolicy(POLICY_FILE, headPolicy).policy.limits.maxFileBytes;
+  const policyBytes = (read: FileAt | ReturnType<typeof readRegularFile>) =>
+    'bytes' in read ? read.bytes : undefined;
+  const maxBytes = analyzePolicy(POLICY_FILE, policyBytes(headPolicy)).policy.limits.maxFileBytes;
   const baseFiles = Promise.all(
     changes.flatMap((c) => (c.before ? [readObject(git, c.path, c.before.mode, c.before.object)] : [])),
   );
@@ -98,11 +115,67 @@ async function diffRefs(git: SimpleGit, root: string, from: string, head: string
     ...untracked.map((path) => readWorking(root, path, maxBytes)),
   ]);
   const skip = (files: (SourceFile | undefined)[]) => files.filter((f): f is SourceFile => f !== undefined);
-  const [before, after] = await Promise.all([baseFiles, headFiles]);
+  const [before, after, headLinks] = await Promise.all([baseFiles, headFiles, linksAtHead(git, root, head)]);
+  // A link that did not change still refuses: the target it points to may be what changed.
+  const afterFiles = skip(after);
+  const listed = new Set(afterFiles.map((f) => f.file));
+  afterFiles.push(...headLinks.filter((link) => !listed.has(link.file)));
   return diffSnapshots(
-    buildSnapshot('base', basePolicy, skip(before)),
-    buildSnapshot('head', headPolicy, skip(after)),
+    buildSnapshot('base', policyBytes(basePolicy), [...policyLink(basePolicy), ...skip(before)]),
+    buildSnapshot('head', policyBytes(headPolicy), [...policyLink(headPolicy), ...afterFiles]),
   );
+}
+
+const linkProblem = (file: string, target: string, where: string): SourceFile => ({
+  file,
+  code: 'file/symlink',
+  unreadable: symlinkMessage(file, target, where),
+});
+
+/** A policy that is a link is refused, and the side is compared under the default policy. */
+function policyLink(read: FileAt | ReturnType<typeof readRegularFile>): SourceFile[] {
+  if ('symlink' in read)
+    return [
+      typeof read.symlink === 'string'
+        ? linkProblem(POLICY_FILE, read.symlink, symlinkTargetIn(POLICY_FILE, read.symlink))
+        : { file: POLICY_FILE, code: 'file/symlink', unreadable: read.symlink.message },
+    ];
+  return [];
+}
+
+/** Every symbolic link under flags/ at the head side, as `flags check` refuses them. */
+async function linksAtHead(git: SimpleGit, root: string, head: string | undefined): Promise<SourceFile[]> {
+  if (head === undefined)
+    return listFlagFiles(root)
+      .entries.filter((e): e is Finding => 'code' in e && e.code === 'file/symlink')
+      .map((f) => ({ file: f.file, code: f.code, unreadable: f.message }));
+  return (await symlinksAt(git, head, FLAGS_DIR))
+    .filter((link) => isFlagPath(link.path))
+    .map((link) => linkProblem(link.path, link.target, symlinkTargetIn(link.path, link.target)));
+}
+
+/**
+ * Which flag files a change to CODEOWNERS gives other code owners, between the two sides; undefined
+ * when CODEOWNERS is the same at both.
+ */
+async function codeownersChangeOf(
+  git: SimpleGit,
+  root: string,
+  from: string,
+  head: string | undefined,
+): Promise<CodeownersChange | undefined> {
+  const [before, after] = await Promise.all([
+    codeownersAt(git, from),
+    head === undefined ? codeownersInWorkingTree(root) : codeownersAt(git, head),
+  ]);
+  if (before.codeowners?.file === after.codeowners?.file && before.text === after.text) return undefined;
+  const files =
+    head === undefined
+      ? listFlagFiles(root).entries.flatMap((e) => ('code' in e ? [] : [e.file]))
+      : (await git.raw(['ls-tree', '-r', '-z', '--name-only', head, '--', FLAGS_DIR]))
+          .split('\0')
+          .filter(isFlagPath);
+  return codeownersChange(before, after, files);
 }
 
 /** Flag files as `flags check` finds them: YAML under flags/, not the policy, no hidden folders. */
@@ -122,8 +195,10 @@ async function readObject(
   mode: string,
   object: string,
 ): Promise<SourceFile | undefined> {
-  if (isSymlinkMode(mode))
-    return { file, unreadable: 'a symbolic link; flags diff compares regular files only' };
+  if (isSymlinkMode(mode)) {
+    const target = new TextDecoder().decode(await readBlob(git, object));
+    return linkProblem(file, target, symlinkTargetIn(file, target));
+  }
   if (!isFileMode(mode)) return undefined; // a submodule or the like: not a flag file
   return { file, bytes: await readBlob(git, object) };
 }
@@ -132,8 +207,10 @@ async function readWorking(root: string, file: string, maxBytes: number): Promis
   const path = join(root, file);
   try {
     const stat = lstatSync(path);
-    if (stat.isSymbolicLink())
-      return { file, unreadable: 'a symbolic link; flags diff compares regular files only' };
+    if (stat.isSymbolicLink()) {
+      const link = symlinkFinding(root, file);
+      return { file, code: link.code, unreadable: link.message };
+    }
     if (!stat.isFile()) return undefined;
     if (stat.size > maxBytes)
       return {

@@ -13,6 +13,7 @@ export const renderDiffJson = (report: DiffReport): string =>
       changes: report.diff.changes,
       ...(report.diff.policy ? { policy: report.diff.policy } : {}),
       problems: report.diff.problems,
+      ...(report.codeowners ? { codeowners: report.codeowners } : {}),
     },
     null,
     2,

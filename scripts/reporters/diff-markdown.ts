@@ -3,7 +3,10 @@ import {
   accessColumns,
   accessWho,
   byEnvironment,
+  CODEOWNERS_NOTE,
   changeWhat,
+  codeownersTitle,
+  ownershipLine,
   policyLine,
   problemLine,
   rangeTitle,
@@ -103,6 +106,12 @@ export function renderDiffMarkdown(report: DiffReport, limit = 500): string {
 
   if (diff.policy)
     out.push('', `#### Policy (${codeSpan(POLICY_FILE)})`, '', `- ${policyLine(diff.policy, words)}`);
+
+  if (report.codeowners) {
+    out.push('', `#### 👥 ${codeownersTitle(report.codeowners, words)}`, '', CODEOWNERS_NOTE, '');
+    for (const flag of report.codeowners.flags.slice(0, limit)) out.push(`- ${ownershipLine(flag, words)}`);
+    out.push(...more(report.codeowners.flags.length));
+  }
 
   if (diff.problems.length > 0) {
     out.push('', '#### ⚠️ Not compared', '');

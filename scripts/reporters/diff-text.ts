@@ -1,7 +1,10 @@
 import {
   ALL_ENVIRONMENTS,
   byEnvironment,
+  CODEOWNERS_NOTE,
   changeLine,
+  codeownersTitle,
+  ownershipLine,
   policyLine,
   problemLine,
   rangeTitle,
@@ -39,6 +42,11 @@ export function renderDiffText(report: DiffReport, style: Style = plain): string
   }
   grouped(style.bold('Values'), section('values'));
   if (diff.policy) out.push('', style.bold(`Policy (${POLICY_FILE})`), `  ${policyLine(diff.policy)}`);
+  if (report.codeowners) {
+    out.push('', style.bold(style.yellow(codeownersTitle(report.codeowners))));
+    for (const flag of report.codeowners.flags) out.push(`  ${ownershipLine(flag)}`);
+    out.push(`  ${style.dim(CODEOWNERS_NOTE)}`);
+  }
   if (diff.problems.length > 0) {
     out.push('', style.bold(style.red('Not compared')));
     for (const problem of diff.problems) out.push(`  ! ${problemLine(problem, report)}`);

@@ -11,7 +11,7 @@ export function renderGithub(findings: readonly Finding[]): string {
 export function annotation(
   f: Pick<Finding, 'severity' | 'file' | 'line' | 'col' | 'message' | 'hint'> & { code: string },
 ): string {
-  const level = f.severity === 'error' ? 'error' : 'warning';
+  const level = f.severity;
   const props = `file=${escapeProperty(f.file)},line=${f.line},col=${f.col},title=${escapeProperty(f.code)}`;
   const body = f.hint ? `${f.message}\nfix: ${f.hint}` : f.message;
   return `::${level} ${props}::${escapeData(body)}\n`;

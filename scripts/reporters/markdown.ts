@@ -1,6 +1,8 @@
 import type { Finding } from '../core/findings/finding.js';
 import { type CheckSummary, plural } from './summary.js';
 
+const ICONS = { error: '❌', warning: '⚠️', notice: 'ℹ️' } as const;
+
 /** A job summary for GitHub's $GITHUB_STEP_SUMMARY: a verdict and a table of findings. */
 export function renderMarkdown(findings: readonly Finding[], summary: CheckSummary, limit = 200): string {
   const head =
@@ -9,12 +11,14 @@ export function renderMarkdown(findings: readonly Finding[], summary: CheckSumma
       : summary.warnings > 0
         ? `### ⚠️ flags check: ${plural(summary.warnings, 'warning')}`
         : '### ✅ flags check: no problems';
-  const lines = [head, '', `${plural(summary.flags, 'flag')} checked.`, ''];
+  const notices =
+    summary.notices > 0 ? ` ${plural(summary.notices, 'notice')}: what this change decides.` : '';
+  const lines = [head, '', `${plural(summary.flags, 'flag')} checked.${notices}`, ''];
   if (findings.length > 0) {
     lines.push('| | Location | Code | Problem | Fix |', '|---|---|---|---|---|');
     for (const f of findings.slice(0, limit)) {
       lines.push(
-        `| ${f.severity === 'error' ? '❌' : '⚠️'} | \`${f.file}:${f.line}:${f.col}\` | \`${f.code}\` | ${cell(f.message)} | ${cell(f.hint ?? '')} |`,
+        `| ${ICONS[f.severity]} | \`${f.file}:${f.line}:${f.col}\` | \`${f.code}\` | ${cell(f.message)} | ${cell(f.hint ?? '')} |`,
       );
     }
     if (findings.length > limit)

@@ -12,7 +12,7 @@ export function renderText(
   const out: string[] = [];
   const sources = new Map<string, string[] | undefined>();
   for (const f of findings) {
-    const colour = f.severity === 'error' ? style.red : style.yellow;
+    const colour = f.severity === 'error' ? style.red : f.severity === 'warning' ? style.yellow : style.cyan;
     out.push(
       `${style.bold(`${f.file}:${f.line}:${f.col}`)} ${colour(f.severity)} ${style.dim(f.code)}  ${f.message}`,
     );
@@ -35,7 +35,8 @@ export function renderText(
             `⚠ ${plural(summary.warnings, 'warning')} in ${plural(summary.filesWithFindings, 'file')}`,
           )
         : '✔ no problems';
-  out.push(`${verdict} (${plural(summary.flags, 'flag')} checked, ${summary.cached} from cache)`);
+  const notices = summary.notices > 0 ? `, ${plural(summary.notices, 'notice')}` : '';
+  out.push(`${verdict} (${plural(summary.flags, 'flag')} checked, ${summary.cached} from cache${notices})`);
   return `${out.join('\n')}\n`;
 }
 

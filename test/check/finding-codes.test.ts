@@ -1,16 +1,8 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_CODES, CODES, type FindingCode } from '../../scripts/core/findings/codes.js';
-import { EXAMPLE_ROOT, FIXTURES, tempDir } from '../helpers/gitdir.js';
+import { EXAMPLE_ROOT, FIXTURES } from '../helpers/gitdir.js';
 import { checkJson, copyOfFixture, fixture, flagYaml } from './check-cli.js';
 
 /**
@@ -552,36 +544,53 @@ const CASES: Case[] = [
     ],
   },
   {
-    code: 'file/symlink-escape',
+    code: 'file/symlink',
     setup(dir) {
-      const outside = join(tempDir(), 'shared-limits.yaml');
-      writeFileSync(outside, flagYaml('shared-limits'));
-      symlinkSync(outside, join(dir, 'flags', 'shared-limits.yaml'));
-      return { message: `symbolic link leaves the repository (to ${realpathSync(outside)})` };
+      symlinkSync('../docs/shared-limits.yaml', join(dir, 'flags', 'shared-limits.yaml'));
+      return {};
     },
     findings: [
       {
         file: 'flags/shared-limits.yaml',
         line: 1,
         col: 1,
-        message: '<set by setup>',
-        hint: 'replace the link with the file itself',
+        message:
+          'symbolic link to ../docs/shared-limits.yaml (docs/shared-limits.yaml in the repository); refused: a change to its target would change what is read here without a change to flags/shared-limits.yaml',
+        hint: 'replace the link with the file itself (a linked folder with the folder and its files)',
+      },
+    ],
+  },
+  {
+    code: 'file/control-character',
+    setup(dir) {
+      const text = flagYaml('banner-text').replace('A flag made by a test.', '"Sale\u0000 today"');
+      writeFileSync(join(dir, 'flags', 'banner-text.yaml'), text);
+      return {};
+    },
+    findings: [
+      {
+        file: 'flags/banner-text.yaml',
+        line: 3,
+        col: 19,
+        message: 'character U+0000 (NUL) is not allowed here: only printable characters, tab and line breaks',
+        hint: 'delete the character: it cannot be seen in review',
       },
     ],
   },
   {
     code: 'file/unreadable',
     setup(dir) {
-      symlinkSync('retired-banner-v2.yaml', join(dir, 'flags', 'retired-banner.yaml'));
+      // A name that is not UTF-8: Node lists it with U+FFFD in place of the byte, a name that opens nothing.
+      writeFileSync(Buffer.from(`${join(dir, 'flags', 'caf')}\xe9.yaml`, 'latin1'), flagYaml('cafe'));
       return {};
     },
     findings: [
       {
-        file: 'flags/retired-banner.yaml',
+        file: 'flags/caf\ufffd.yaml',
         line: 1,
         col: 1,
-        message: 'symbolic link points to nothing',
-        hint: 'remove the link or restore its target',
+        message: 'cannot read the file: ENOENT',
+        hint: 'check the file permissions',
       },
     ],
   },

@@ -1,5 +1,6 @@
 import type { Finding } from '../findings/finding.js';
 import { finding } from '../findings/finding.js';
+import { firstUnprintable, unprintableFinding } from '../yaml/printable.js';
 
 /**
  * CODEOWNERS as GitHub reads it: gitignore-like patterns, the last matching rule wins, a rule with
@@ -29,6 +30,9 @@ const OWNER =
 export function parseCodeowners(file: string, text: string): Codeowners {
   const rules: CodeownersRule[] = [];
   const findings: Finding[] = [];
+  // GitHub's reading of a line with a control character in it is anyone's guess: refuse it.
+  const unprintable = firstUnprintable(text);
+  if (unprintable !== -1) findings.push(unprintableFinding(file, text, unprintable));
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = index + 1;
     const content = stripComment(raw);

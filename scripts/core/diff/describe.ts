@@ -1,3 +1,4 @@
+import { type CodeownersChange, type OwnershipChange, ownersText } from '../codeowners/changes.js';
 import type { Grant, Rollout } from '../model/flag.js';
 import type {
   Change,
@@ -262,3 +263,20 @@ export function byEnvironment(
 }
 
 export const ALL_ENVIRONMENTS = 'all environments';
+
+/** The heading of the CODEOWNERS section: which file, and how many flag files get other owners. */
+export function codeownersTitle(change: CodeownersChange, w: Words = plainWords): string {
+  const file =
+    change.base === change.head
+      ? w.code(change.head ?? 'CODEOWNERS')
+      : `${change.base ? w.code(change.base) : 'none'} → ${change.head ? w.code(change.head) : 'none'}`;
+  return `Code owners (${file} changed): ${plural(change.flags.length, 'flag file')} with other owners`;
+}
+
+/** One flag file whose owners the change to CODEOWNERS decides. */
+export const ownershipLine = (flag: OwnershipChange, w: Words = plainWords): string =>
+  `${w.code(flag.file)}: ${w.code(ownersText(flag.before))} → ${w.code(ownersText(flag.after))}${flag.after ? ` (${w.code(`${flag.after.file}:${flag.after.line}`)} ${w.code(flag.after.pattern)})` : ''}`;
+
+/** Who must approve it on GitHub, for the reader of the section. */
+export const CODEOWNERS_NOTE =
+  "GitHub asks the base branch's code owners of CODEOWNERS to approve this change; from the merge on, the new owners review these flags.";

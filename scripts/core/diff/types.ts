@@ -1,5 +1,6 @@
 import type { Flag, FlagType, Grant, Rollout } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
+import type { CodeownersChange } from '../codeowners/changes.js';
 
 /**
  * What `flags diff` compares and what it says. A snapshot is the flags of one side (a commit or the
@@ -125,4 +126,6 @@ export interface DiffReport {
   /** Set when the comparison started from the merge base rather than the base commit itself. */
   mergeBase?: string;
   diff: FlagsDiff;
+  /** Set when CODEOWNERS differs between the sides: the flag files whose code owners it changes. */
+  codeowners?: CodeownersChange;
 }

@@ -3,7 +3,8 @@
  * fixture under test/fixtures/ that triggers it.
  */
 
-export type Severity = 'error' | 'warning';
+/** Errors fail the check, warnings fail it with --strict, notices never: they say what a change decides. */
+export type Severity = 'error' | 'warning' | 'notice';
 export type Category =
   | 'schema'
   | 'model'
@@ -61,6 +62,11 @@ export const CODES = {
   'ownership/no-codeowners': code('ownership', 'warning', 'The repository has no CODEOWNERS file'),
   'ownership/unowned-file': code('ownership', 'error', 'No CODEOWNERS rule covers the flag file'),
   'ownership/owner-mismatch': code('ownership', 'error', 'The flag owner is not a code owner of its file'),
+  'ownership/codeowners-changed': code(
+    'ownership',
+    'notice',
+    'With --changed-since: CODEOWNERS changed, and with it the code owners of these flag files',
+  ),
 
   'codeowners/unsupported-syntax': code(
     'codeowners',
@@ -84,7 +90,12 @@ export const CODES = {
 
   'file/too-large': code('file', 'error', 'A file over the size cap'),
   'file/not-utf8': code('file', 'error', 'Bytes that are not UTF-8'),
-  'file/symlink-escape': code('file', 'error', 'A symbolic link that leaves the repository'),
+  'file/symlink': code(
+    'file',
+    'error',
+    'A symbolic link where a flag file, the policy or CODEOWNERS belongs',
+  ),
+  'file/control-character': code('file', 'error', "A character outside YAML's printable set (NUL, ESC, …)"),
   'file/unreadable': code('file', 'error', 'A file that cannot be read'),
   'file/wrong-extension': code('file', 'warning', 'A flag file not ending in .yaml'),
 

@@ -3,6 +3,7 @@ import { type Finding, finding, type Position, START } from '../findings/finding
 import { composeDocument } from './compose-document.js';
 import { composeFast } from './compose-fast.js';
 import type { YamlNode } from './positions.js';
+import { firstUnprintable, unprintableFinding } from './printable.js';
 import { decodeUtf8 } from './utf8.js';
 
 export { MAX_NESTING } from './compose-document.js';
@@ -10,7 +11,8 @@ export { isPlainScalarAt, locate, type PathSegment } from './positions.js';
 
 /**
  * Turns the bytes of a YAML file into a plain value, refusing every hazard before it can matter:
- * oversized input, bad encoding, duplicate keys, anchors and aliases, explicit tags, and keys that
+ * oversized input, bad encoding, characters YAML does not allow (checked here, before either way of
+ * composing, so the fast composer and the Composer path cannot differ on them), duplicate keys, anchors and aliases, explicit tags, and keys that
  * poison JavaScript objects. Only one YAML parser is used anywhere in the toolkit (the `yaml`
  * package, YAML 1.2 core schema), so no two parsers can disagree about a file.
  */
@@ -55,6 +57,8 @@ export function loadYaml(file: string, bytes: Uint8Array, maxBytes: number): Loa
       ),
     );
   }
+  const unprintable = firstUnprintable(decoded.text);
+  if (unprintable !== -1) return fail(unprintableFinding(file, decoded.text, unprintable));
   try {
     return parseText(file, decoded.text);
   } catch (error) {
