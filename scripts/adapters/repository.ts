@@ -10,6 +10,7 @@ import { AnalysisPool, workersFor } from './analyze-pool.js';
 import { cacheDirFor, cacheKey, type PolicyAnalysis, readPolicyCache, writePolicyCache } from './cache.js';
 import { toolFingerprint } from './fingerprint.js';
 import {
+  FLAGS_DIR,
   type FlagFileBytes,
   listFlagFiles,
   POLICY_PATH,
@@ -104,7 +105,9 @@ export async function readRepository(
     fingerprint,
   );
   const codeowners = readCodeownersFile(root);
-  const preliminary = [...('symlink' in policyFile ? [policyFile.symlink] : []), ...findings];
+  // A linked flags/ folder is reported once, by the listing.
+  const policyLink = 'symlink' in policyFile && policyFile.symlink.file !== FLAGS_DIR ? [policyFile.symlink] : [];
+  const preliminary = [...policyLink, ...findings];
   if (codeowners.symlink) preliminary.push(codeowners.symlink);
   const policyOk = !preliminary.some((f) => f.severity === 'error');
   const policyHash = sha256(JSON.stringify(policy));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ALIAS_FORMS, type AliasForm } from '../core/refs/aliases.js';
+import { isEvidence } from '../core/refs/find.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { scanReferences } from '../adapters/source-files.js';
 import { UsageError } from '../errors.js';
@@ -15,7 +16,9 @@ interface RefsOptions {
 export function registerRefs(program: Command): void {
   const command = program
     .command('refs')
-    .description('list file:line usages of flag keys in source code (string literals and aliases)')
+    .description(
+      'list file:line usages of flag keys in source code: the key as a string literal; aliases are shown, not counted',
+    )
     .argument('[paths...]', 'files or folders to search (default: the repository, without flags/)')
     .option('--key <key...>', 'only these flag keys')
     .option(
@@ -42,6 +45,8 @@ export function parseAliases(value: string | undefined, fallback: readonly Alias
   return forms as AliasForm[];
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export async function runRefs(paths: string[], options: RefsOptions): Promise<number> {
   const root = resolveFlagsRoot(options.repo);
   const repo = await loadRepository(root);
@@ -52,8 +57,11 @@ export async function runRefs(paths: string[], options: RefsOptions): Promise<nu
     if (!known.has(key)) throw new UsageError(`no flag has the key "${key}"`, 'list keys with flags check');
   const aliases = parseAliases(options.aliases, repo.policy.retire.codeAliases);
   const { references, files } = scanReferences(root, paths, keys, aliases);
-  const used = new Set(references.map((r) => r.key));
+  // Only evidence counts: a name that merely looks like a key keeps no flag alive.
+  const evidence = references.filter(isEvidence);
+  const used = new Set(evidence.map((r) => r.key));
   const unreferenced = keys.filter((k) => !used.has(k));
+  const lookalikes = references.length - evidence.length;
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({ version: 1, searched: paths.length > 0 ? paths : ['.'], files, aliases, references, unreferenced }, null, 2)}\n`,
@@ -62,10 +70,10 @@ export async function runRefs(paths: string[], options: RefsOptions): Promise<nu
   }
   const lines = references.map(
     (r) =>
-      `${r.file}:${r.line}:${r.col}  ${r.key}${r.spelling === 'key' ? '' : `  (${r.spelling}: ${r.text})`}`,
+      `${r.file}:${r.line}:${r.col}  ${r.key}  ${r.match}${r.spelling === 'key' ? '' : ` ${r.text} (${r.spelling}; looks alike, not counted)`}`,
   );
   lines.push(
-    `${references.length} reference${references.length === 1 ? '' : 's'} to ${used.size} of ${keys.length} flag${keys.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}${unreferenced.length > 0 ? `; no references left to: ${unreferenced.join(', ')}` : ''}`,
+    `${plural(evidence.length, 'reference')} to ${used.size} of ${plural(keys.length, 'flag')} in ${plural(files, 'file')}${lookalikes > 0 ? ` (and ${plural(lookalikes, 'name')} that only look${lookalikes === 1 ? 's' : ''} like a key, not counted)` : ''}${unreferenced.length > 0 ? `; no references left to: ${unreferenced.join(', ')}` : ''}`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_CODES, CODES, type FindingCode } from '../../scripts/core/findings/codes.js';
-import { EXAMPLE_ROOT, FIXTURES } from '../helpers/gitdir.js';
+import { EXAMPLE_ROOT, FIXTURES, initRepo } from '../helpers/gitdir.js';
 import { checkJson, copyOfFixture, fixture, flagYaml } from './check-cli.js';
 
 /**
@@ -25,7 +25,9 @@ interface ExpectedFinding {
 interface Case {
   code: FindingCode;
   /** Adds what git cannot keep (links, bytes that are not UTF-8) to a temporary copy of the fixture. */
-  setup?: (dir: string) => { message?: string };
+  setup?: (dir: string) => { message?: string } | Promise<{ message?: string }>;
+  /** Arguments to `flags check` beyond --json (e.g. --changed-since for the gate's notices). */
+  args?: string[];
   findings: ExpectedFinding[];
 }
 
@@ -384,6 +386,39 @@ const CASES: Case[] = [
     ],
   },
   {
+    code: 'ownership/codeowners-changed',
+    async setup(dir) {
+      // main has the fixture's CODEOWNERS; the branch adds a co-owner for one flag.
+      const repo = await initRepo(dir);
+      await repo.commit('flags on main');
+      await repo.git.checkoutLocalBranch('feature');
+      repo.write(
+        'CODEOWNERS',
+        `${readFileSync(join(dir, 'CODEOWNERS'), 'utf8')}/flags/payments.yaml @acme/platform @mallory\n`,
+      );
+      await repo.commit('share payments');
+      return {};
+    },
+    args: ['--changed-since', 'main'],
+    findings: [
+      {
+        file: 'CODEOWNERS',
+        line: 3,
+        col: 1,
+        message: 'this change edits CODEOWNERS and so decides who reviews 1 flag file: flags/payments.yaml',
+        hint: "GitHub asks the base branch's code owners of CODEOWNERS to approve; they should check each new owner (flags diff lists them)",
+      },
+      {
+        file: 'flags/payments.yaml',
+        line: 1,
+        col: 1,
+        message:
+          'code owners change from @acme/platform to @acme/platform @mallory with this change to CODEOWNERS (CODEOWNERS:3 "/flags/payments.yaml")',
+        hint: "the base branch's code owners of CODEOWNERS approve this; the new owners review this flag from then on",
+      },
+    ],
+  },
+  {
     code: 'codeowners/unsupported-syntax',
     findings: [
       {
@@ -675,9 +710,9 @@ describe('flags check reports each finding code with its message and position', 
     if (c.setup) {
       dir = copyOfFixture(fixtureFolder(code));
       mkdirSync(join(dir, 'flags'), { recursive: true });
-      message = c.setup(dir).message;
+      message = (await c.setup(dir)).message;
     }
-    const { code: exit, report } = await checkJson(dir);
+    const { code: exit, report } = await checkJson(dir, c.args);
     const expected = c.findings.map((f) => ({
       code: f.code ?? code,
       severity: CODES[f.code ?? code].severity,

@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/gitdir.js';
@@ -160,7 +160,7 @@ describe('flags check on hostile YAML', () => {
     ]);
   });
 
-  it('refuses a linked folder that leaves the repository, and follows links that stay inside', async () => {
+  it('refuses a linked folder that leaves the repository, and a link that stays inside', async () => {
     const outside = tempDir();
     writeFileSync(join(outside, 'stolen.yaml'), flagYaml('stolen'));
     const dir = repoWith({ 'shared/limits.yaml': flagYaml('limits') });
@@ -169,18 +169,11 @@ describe('flags check on hostile YAML', () => {
     symlinkSync('../shared/limits.yaml', join(dir, 'flags', 'limits.yaml'));
     const { code, report } = await checkJson(dir);
     expect(code).toBe(1);
-    expect(report.findings).toEqual([
-      {
-        code: 'file/symlink-escape',
-        severity: 'error',
-        file: 'flags/elsewhere',
-        line: 1,
-        col: 1,
-        message: `symbolic link leaves the repository (to ${realpathSync(outside)})`,
-        hint: 'replace the link with the file itself',
-      },
+    expect(report.findings.map((f) => `${f.code} ${f.file} ${f.message.split(';')[0]}`)).toEqual([
+      `file/symlink flags/elsewhere symbolic link to ${outside} (outside the repository)`,
+      'file/symlink flags/limits.yaml symbolic link to ../shared/limits.yaml (shared/limits.yaml in the repository)',
     ]);
-    expect(report.summary.flags).toBe(1);
+    expect(report.summary.flags).toBe(0);
   });
 
   it('reports every explicit tag as written, at the tag', async () => {

@@ -1,17 +1,37 @@
 import { type AliasForm, type Spelling, spellingsOf } from './aliases.js';
 
 /**
- * Finds where flag keys are used in source text. A reference is the key as a whole string literal
- * ('new-checkout-flow', "…", `…`) or one of its aliases as a whole word (newCheckoutFlow, also inside
- * strings such as flags['newCheckoutFlow']). One pass over the text with one table lookup per token,
- * so the cost does not grow with the number of keys.
+ * Finds where flag keys are used in source text, and says how each was matched. Only the key
+ * itself, as a whole string literal ('new-checkout-flow', "…", `…`), is evidence that code reads the
+ * flag: flags are evaluated by key. An alias (newCheckoutFlow, NEW_CHECKOUT_FLOW), as a word or in
+ * quotes, is only a name that looks like the key: a `bulkImport()` function is no reference to the
+ * flag bulk-import. Aliases are listed for people to look at and never keep a flag alive. One pass
+ * over the text with one table lookup per token, so the cost does not grow with the number of keys.
  */
+
+/**
+ * How a reference matched. New kinds (a call of a configured SDK method, say) are added here with
+ * their place in EVIDENCE.
+ */
+export type ReferenceMatch =
+  /** The key as a whole string literal. */
+  | 'string-literal'
+  /** An alias of the key as a whole string literal: flags['newCheckoutFlow']. */
+  | 'alias-literal'
+  /** An alias of the key as a bare word: an identifier, a property, a function of that name. */
+  | 'alias-identifier';
+
+/** The matches that show code reads the flag: what `unreferenced` and the retirement bot count. */
+export const EVIDENCE: ReadonlySet<ReferenceMatch> = new Set<ReferenceMatch>(['string-literal']);
+
+export const isEvidence = (ref: Pick<CodeReference, 'match'>): boolean => EVIDENCE.has(ref.match);
 
 export interface CodeReference {
   file: string;
   line: number;
   col: number;
   key: string;
+  match: ReferenceMatch;
   /** The text found: the key or one of its aliases. */
   text: string;
   spelling: Spelling;
@@ -55,6 +75,12 @@ export function findReferences(file: string, text: string, matcher: ReferenceMat
       line: line + 1,
       col: offset - lineStarts[line]! + 1,
       key: hit.key,
+      match:
+        quoted === undefined
+          ? 'alias-identifier'
+          : hit.spelling === 'key'
+            ? 'string-literal'
+            : 'alias-literal',
       text: word,
       spelling: hit.spelling,
     });

@@ -1,6 +1,6 @@
 import { spellingsOf } from '../refs/aliases.js';
 import type { AliasForm } from '../refs/aliases.js';
-import type { CodeReference } from '../refs/find.js';
+import { type CodeReference, isEvidence } from '../refs/find.js';
 import { isTemporary } from '../model/flag.js';
 import { type Marker, renderMarker } from './marker.js';
 import type { DueItem, GrantRemoval, Reason, ReferenceContext, Reviewers } from './model.js';
@@ -190,9 +190,14 @@ function referencesSection(item: DueItem, options: BodyOptions): string[] {
     );
     return out;
   }
-  const refs: readonly CodeReference[] = options.references.get(item.key) ?? [];
+  const found: readonly CodeReference[] = options.references.get(item.key) ?? [];
+  // Only the key itself is evidence; a name that looks like it (a bulkImport() function) is listed, not counted.
+  const refs = found.filter(isEvidence);
+  const lookalikes = found.filter((ref) => !isEvidence(ref));
   if (refs.length === 0) {
-    out.push(`**No references left** to ${spellings.join(', ')} in ${where}.`);
+    const absent = lookalikes.length === 0 ? spellings.join(', ') : code(item.key);
+    out.push(`**No references left** to ${absent} in ${where}.`);
+    out.push(...lookalikeLines(lookalikes));
     return out;
   }
   const lead =
@@ -206,6 +211,21 @@ function referencesSection(item: DueItem, options: BodyOptions): string[] {
     out.push(
       `- … and ${refs.length - MAX_LISTED_REFERENCES} more (run ${code(`flags refs`)} to list them all)`,
     );
+  out.push(...lookalikeLines(lookalikes));
+  return out;
+}
+
+function lookalikeLines(lookalikes: readonly CodeReference[]): string[] {
+  if (lookalikes.length === 0) return [];
+  const out = [
+    '',
+    `Names that look like the key (${plural(lookalikes.length, 'place')}; not counted as references):`,
+    '',
+  ];
+  for (const ref of lookalikes.slice(0, MAX_LISTED_REFERENCES))
+    out.push(`- ${code(`${ref.file}:${ref.line}`)} ${code(ref.text)}`);
+  if (lookalikes.length > MAX_LISTED_REFERENCES)
+    out.push(`- … and ${lookalikes.length - MAX_LISTED_REFERENCES} more`);
   return out;
 }
 
