@@ -118,12 +118,41 @@ describe('the GitHub annotations reporter', () => {
   });
 });
 
+describe('notices', () => {
+  const NOTICE: Finding = {
+    code: 'ownership/codeowners-changed',
+    severity: 'notice',
+    file: 'CODEOWNERS',
+    line: 3,
+    col: 1,
+    message: 'this change edits CODEOWNERS and so decides who reviews 1 flag file: flags/a.yaml',
+    hint: 'check each new owner',
+  };
+
+  it('are GitHub notice annotations, a row with their own icon, and counted apart from warnings', () => {
+    expect(annotation(NOTICE)).toBe(
+      '::notice file=CODEOWNERS,line=3,col=1,title=ownership/codeowners-changed::this change edits CODEOWNERS and so decides who reviews 1 flag file: flags/a.yaml%0Afix: check each new owner\n',
+    );
+    const summary = summaryOf([NOTICE]);
+    expect(summary).toMatchObject({ errors: 0, warnings: 0, notices: 1 });
+    expect(renderMarkdown([NOTICE], summary).split('\n').slice(0, 3)).toEqual([
+      '### ✅ flags check: no problems',
+      '',
+      '1 flag checked. 1 notice: what this change decides.',
+    ]);
+    expect(renderMarkdown([NOTICE], summary)).toContain('| ℹ️ | `CODEOWNERS:3:1` |');
+    const text = renderText([NOTICE], summary, () => undefined);
+    expect(text).toContain('CODEOWNERS:3:1 notice ownership/codeowners-changed  this change edits');
+    expect(text).toContain('✔ no problems (1 flag checked, 0 from cache, 1 notice)');
+  });
+});
+
 describe('the JSON reporter', () => {
   it('prints a versioned object with the summary and every finding', () => {
     const parsed: unknown = JSON.parse(renderJson([EXPIRED], summaryOf([EXPIRED])));
     expect(parsed).toEqual({
       version: 1,
-      summary: { errors: 1, warnings: 0, filesWithFindings: 1, flags: 1, cached: 0 },
+      summary: { errors: 1, warnings: 0, notices: 0, filesWithFindings: 1, flags: 1, cached: 0 },
       findings: [EXPIRED],
     });
   });
@@ -186,7 +215,7 @@ describe('flags check output formats', () => {
       expect(result.code).toBe(1);
       expect(JSON.parse(result.stdout)).toEqual({
         version: 1,
-        summary: { errors: 1, warnings: 0, filesWithFindings: 1, flags: 1, cached: 0 },
+        summary: { errors: 1, warnings: 0, notices: 0, filesWithFindings: 1, flags: 1, cached: 0 },
         findings: [EXPIRED],
       });
     }

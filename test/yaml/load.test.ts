@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadYaml, MAX_NESTING } from '../../scripts/core/yaml/load.js';
+import { firstUnprintable } from '../../scripts/core/yaml/printable.js';
 import { decodeUtf8, firstInvalidUtf8 } from '../../scripts/core/yaml/utf8.js';
 
 const CAP = 262_144;
@@ -9,6 +10,50 @@ const load = (text: string | Uint8Array, cap = CAP) =>
   loadYaml('flags/x.yaml', typeof text === 'string' ? bytes(text) : text, cap);
 const where = (text: string | Uint8Array) =>
   load(text).findings.map((f) => `${f.code} ${f.line}:${f.col} ${f.message}`);
+
+describe("characters outside YAML 1.2's printable set", () => {
+  it('finds the first, by UTF-16 offset, in one pass over the text', () => {
+    expect(firstUnprintable('key: a\n')).toBe(-1);
+    expect(firstUnprintable('a: "\u0000"')).toBe(4);
+    expect(firstUnprintable('\t\n\r \u007e\u0085\u00a0\ud7ff\ue000\ufffd\u{10000}\u{10ffff}')).toBe(-1);
+    for (const bad of [
+      '\u0001',
+      '\u001f',
+      '\u007f',
+      '\u0080',
+      '\u009f',
+      '\ufffe',
+      '\uffff',
+      '\u000b',
+      '\u000c',
+    ])
+      expect(firstUnprintable(`x${bad}`), bad).toBe(1);
+  });
+
+  it('refuses them before either composer runs, with the same finding on both paths', () => {
+    // The first file is of the fast composer's shape; the flow mapping over two lines is not.
+    const fast = 'key: a\ndescription: "x\u0000"\n';
+    const composer = 'key: a\ndescription: {\n  text: "x\u0000"}\n';
+    expect(where(fast)).toEqual([
+      'file/control-character 2:16 character U+0000 (NUL) is not allowed here: only printable characters, tab and line breaks',
+    ]);
+    expect(where(composer)).toEqual([
+      'file/control-character 3:11 character U+0000 (NUL) is not allowed here: only printable characters, tab and line breaks',
+    ]);
+    expect(load(fast).loaded).toBeUndefined();
+    expect(load(composer).loaded).toBeUndefined();
+    // Without the character, the two files go their two ways.
+    expect(load(fast.replace('\u0000', '')).loaded?.value).toEqual({ key: 'a', description: 'x' });
+    expect(load(composer.replace('\u0000', '')).loaded?.value).toEqual({
+      key: 'a',
+      description: { text: 'x' },
+    });
+  });
+
+  it('allows an escape in a double-quoted string, which a reviewer can see', () => {
+    expect(load('a: "tab\\there"\n').loaded?.value).toEqual({ a: 'tab\there' });
+  });
+});
 
 describe('loadYaml', () => {
   it('turns a plain YAML 1.2 mapping into a value, dates staying strings', () => {
