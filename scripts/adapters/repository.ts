@@ -106,7 +106,8 @@ export async function readRepository(
   );
   const codeowners = readCodeownersFile(root);
   // A linked flags/ folder is reported once, by the listing.
-  const policyLink = 'symlink' in policyFile && policyFile.symlink.file !== FLAGS_DIR ? [policyFile.symlink] : [];
+  const policyLink =
+    'symlink' in policyFile && policyFile.symlink.file !== FLAGS_DIR ? [policyFile.symlink] : [];
   const preliminary = [...policyLink, ...findings];
   if (codeowners.symlink) preliminary.push(codeowners.symlink);
   const policyOk = !preliminary.some((f) => f.severity === 'error');

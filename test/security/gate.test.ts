@@ -94,6 +94,14 @@ describe('a flag file that is a symbolic link', () => {
     }
   });
 
+  it('stops flags build before it compiles what the link points to', async () => {
+    const repo = await linkedFlagRepository();
+    const result = await runCli(['build', '--repo', repo.dir, '--today', TODAY, '--format', 'flagd']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('flags/limits.yaml:1:1 error file/symlink');
+    expect(result.stderr).toContain('refusing to build');
+  });
+
   it('refuses a link whatever it points to: inside, outside, nowhere, and a linked folder', async () => {
     const repo = await gitdir();
     repo.write('CODEOWNERS', '/flags/ @acme/platform\n');
@@ -136,9 +144,9 @@ describe('a flag file that is a symbolic link', () => {
     ({ report } = await checkJson(other.dir));
     expect(report.findings.map(brief)).toEqual([
       'error file/symlink .github:1:1',
-      'error file/symlink flags/_policy.yaml:1:1',
       // A linked CODEOWNERS is no CODEOWNERS, as on GitHub.
       'warning ownership/no-codeowners CODEOWNERS:1:1',
+      'error file/symlink flags/_policy.yaml:1:1',
     ]);
   });
 
