@@ -390,6 +390,7 @@ const CASES: Case[] = [
     async setup(dir) {
       // main has the fixture's CODEOWNERS; the branch adds a co-owner for one flag.
       const repo = await initRepo(dir);
+      repo.write('flags/payments.yaml', flagYaml('payments'));
       await repo.commit('flags on main');
       await repo.git.checkoutLocalBranch('feature');
       repo.write(
@@ -581,6 +582,8 @@ const CASES: Case[] = [
   {
     code: 'file/symlink',
     setup(dir) {
+      mkdirSync(join(dir, 'docs'));
+      writeFileSync(join(dir, 'docs', 'shared-limits.yaml'), flagYaml('shared-limits'));
       symlinkSync('../docs/shared-limits.yaml', join(dir, 'flags', 'shared-limits.yaml'));
       return {};
     },
