@@ -12,21 +12,19 @@ import type { BotBranches } from '../git-branch.js';
 import type { GitHubClient } from './client.js';
 import { GitHubAPIError } from './errors.js';
 import {
-  addLabels,
-  comment,
-  createPull,
-  findOpenPullOfBranch,
-  hasReviews,
-  listCommentBodies,
-  type RepoRef,
-  requestReviewers,
-  updatePull,
-} from './pulls.js';
+  ensureComment,
+  ensureLabels,
+  ensureOpenPull,
+  ensurePullFields,
+  ensureReviewRequest,
+} from './pull-writes.js';
+import { findOpenPullOfBranch, hasReviews, type RepoRef } from './pulls.js';
 
 /**
  * Carries out a retirement plan: branches with git, pull requests with GitHub. Every step first
- * looks at what is there and writes only what differs, so a rerun writes nothing, and a run that
- * stopped halfway is completed by the next one:
+ * looks at what is there and writes only what differs, so a rerun writes nothing, a run that
+ * stopped halfway is completed by the next one, and a write whose answer was lost is looked up
+ * before it is tried again, never repeated blindly (pull-writes.ts):
  * - a branch is pushed only when its flag file differs from what the plan wants, and never when it
  *   holds commits by someone else (--force-with-lease guards the moment between look and push);
  * - "A pull request already exists" (a concurrent run, or a list GitHub had not caught up with) is
@@ -169,13 +167,14 @@ async function openPullRequest(step: Step, pull: PlannedPullRequest): Promise<It
     };
   let created: ExistingPullRequest;
   try {
-    created = await createPull(ctx.client, ctx.repo, {
-      title: pull.title,
-      body: pull.body,
-      head: pull.branch,
-      base: ctx.base,
-    });
-    report.writes++;
+    const opened = await ensureOpenPull(
+      ctx.client,
+      ctx.repo,
+      { title: pull.title, body: pull.body, head: pull.branch, base: ctx.base },
+      { value: undefined },
+    );
+    created = opened.value;
+    if (opened.wrote) report.writes++;
   } catch (error) {
     if (!(error instanceof GitHubAPIError && error.isPullRequestExists)) throw error;
     // Another run (or a list that lagged) opened it first: update that one instead.
@@ -184,10 +183,7 @@ async function openPullRequest(step: Step, pull: PlannedPullRequest): Promise<It
     return updatePullRequest(step, pull, existing, true);
   }
   const notes: string[] = [];
-  if (pull.labels.length > 0) {
-    await addLabels(ctx.client, ctx.repo, created.number, pull.labels);
-    report.writes++;
-  }
+  if (await ensureLabels(ctx.client, ctx.repo, created, pull.labels)) report.writes++;
   notes.push(...(await askForReview(step, pull, created, true)));
   return {
     key: pull.key,
@@ -215,17 +211,12 @@ async function updatePullRequest(
     branch === 'foreign'
       ? pullRequestBody(pull.item, { ...ctx.bodyOptions, foreignCommits: true })
       : pull.body;
-  const patch: { title?: string; body?: string } = {};
-  if (existing.title !== pull.title) patch.title = pull.title;
-  if (normalize(existing.body) !== normalize(body)) patch.body = body;
-  if (patch.title !== undefined || patch.body !== undefined) {
-    await updatePull(ctx.client, ctx.repo, existing.number, patch);
+  const fields = await ensurePullFields(ctx.client, ctx.repo, existing, { title: pull.title, body });
+  if (fields.length > 0) {
     report.writes++;
-    changes.push(...Object.keys(patch));
+    changes.push(...fields);
   }
-  const missing = pull.labels.filter((l) => !existing.labels.includes(l));
-  if (missing.length > 0) {
-    await addLabels(ctx.client, ctx.repo, existing.number, missing);
+  if (await ensureLabels(ctx.client, ctx.repo, existing, pull.labels)) {
     report.writes++;
     changes.push('labels');
   }
@@ -258,9 +249,9 @@ async function askForReview(
     if (existing.requestedUsers.length > 0 || existing.requestedTeams.length > 0) return [];
     if (await hasReviews(ctx.client, ctx.repo, existing.number)) return [];
   }
-  const refused = await requestReviewers(ctx.client, ctx.repo, existing.number, pull.reviewers);
-  if (refused) return [`review request refused: ${refused.message}`];
-  report.writes++;
+  const asked = await ensureReviewRequest(ctx.client, ctx.repo, existing.number, pull.reviewers);
+  if (asked.refused) return [`review request refused: ${asked.refused.message}`];
+  if (asked.wrote) report.writes++;
   return ['review requested'];
 }
 
@@ -269,19 +260,17 @@ export const CLOSE_MARKER = '<!-- flags-retire-close -->';
 async function closePull(step: Step, close: PlannedClose): Promise<ItemResult> {
   const { ctx, report } = step;
   const number = close.existing.number;
-  // The comment carries a marker, so a run interrupted between comment and close does not repeat it.
-  const comments = await listCommentBodies(ctx.client, ctx.repo, number);
-  if (!comments.some((c) => c.includes(CLOSE_MARKER))) {
-    await comment(ctx.client, ctx.repo, number, `${close.comment}\n\n${CLOSE_MARKER}`);
-    report.writes++;
-  }
-  await updatePull(ctx.client, ctx.repo, number, { state: 'closed', body: close.body });
-  report.writes++;
+  // The comment carries a marker, so a run interrupted between comment and close, or whose answer
+  // to the comment was lost, does not repeat it.
+  if (await ensureComment(ctx.client, ctx.repo, number, CLOSE_MARKER, close.comment)) report.writes++;
+  const fields = await ensurePullFields(ctx.client, ctx.repo, close.existing, {
+    state: 'closed',
+    body: close.body,
+  });
+  if (fields.length > 0) report.writes++;
   const tip = step.tips.get(close.existing.branch);
   if (tip !== undefined && (await ctx.branches.foreignCommits(tip, step.bases)).length === 0) {
     if ((await ctx.branches.deleteBranch(close.existing.branch, tip)) === 'pushed') report.writes++;
   }
   return { key: close.key, action: 'closed', number, reason: close.reason };
 }
-
-const normalize = (body: string) => body.replace(/\r\n/g, '\n').trimEnd();

@@ -5,8 +5,13 @@ import { Octokit } from '@octokit/rest';
 /**
  * The Octokit the bot uses: REST methods, with GitHub's recommended throttling (writes spaced out,
  * retry-after honoured for primary and secondary rate limits) and retries with backoff for 5xx
- * answers. The client is made here and passed to everything that talks to GitHub, so tests hand in
- * one pointed at the emulator, exactly as GitHub Enterprise Server is reached through baseUrl.
+ * answers to reads. The client is made here and passed to everything that talks to GitHub, so tests
+ * hand in one pointed at the emulator, exactly as GitHub Enterprise Server is reached through baseUrl.
+ *
+ * A write is never repeated by the transport: a 5xx (or no answer) to a write does not say whether
+ * GitHub did it, and a blind retry posts a comment twice. Writes go through `ensureWrite`
+ * (write.ts), which looks at GitHub's state again before it writes once more. A rate limit (403/429)
+ * is a refusal, so the throttling plugin still waits it out and retries.
  */
 
 // Annotated so the declaration build need not name the plugins' generated types.
@@ -35,6 +40,22 @@ export interface GitHubClientOptions {
   log?: (message: string) => void;
 }
 
+/** How often, and how far apart, a write whose answer was lost or failed is looked at and tried again. */
+export interface WriteRetryPolicy {
+  retries: number;
+  baseMs: number;
+}
+
+const writePolicies = new WeakMap<GitHubClient, WriteRetryPolicy>();
+const DEFAULT_WRITE_POLICY: WriteRetryPolicy = { retries: 3, baseMs: 1000 };
+
+/** The write retry policy of a client made by createGitHubClient (GitHub's defaults otherwise). */
+export function writeRetryPolicy(client: GitHubClient): WriteRetryPolicy {
+  return writePolicies.get(client) ?? DEFAULT_WRITE_POLICY;
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const log = options.log ?? (() => {});
   const rateLimitRetries = options.rateLimitRetries ?? 3;
@@ -52,7 +73,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     options.minWriteIntervalMs === undefined
       ? {}
       : { write: pacer(options.minWriteIntervalMs), notifications: pacer(options.minWriteIntervalMs) };
-  return new RetireOctokit({
+  const client = new RetireOctokit({
     auth: options.token,
     baseUrl: (options.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: 'flags-as-code-retire',
@@ -66,6 +87,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       onSecondaryRateLimit: onLimit('secondary rate limit'),
     },
   });
+  // Registered last, so it runs before the retry plugin reads the request's own retry count.
+  client.hook.before('request', (request) => {
+    if (!READS.has(request.method.toUpperCase())) request.request = { ...request.request, retries: 0 };
+  });
+  writePolicies.set(client, { retries: options.retries ?? 3, baseMs: options.retryBaseMs ?? 1000 });
+  return client;
 }
 
 /**

@@ -87,6 +87,13 @@ export function findOpenPullOfBranch(
   });
 }
 
+export function getPull(client: GitHubClient, repo: RepoRef, number: number): Promise<ExistingPullRequest> {
+  return github('GET /repos/{owner}/{repo}/pulls/{pull_number}', async () => {
+    const { data } = await client.rest.pulls.get({ ...repo, pull_number: number });
+    return toExisting(data);
+  });
+}
+
 export function createPull(
   client: GitHubClient,
   repo: RepoRef,

@@ -8,7 +8,10 @@ import { githubOpenApi, type MatchedRoute } from './openapi.js';
  * baseUrl. It keeps state (pull requests, labels, comments, review requests; branches are read from
  * the bare repository that is the tests' origin), answers as GitHub does (including 422 "A pull
  * request already exists"), validates every request against GitHub's OpenAPI description, and
- * injects failures on demand: 403/429 secondary rate limits with retry-after, 404 and 5xx.
+ * injects failures on demand: 403/429 secondary rate limits with retry-after, 404 and 5xx, and the
+ * lost answer (the write is done, then answered with a 5xx). It refuses what GitHub refuses beyond
+ * the description: bodies over 65,536 characters, titles over 256. It records the issue events the
+ * bot reads (closed, reopened, merged, head_ref_deleted), with who caused them.
  */
 
 export interface EmulatorOptions {
@@ -25,7 +28,12 @@ export interface Fault {
   method: string;
   /** An OpenAPI path template, e.g. /repos/{owner}/{repo}/pulls. */
   route: string;
-  status: 403 | 404 | 429 | 500 | 502 | 503;
+  status: 403 | 404 | 429 | 500 | 502 | 503 | 504;
+  /**
+   * The answer is lost, not the request: the write is done as GitHub would do it, then answered
+   * with `status` (a 5xx), as when a proxy or the connection fails after GitHub acted.
+   */
+  lost?: boolean;
   /** How many matching requests fail. */
   times?: number;
   /** Matching requests let through before the first failure ("mid-run"). */
@@ -43,6 +51,8 @@ export interface LoggedRequest {
   status: number;
   write: boolean;
   fault: boolean;
+  /** A write done by the emulator whose answer was a fault (Fault.lost). */
+  lost?: boolean;
 }
 
 interface Label {
@@ -67,6 +77,8 @@ export interface EmulatedPull {
   requestedTeams: string[];
   reviews: { id: number; user: string; state: string }[];
   comments: { id: number; body: string; user: string }[];
+  /** Issue events, oldest first, as GET /repos/{owner}/{repo}/issues/{issue_number}/events lists them. */
+  events: { id: number; event: string; actor: string; createdAt: string }[];
   /** How many times a closed pull request was reopened through the API. */
   reopened: number;
 }
@@ -130,8 +142,9 @@ export class GitHubEmulator {
     return this.log.slice(from);
   }
 
+  /** The writes GitHub did since `from`, including those whose answer was lost. */
   writes(from = 0): LoggedRequest[] {
-    return this.since(from).filter((r) => r.write && !r.fault && r.status < 400);
+    return this.since(from).filter((r) => (r.write && !r.fault && r.status < 400) || r.lost === true);
   }
 
   opened(from = 0): number {
@@ -157,11 +170,36 @@ export class GitHubEmulator {
   }
 
   /** A person closes a pull request in the browser (merged or not). */
-  close(number: number, merged = false): void {
+  close(number: number, merged = false, actor = 'alice'): void {
     const pull = this.mustPull(number);
     pull.state = 'closed';
     pull.closedAt = this.now();
-    if (merged) pull.mergedAt = pull.closedAt;
+    if (merged) {
+      pull.mergedAt = pull.closedAt;
+      this.event(pull, 'merged', actor);
+    }
+    this.event(pull, 'closed', actor);
+  }
+
+  /**
+   * A person deletes a branch on GitHub. As GitHub does, every pull request of that head records
+   * head_ref_deleted, and an open one is closed by it (the close is the deleter's event).
+   */
+  deleteBranch(branch: string, actor = 'alice'): void {
+    execFileSync('git', ['--git-dir', this.options.origin, 'update-ref', '-d', `refs/heads/${branch}`]);
+    for (const pull of this.pulls.values()) {
+      if (pull.head !== branch) continue;
+      this.event(pull, 'head_ref_deleted', actor);
+      if (pull.state === 'open') {
+        pull.state = 'closed';
+        pull.closedAt = this.now();
+        this.event(pull, 'closed', actor);
+      }
+    }
+  }
+
+  private event(pull: EmulatedPull, event: string, actor: string): void {
+    pull.events.push({ id: this.nextId++, event, actor, createdAt: this.now() });
   }
 
   /** A person reviews a pull request; GitHub then drops them from the requested reviewers. */
@@ -260,10 +298,8 @@ export class GitHubEmulator {
     const route = validation.route;
     entry.route = route.template;
     const fault = this.faultFor(route);
-    if (fault) {
-      entry.fault = true;
-      return this.replyFault(fault, reply);
-    }
+    if (fault) entry.fault = true;
+    if (fault && !fault.lost) return this.replyFault(fault, reply);
     if (route.params.owner !== this.options.owner || route.params.repo !== this.options.repo)
       return reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
     const handler = this.handlers[`${route.method} ${route.template}`];
@@ -271,7 +307,13 @@ export class GitHubEmulator {
       this.violations.push(`emulator does not implement ${route.method} ${route.template}`);
       return reply(501, { message: `emulator does not implement ${route.method} ${route.template}` });
     }
-    const [status, payload, headers] = handler(route, url.searchParams, body as Record<string, unknown>);
+    const refused = tooLong(route, body);
+    const [status, payload, headers] =
+      refused ?? handler(route, url.searchParams, body as Record<string, unknown>);
+    if (fault) {
+      entry.lost = entry.write && status < 400;
+      return this.replyFault(fault, reply);
+    }
     return reply(status, payload, headers);
   }
 
@@ -416,6 +458,7 @@ export class GitHubEmulator {
         requestedTeams: [],
         reviews: [],
         comments: [],
+        events: [],
         reopened: 0,
       };
       this.pulls.set(pull.number, pull);
@@ -433,6 +476,7 @@ export class GitHubEmulator {
       if (body.state === 'closed' && pull.state === 'open') {
         pull.state = 'closed';
         pull.closedAt = this.now();
+        this.event(pull, 'closed', this.botLogin);
       } else if (body.state === 'open' && pull.state === 'closed') {
         if (pull.mergedAt)
           return [
@@ -451,6 +495,7 @@ export class GitHubEmulator {
         pull.state = 'open';
         pull.closedAt = null;
         pull.reopened++;
+        this.event(pull, 'reopened', this.botLogin);
       }
       pull.updatedAt = this.now();
       return [200, this.render(pull)];
@@ -506,6 +551,38 @@ export class GitHubEmulator {
       if (!pull) return [404, { message: 'Not Found' }];
       return [200, pull.comments.map((c) => ({ id: c.id, body: c.body, user: { login: c.user } }))];
     },
+    'GET /repos/{owner}/{repo}/issues/{issue_number}/events': (route, query) => {
+      const pull = this.pulls.get(Number(route.params.issue_number));
+      if (!pull) return [404, { message: 'Not Found' }];
+      const perPage = Math.min(100, Number(query.get('per_page') ?? 30));
+      const page = Number(query.get('page') ?? 1);
+      const events = pull.events.slice((page - 1) * perPage, page * perPage);
+      const headers: Record<string, string> = {};
+      if (page * perPage < pull.events.length) {
+        const next = new URL(
+          `${this.url}/repos/${route.params.owner}/${route.params.repo}/issues/${pull.number}/events`,
+        );
+        for (const [k, v] of query) next.searchParams.set(k, v);
+        next.searchParams.set('page', String(page + 1));
+        headers.link = `<${next}>; rel="next"`;
+      }
+      const full = `${this.options.owner}/${this.options.repo}`;
+      return [
+        200,
+        events.map((e) => ({
+          id: e.id,
+          node_id: `IE_${e.id}`,
+          url: `https://api.github.test/repos/${full}/issues/events/${e.id}`,
+          actor: { login: e.actor, id: e.actor.length, type: e.actor.endsWith('[bot]') ? 'Bot' : 'User' },
+          event: e.event,
+          commit_id: null,
+          commit_url: null,
+          created_at: e.createdAt,
+          performed_via_github_app: null,
+        })),
+        headers,
+      ];
+    },
     'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': (route, _query, body) => {
       const pull = this.pulls.get(Number(route.params.issue_number));
       if (!pull) return [404, { message: 'Not Found' }];
@@ -559,6 +636,35 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
     ...headers,
   });
   res.end(text);
+}
+
+/** GitHub's limits on text that its OpenAPI description does not state: counted in characters. */
+const MAX_BODY = 65_536;
+const MAX_TITLE = 256;
+
+function tooLong(route: MatchedRoute, body: unknown): [number, unknown] | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const fields = body as Record<string, unknown>;
+  const resource = route.template.includes('/comments') ? 'IssueComment' : 'PullRequest';
+  const over = (field: string, max: number) =>
+    typeof fields[field] === 'string' && [...(fields[field] as string)].length > max
+      ? {
+          resource,
+          code: 'custom',
+          field,
+          message: `${field} is too long (maximum is ${max} characters)`,
+        }
+      : undefined;
+  const errors = [over('body', MAX_BODY), over('title', MAX_TITLE)].filter(Boolean);
+  if (errors.length === 0) return undefined;
+  return [
+    422,
+    {
+      message: 'Validation Failed',
+      errors,
+      documentation_url: 'https://docs.github.com/rest',
+    },
+  ];
 }
 
 export async function startEmulator(options: EmulatorOptions): Promise<GitHubEmulator> {
