@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseAgreements } from '../core/agreements/parse.js';
@@ -156,6 +156,10 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
   const token = options.token ?? (env.GITHUB_TOKEN || undefined);
   const repo = parseRepository(options.repository ?? env.GITHUB_REPOSITORY);
   const notes: string[] = [];
+  if (!agreements)
+    notes.push(
+      'no agreements export (--agreements or FLAGS_AGREEMENTS): ended agreements and drift are not checked, and pull requests that revoke grants of ended agreements are left as they are',
+    );
   let client = deps.client;
   if (!client && token && repo) {
     client = createGitHubClient({
@@ -176,6 +180,7 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
     }
     notes.push('dry run: nothing was pushed or changed on GitHub (pass --apply, or run with CI=true)');
     out(options.json ? planJson(plan, notes) : planText(plan, notes));
+    summarize(env, planText(plan, notes));
     return 0;
   }
 
@@ -217,7 +222,8 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
     bodyOptions: { references: input.references.references, searched, aliases },
     log: (m) => err(`${m}\n`),
   });
-  out(options.json ? applyJson(plan, report) : `${planText(plan, notes)}\n${applyText(report)}`);
+  out(options.json ? applyJson(plan, report, notes) : `${planText(plan, notes)}\n${applyText(report)}`);
+  summarize(env, `${planText(plan, notes)}\n${applyText(report)}`);
   if (report.stopped) throw report.stopped;
   return report.results.some((r) => r.action === 'failed') ? 1 : 0;
 }
@@ -246,7 +252,13 @@ function describeResult(r: ItemResult): string {
   }
 }
 
-function applyJson(plan: RetirePlan, report: ApplyReport): string {
-  const planned = JSON.parse(planJson(plan)) as Record<string, unknown>;
+/** In GitHub Actions, the run's summary page shows what the run planned and did. */
+function summarize(env: NodeJS.ProcessEnv, text: string): void {
+  if (env.GITHUB_STEP_SUMMARY)
+    appendFileSync(env.GITHUB_STEP_SUMMARY, `### flags retire\n\n\`\`\`text\n${text}\`\`\`\n`);
+}
+
+function applyJson(plan: RetirePlan, report: ApplyReport, notes: readonly string[]): string {
+  const planned = JSON.parse(planJson(plan, notes)) as Record<string, unknown>;
   return `${JSON.stringify({ ...planned, results: report.results, writes: report.writes, stopped: report.stopped?.message }, null, 2)}\n`;
 }

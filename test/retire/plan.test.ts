@@ -11,6 +11,7 @@ import { parseMarker, withMarker } from '../../scripts/core/retire/marker.js';
 import type { ExistingPullRequest, PlanInput, PlannedPullRequest } from '../../scripts/core/retire/model.js';
 import { planRetirement } from '../../scripts/core/retire/plan.js';
 import { reviewersFor } from '../../scripts/core/retire/render.js';
+import { planText } from '../../scripts/core/retire/report.js';
 import { FIXTURES } from '../helpers/gitdir.js';
 
 const ROOT = join(FIXTURES, 'retire', 'repo');
@@ -207,7 +208,25 @@ describe('the retirement planner', () => {
     const flags = base.flags.filter((f) => f.flag.key !== 'graphql-gateway');
     const result = plan({ flags, unreadable: ['graphql-gateway'], pulls: [pull] });
     expect(result.close).toEqual([]);
-    expect(result.untouched).toEqual([{ key: 'graphql-gateway', number: 4 }]);
+    expect(result.untouched).toEqual([{ key: 'graphql-gateway', number: 4, reason: 'unreadable' }]);
+  });
+
+  it('leaves alone a pull request that revokes grants of ended agreements when the run has no export', () => {
+    const revoke = asExisting(plan({ agreements }).open.find((p) => p.key === 'advanced-analytics')!, 7);
+    const expired = asExisting(plan().open.find((p) => p.key === 'graphql-gateway')!, 8);
+    const result = plan({ pulls: [revoke, expired] });
+    expect(result.untouched).toEqual([{ key: 'advanced-analytics', number: 7, reason: 'no-agreements' }]);
+    expect(result.close).toEqual([]);
+    expect(result.update.map((u) => u.existing.number)).toEqual([8]);
+    expect(result.open.map((p) => p.key)).not.toContain('advanced-analytics');
+    expect(planText(result)).toContain(
+      '  #7 advanced-analytics  (not closed, not updated: pass --agreements or set FLAGS_AGREEMENTS)',
+    );
+    // An export that no longer lists the agreement as ended is an answer: the revocation goes.
+    const renewed = agreements.map((a) => ({ ...a, status: 'active' as const, endDate: '2027-12-31' }));
+    const answered = plan({ agreements: renewed, pulls: [revoke, expired] });
+    expect(answered.untouched).toEqual([]);
+    expect(answered.update.find((u) => u.existing.number === 7)?.changes).toContain('title');
   });
 
   it('opens at most N per run and stops at M open at once, most urgent first', () => {

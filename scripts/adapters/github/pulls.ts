@@ -176,3 +176,33 @@ export function comment(client: GitHubClient, repo: RepoRef, number: number, bod
     await client.rest.issues.createComment({ ...repo, issue_number: number, body });
   });
 }
+
+/**
+ * Whether GitHub closed the pull request because its head branch was deleted, rather than a person
+ * closing it: its issue events show the branch deleted no later than the (last) close. A person who
+ * closes and then deletes the branch leaves head_ref_deleted after the close, and that close stands.
+ */
+export function closedWithItsBranch(client: GitHubClient, repo: RepoRef, number: number): Promise<boolean> {
+  return github('GET /repos/{owner}/{repo}/issues/{issue_number}/events', async () => {
+    const events = await client.paginate(client.rest.issues.listEvents, {
+      ...repo,
+      issue_number: number,
+      per_page: 100,
+    });
+    // By time, not by list order: GitHub records the deletion and the close it causes in the same
+    // second, in either order.
+    const last = (name: string, until = '\uffff') =>
+      events
+        .filter((e) => e.event === name && e.created_at <= until)
+        .reduce<string | undefined>(
+          (at, e) => (at === undefined || e.created_at > at ? e.created_at : at),
+          undefined,
+        );
+    const closedAt = last('closed');
+    if (closedAt === undefined) return false;
+    const deletedAt = last('head_ref_deleted', closedAt);
+    const restoredAt = last('head_ref_restored', closedAt);
+    const closedWithBranch = deletedAt !== undefined && (restoredAt === undefined || restoredAt < deletedAt);
+    return closedWithBranch;
+  });
+}

@@ -89,6 +89,11 @@ export interface ExistingPullRequest {
   requestedUsers: string[];
   requestedTeams: string[];
   url?: string;
+  /**
+   * Closed by GitHub because its head branch was deleted, not by a person: no snooze. Looked up
+   * (issue events) only for a closed pull request that would otherwise snooze its flag.
+   */
+  closedWithBranch?: boolean;
 }
 
 export interface Reviewers {
@@ -143,6 +148,17 @@ export interface Snoozed {
   snooze: string;
 }
 
+/**
+ * - unreadable: the flag file does not pass the schema at the moment (broken is not gone);
+ * - no-agreements: the pull request revokes grants of ended agreements and this run has no
+ *   agreements export, so whether they ended is unknown (missing input is not a revival).
+ */
+export interface Untouched {
+  key: string;
+  number: number;
+  reason: 'unreadable' | 'no-agreements';
+}
+
 export interface Deferred {
   key: string;
   title: string;
@@ -156,8 +172,8 @@ export interface RetirePlan {
   close: PlannedClose[];
   snoozed: Snoozed[];
   deferred: Deferred[];
-  /** Open pull requests of flag files that do not currently read; left as they are. */
-  untouched: { key: string; number: number }[];
+  /** Open pull requests the bot leaves as they are this run, and why. */
+  untouched: Untouched[];
   drift: Drift[];
   summary: {
     flags: number;

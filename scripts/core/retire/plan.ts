@@ -12,6 +12,7 @@ import type {
   PlannedUpdate,
   RetirePlan,
   Snoozed,
+  Untouched,
 } from './model.js';
 import type { AliasForm } from '../refs/aliases.js';
 import {
@@ -31,8 +32,11 @@ import {
  *
  * - One pull request per flag, on branch flags/retire/<key>.
  * - An open pull request of a due flag is updated (title, body, labels; its branch when applied).
- * - A pull request closed without merge snoozes the flag until its snooze facts change.
+ * - A pull request a person closed without merge snoozes the flag until its snooze facts change;
+ *   one GitHub closed because its branch was deleted does not.
  * - An open pull request of a flag no longer due (revived, or gone) is closed with a comment.
+ * - Without an agreements export, a pull request that revokes grants of ended agreements is left
+ *   as it is: not closed as "no longer due", not rewritten without its revocations.
  * - At most maxPullRequestsPerRun are opened per run, and opening stops at maxOpenPullRequests open.
  */
 export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm[] }): RetirePlan {
@@ -70,12 +74,25 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
     historyChecked: checked(item.key),
   });
 
+  const untouched: Untouched[] = [];
+  const unreadable = new Set(input.unreadable ?? []);
+  for (const [key, existing] of [...openByKey].sort((a, b) => a[1].number - b[1].number)) {
+    const reason = unreadable.has(key)
+      ? 'unreadable'
+      : input.agreements === undefined && parseMarker(existing.body)?.kinds.includes('agreement-ended')
+        ? 'no-agreements'
+        : undefined;
+    if (reason) untouched.push({ key, number: existing.number, reason });
+  }
+  const held = new Set(untouched.map((u) => u.key));
+
   const update: PlannedUpdate[] = [];
   const candidates: DueItem[] = [];
   const snoozed: Snoozed[] = [];
   const dueKeys = new Set<string>();
   for (const item of due) {
     dueKeys.add(item.key);
+    if (held.has(item.key)) continue;
     const open = openByKey.get(item.key);
     if (open) {
       const pull = render(carryOver(item, open));
@@ -84,7 +101,9 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
     }
     const closed = closedByKey.get(item.key);
     const marker = closed && !closed.merged ? parseMarker(closed.body) : undefined;
-    if (closed && marker && !marker.closed && marker.snooze === item.snooze) {
+    // Only a person's close snoozes: not the bot's own (marker.closed), not GitHub's when the branch
+    // was deleted (deleting it is how a person lets the bot start over).
+    if (closed && marker && !marker.closed && !closed.closedWithBranch && marker.snooze === item.snooze) {
       snoozed.push({ key: item.key, number: closed.number, snooze: item.snooze });
       continue;
     }
@@ -92,14 +111,8 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
   }
 
   const close: PlannedClose[] = [];
-  const untouched: { key: string; number: number }[] = [];
-  const unreadable = new Set(input.unreadable ?? []);
   for (const [key, existing] of [...openByKey].sort((a, b) => a[1].number - b[1].number)) {
-    if (dueKeys.has(key)) continue;
-    if (unreadable.has(key)) {
-      untouched.push({ key, number: existing.number });
-      continue;
-    }
+    if (dueKeys.has(key) || held.has(key)) continue;
     const flag = flagsByKey.get(key);
     const marker = parseMarker(existing.body);
     const reason = flag ? 'revived' : 'gone';

@@ -63,9 +63,17 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
         `  ${d.key}  ${d.limit === 'per-run' ? `over ${s.maxPerRun} per run` : `${s.maxOpen} open at once`}`,
     ),
   );
+  const unreadable = plan.untouched.filter((u) => u.reason === 'unreadable');
+  const noAgreements = plan.untouched.filter((u) => u.reason === 'no-agreements');
   section(
-    `Left alone, their flag files do not read (${plan.untouched.length}):`,
-    plan.untouched.map((u) => `  #${u.number} ${u.key}  (fix the file; flags check shows why)`),
+    `Left alone, their flag files do not read (${unreadable.length}):`,
+    unreadable.map((u) => `  #${u.number} ${u.key}  (fix the file; flags check shows why)`),
+  );
+  section(
+    `Left alone, they revoke grants of ended agreements and this run has no agreements export (${noAgreements.length}):`,
+    noAgreements.map(
+      (u) => `  #${u.number} ${u.key}  (not closed, not updated: pass --agreements or set FLAGS_AGREEMENTS)`,
+    ),
   );
   section(
     `Drift between the agreements export and the grants, reported and not fixed (${plan.drift.length}):`,
