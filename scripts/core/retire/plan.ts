@@ -16,6 +16,7 @@ import type {
 } from './model.js';
 import type { AliasForm } from '../refs/aliases.js';
 import {
+  boundBody,
   branchName,
   closeComment,
   commitMessage,
@@ -122,7 +123,9 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
       existing,
       reason,
       comment: closeComment(key, reason, flag, kinds),
-      body: withMarker(existing.body, { v: 1, key, snooze: marker?.snooze ?? '', kinds, closed: reason }),
+      body: boundBody(
+        withMarker(existing.body, { v: 1, key, snooze: marker?.snooze ?? '', kinds, closed: reason }),
+      ),
     });
   }
 

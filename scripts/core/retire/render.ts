@@ -17,6 +17,34 @@ export const keyOfBranch = (branch: string): string | undefined =>
   branch.startsWith(BRANCH_PREFIX) ? branch.slice(BRANCH_PREFIX.length) : undefined;
 
 const MAX_LISTED_REFERENCES = 30;
+
+/**
+ * GitHub refuses (422) a pull request or comment body over 65,536 characters and a title over 256.
+ * Lengths here are UTF-16 units, never fewer than the characters GitHub counts, so what fits here
+ * fits there.
+ */
+export const GITHUB_LIMITS = { body: 65_536, comment: 65_536, title: 256 } as const;
+
+const TRAILING_MARKER = /\n*<!-- flags-retire(?:-[a-z]+)? ?(?:\{.*?\})? -->\n*$/;
+
+/**
+ * `text` cut to at most `max` characters, with `note` where it was cut. A bot marker at its end is
+ * kept, since reruns recognise their pull requests and comments by it. A surrogate pair is never split.
+ */
+export function boundText(text: string, max: number, note = '…'): string {
+  if (text.length <= max) return text;
+  const marker = TRAILING_MARKER.exec(text)?.[0] ?? '';
+  let keep = Math.max(0, max - note.length - marker.length);
+  const last = text.charCodeAt(keep - 1);
+  if (keep > 0 && last >= 0xd800 && last <= 0xdbff) keep--;
+  return `${text.slice(0, keep)}${note}${marker}`;
+}
+
+const CUT_NOTE =
+  "\n\n> [!NOTE]\n> This description was cut at GitHub's limit of 65,536 characters; the pull request's diff holds the whole change.\n\n";
+
+/** A pull request body within GitHub's limit (the last resort; lists are fitted before). */
+export const boundBody = (body: string): string => boundText(body, GITHUB_LIMITS.body, CUT_NOTE);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 
@@ -25,6 +53,10 @@ function removalsOf(item: DueItem): GrantRemoval[] {
 }
 
 export function pullRequestTitle(item: DueItem): string {
+  return boundText(fullTitle(item), GITHUB_LIMITS.title);
+}
+
+function fullTitle(item: DueItem): string {
   if (item.change.kind === 'delete-file') return `chore(flags): retire expired flag ${item.key}`;
   const removals = removalsOf(item);
   const expired = removals.filter((r) => r.why.includes('expired')).length;
@@ -91,12 +123,49 @@ export function pullRequestBody(item: DueItem, options: BodyOptions): string {
   out.push(`- **Expires:** ${flag.expires ?? 'no expiry'}`);
   if (!isTemporary(flag.type)) out.push(`- **Last reviewed:** ${flag.reviewed ?? 'never'}`);
   out.push('');
-  const grants = grantsSection(item);
-  if (grants.length > 0) out.push(...grants, '');
-  out.push(...referencesSection(item, options), '');
-  out.push('#### Checklist', '', ...checklist(item), '');
-  out.push('---', '', `<sub>${footer(item)}</sub>`, '', renderMarker(markerOf(item)), '');
-  return out.join('\n');
+  const tail: string[] = [];
+  tail.push(...referencesSection(item, options), '');
+  tail.push('#### Checklist', '', ...checklist(item), '');
+  tail.push('---', '', `<sub>${footer(item)}</sub>`, '', renderMarker(markerOf(item)), '');
+  const head = `${out.join('\n')}\n`;
+  const rest = tail.join('\n');
+  const grants = fitGrants(item, GITHUB_LIMITS.body - head.length - rest.length);
+  return boundBody(`${head}${grants}${rest}`);
+}
+
+/**
+ * The grants section within `room` characters: the whole table when it fits, else a collapsed
+ * section with the rows that fit and a note on how many more the diff holds.
+ */
+function fitGrants(item: DueItem, room: number): string {
+  const section = grantsSection(item);
+  if (!section) return '';
+  const whole = `${[section.title, '', ...section.table, ...section.rows].join('\n')}\n\n`;
+  if (whole.length <= room) return whole;
+  const total = section.rows.length;
+  const render = (shown: number) =>
+    `${[
+      `${section.title} (${total})`,
+      '',
+      '<details>',
+      `<summary>The first ${shown} of ${total}</summary>`,
+      '',
+      ...section.table,
+      ...section.rows.slice(0, shown),
+      '',
+      '</details>',
+      '',
+      '> [!NOTE]',
+      `> ${total - shown} more are not listed: a pull request body holds at most 65,536 characters. The diff of ${code(item.file)} shows every one.`,
+    ].join('\n')}\n\n`;
+  // The longest form of the frame (counts at their widest), then as many rows as fit beside it.
+  let used = render(0).length + String(total).length;
+  let shown = 0;
+  while (shown < total && used + section.rows[shown]!.length + 1 <= room) {
+    used += section.rows[shown]!.length + 1;
+    shown++;
+  }
+  return render(shown);
 }
 
 function summary(item: DueItem): string {
@@ -135,7 +204,9 @@ function summary(item: DueItem): string {
   return parts.join('\n\n');
 }
 
-function grantsSection(item: DueItem): string[] {
+const GRANTS_TABLE = ['| Environment | Organization | Agreement | Why |', '|---|---|---|---|'];
+
+function grantsSection(item: DueItem): { title: string; table: string[]; rows: string[] } | undefined {
   const rows: string[] = [];
   if (item.change.kind === 'delete-file') {
     for (const env of Object.keys(item.flag.environments).sort()) {
@@ -145,14 +216,8 @@ function grantsSection(item: DueItem): string[] {
         );
       }
     }
-    if (rows.length === 0) return [];
-    return [
-      '#### Grants affected',
-      '',
-      '| Environment | Organization | Agreement | Why |',
-      '|---|---|---|---|',
-      ...rows,
-    ];
+    if (rows.length === 0) return undefined;
+    return { title: '#### Grants affected', table: GRANTS_TABLE, rows };
   }
   for (const removal of removalsOf(item)) {
     const why: string[] = [];
@@ -170,14 +235,8 @@ function grantsSection(item: DueItem): string[] {
       `| ${removal.env} | ${code(removal.org)} | ${removal.agreement ? code(removal.agreement) : '—'} | ${why.join('; ')} |`,
     );
   }
-  if (rows.length === 0) return [];
-  return [
-    '#### Grants removed',
-    '',
-    '| Environment | Organization | Agreement | Why |',
-    '|---|---|---|---|',
-    ...rows,
-  ];
+  if (rows.length === 0) return undefined;
+  return { title: '#### Grants removed', table: GRANTS_TABLE, rows };
 }
 
 function referencesSection(item: DueItem, options: BodyOptions): string[] {
@@ -284,7 +343,9 @@ export function closeComment(
   kinds: readonly string[] = [],
 ): string {
   if (reason === 'gone')
-    return `${code(key)} is no longer in the repository, so there is nothing left to retire here. Closing this pull request.\n\n<sub>${code('flags retire')}</sub>`;
+    return boundComment(
+      `${code(key)} is no longer in the repository, so there is nothing left to retire here. Closing this pull request.\n\n<sub>${code('flags retire')}</sub>`,
+    );
   const why: string[] = [];
   if (kinds.includes('flag-expired'))
     why.push(flag?.expires ? `its expiry moved to ${flag.expires}` : 'it no longer has an expiry');
@@ -292,5 +353,10 @@ export function closeComment(
     why.push('the grants this pull request removes are no longer expired or ended');
   if (kinds.includes('review-overdue') && flag?.reviewed) why.push(`it was reviewed on ${flag.reviewed}`);
   const because = why.length > 0 ? `: ${why.join('; ')}` : '';
-  return `${code(key)} is no longer due for retirement${because}. Closing this pull request; the bot opens a new one if the flag becomes due again.\n\n<sub>${code('flags retire')}</sub>`;
+  return boundComment(
+    `${code(key)} is no longer due for retirement${because}. Closing this pull request; the bot opens a new one if the flag becomes due again.\n\n<sub>${code('flags retire')}</sub>`,
+  );
 }
+
+/** Room is left for the marker the comment is posted with. */
+const boundComment = (text: string): string => boundText(text, GITHUB_LIMITS.comment - 200);
