@@ -13,7 +13,9 @@ export interface Agreement {
   status: AgreementStatus;
   /** The status as the export spelled it, for messages. */
   rawStatus: string;
-  /** Last day the agreement applies (inclusive), when the export gives one. */
+  /** First day the agreement applies, when the export gives one (a timestamp: its UTC date). */
+  startDate?: IsoDate;
+  /** Last day the agreement applies (inclusive), when the export gives one (a timestamp: its UTC date). */
   endDate?: IsoDate;
   /** The plan or SKU the agreement buys, matched against a flag's `contract`, when exported. */
   contract?: string;
@@ -59,7 +61,25 @@ export function hasEnded(agreement: Pick<Agreement, 'status' | 'endDate'>, today
   return agreement.endDate !== undefined && daysBetween(today, agreement.endDate) < 0;
 }
 
-/** In force: active, and not past its end date. */
-export function isInForce(agreement: Pick<Agreement, 'status' | 'endDate'>, today: IsoDate): boolean {
-  return agreement.status === 'active' && !hasEnded(agreement, today);
+/** In force: active, started (inclusive), and not past its end date. */
+export function isInForce(
+  agreement: Pick<Agreement, 'status' | 'startDate' | 'endDate'>,
+  today: IsoDate,
+): boolean {
+  return agreement.status === 'active' && !notStarted(agreement, today) && !hasEnded(agreement, today);
+}
+
+const notStarted = (agreement: Pick<Agreement, 'startDate'>, today: IsoDate) =>
+  agreement.startDate !== undefined && daysBetween(today, agreement.startDate) > 0;
+
+/**
+ * Not in force yet: pending or draft, or starting after today, and not ended. A grant under it gives
+ * a customer access that nothing signed backs yet.
+ */
+export function isNotYetInForce(
+  agreement: Pick<Agreement, 'status' | 'startDate' | 'endDate'>,
+  today: IsoDate,
+): boolean {
+  if (hasEnded(agreement, today)) return false;
+  return agreement.status === 'pending' || notStarted(agreement, today);
 }

@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { isValidDate } from '../dates.js';
+import { dayOf } from './instant.js';
 import {
   type Agreement,
   type AgreementProblem,
@@ -15,7 +15,8 @@ import {
  * wrong grants).
  *
  * CSV: a header row naming the columns (any order, any case): organization, agreement, status and
- * optionally end_date and contract. JSON: an array of objects with the same fields, or
+ * optionally start_date, end_date and contract. Dates are days or timestamps with an offset; a
+ * timestamp counts by the UTC date of its instant (instant.ts). JSON: an array of objects with the same fields, or
  * `{ "agreements": [...] }`.
  */
 
@@ -23,7 +24,7 @@ export interface ParsedAgreements extends AgreementsExport {
   problems: AgreementProblem[];
 }
 
-type Field = 'org' | 'agreement' | 'status' | 'endDate' | 'contract';
+type Field = 'org' | 'agreement' | 'status' | 'startDate' | 'endDate' | 'contract';
 
 const FIELD_NAMES: Readonly<Record<string, Field>> = {
   organization: 'org',
@@ -37,6 +38,14 @@ const FIELD_NAMES: Readonly<Record<string, Field>> = {
   reference: 'agreement',
   status: 'status',
   state: 'status',
+  startdate: 'startDate',
+  start: 'startDate',
+  starts: 'startDate',
+  startson: 'startDate',
+  effective: 'startDate',
+  effectivedate: 'startDate',
+  effectivefrom: 'startDate',
+  begins: 'startDate',
   enddate: 'endDate',
   end: 'endDate',
   ends: 'endDate',
@@ -92,16 +101,30 @@ function finish(file: string, rows: RawRow[], problems: AgreementProblem[]): Par
       continue;
     }
     const agreement: Agreement = { org, agreement: reference, status, rawStatus, line: row.line };
-    const endCell = row.values.endDate;
-    const end = endCell?.value.trim() ?? '';
-    if (end !== '') {
-      // Exports often write timestamps; the day is what matters.
-      const day = end.slice(0, 10);
-      if (!isValidDate(day) || (end.length > 10 && end[10] !== 'T' && end[10] !== ' ')) {
-        problem(endCell!, `end date "${end}" is not a date`, 'write dates as YYYY-MM-DD');
-        continue;
+    let readable = true;
+    for (const [field, name] of [
+      ['startDate', 'start date'],
+      ['endDate', 'end date'],
+    ] as const) {
+      const cell = row.values[field];
+      const text = cell?.value.trim() ?? '';
+      if (text === '') continue;
+      const day = dayOf(text);
+      if (!day.ok) {
+        problem(cell!, `${name} "${text}" ${day.problem}`, day.hint);
+        readable = false;
+        break;
       }
-      agreement.endDate = day;
+      agreement[field] = day.day;
+    }
+    if (!readable) continue;
+    if (agreement.startDate && agreement.endDate && agreement.startDate > agreement.endDate) {
+      problem(
+        row.values.startDate!,
+        `agreement ${reference} of ${org} starts on ${agreement.startDate}, after it ends on ${agreement.endDate}`,
+        'fix the start or the end date in the export',
+      );
+      continue;
     }
     const contract = row.values.contract?.value.trim();
     if (contract) agreement.contract = contract;

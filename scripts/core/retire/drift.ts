@@ -1,4 +1,4 @@
-import { type Agreement, isInForce } from '../agreements/model.js';
+import { type Agreement, isInForce, isNotYetInForce } from '../agreements/model.js';
 import type { Flag } from '../model/flag.js';
 import { indexAgreements } from './due.js';
 import type { Drift, PlanInput } from './model.js';
@@ -12,7 +12,10 @@ import type { Drift, PlanInput } from './model.js';
  * - unreferenced-agreement: when the export has no contract column, an agreement in force that no
  *   grant cites;
  * - unknown-agreement: a grant cites an agreement the export does not have;
- * - org-mismatch: a grant cites an agreement the export lists for other organizations only.
+ * - org-mismatch: a grant cites an agreement the export lists for other organizations only;
+ * - not-in-force: a grant cites an agreement that is not in force yet (pending or draft, or starting
+ *   after today): access that nothing signed backs yet. Not revoked either: the agreement may be
+ *   signed tomorrow, and revoking is for agreements that ended.
  */
 export function findDrift(input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'agreements'>): Drift[] {
   const agreements = input.agreements;
@@ -34,6 +37,21 @@ export function findDrift(input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 
             key: flag.key,
             env,
             message: `${flag.key} grants ${grant.org} in ${env} under ${grant.agreement}, which the export does not list`,
+          });
+        } else if (rows.some((r) => r.org === grant.org && isNotYetInForce(r, input.today))) {
+          const row = rows.find((r) => r.org === grant.org)!;
+          const why =
+            row.status === 'pending'
+              ? `is ${row.rawStatus}`
+              : `starts on ${row.startDate} (${row.rawStatus})`;
+          drift.push({
+            kind: 'not-in-force',
+            org: grant.org,
+            agreement: grant.agreement,
+            key: flag.key,
+            env,
+            line: row.line,
+            message: `${flag.key} grants ${grant.org} in ${env} under ${grant.agreement}, which is not in force yet: it ${why}`,
           });
         } else if (!rows.some((r) => r.org === grant.org)) {
           drift.push({

@@ -61,7 +61,12 @@ export interface DueItem {
   dueSince: IsoDate;
 }
 
-export type DriftKind = 'missing-grant' | 'unreferenced-agreement' | 'unknown-agreement' | 'org-mismatch';
+export type DriftKind =
+  | 'missing-grant'
+  | 'unreferenced-agreement'
+  | 'unknown-agreement'
+  | 'org-mismatch'
+  | 'not-in-force';
 
 /** A difference between the agreements export and the grants, reported and never fixed by the bot. */
 export interface Drift {
