@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../../scripts/adapters/github/client.js';
 import { GitHubAPIError } from '../../scripts/adapters/github/errors.js';
-import { createPull, listOpenBotPulls } from '../../scripts/adapters/github/pulls.js';
+import {
+  closedWithItsBranch,
+  comment,
+  createPull,
+  listOpenBotPulls,
+} from '../../scripts/adapters/github/pulls.js';
 import { OWNER, REPO, retireWorld } from '../helpers/github-emulator/world.js';
 
 /** The emulator holds the bot to GitHub's OpenAPI description and answers failures as GitHub does. */
@@ -157,6 +162,44 @@ describe('the GitHub emulator', () => {
     const ghes = createGitHubClient({ token: emulator.token, baseUrl: `${emulator.url}/api/v3` });
     expect(await listOpenBotPulls(ghes, repo)).toEqual([]);
     expect(emulator.log[0]!.path).toBe('/api/v3/repos/acme/flags/pulls?state=open&per_page=100');
+    expect(emulator.violations).toEqual([]);
+  });
+
+  it('does a write and then loses its answer, still validating the request first', async () => {
+    const { world, emulator, client, raw, repo, status } = await setup();
+    await world.run({ maxPerRun: '1' });
+    const [pull] = emulator.openPulls();
+    const route = '/repos/{owner}/{repo}/issues/{issue_number}/comments';
+    emulator.inject({ method: 'POST', route, status: 502, lost: true, times: 2 });
+    const from = emulator.log.length;
+    expect(
+      await status(raw(`POST ${route}`, { ...repo, issue_number: pull!.number, body: 'x', bodyy: 'y' })),
+    ).toBe(400);
+    const error = await comment(client, repo, pull!.number, 'posted').catch((e: unknown) => e);
+    expect((error as GitHubAPIError).status).toBe(502);
+    expect(pull!.comments.map((c) => c.body)).toEqual(['posted']);
+    expect(emulator.since(from).map((r) => [r.status, r.lost ?? false])).toEqual([
+      [400, false],
+      [502, true],
+    ]);
+    expect(emulator.writes(from)).toHaveLength(1);
+    expect(emulator.violations).toEqual([`POST ${route}: body names undeclared properties: bodyy`]);
+  });
+
+  it('records who closed a pull request, and GitHub closing it when its branch is deleted', async () => {
+    const { world, emulator, client, repo } = await setup();
+    await world.run({ maxPerRun: '2' });
+    const [first, second] = emulator.openPulls();
+    emulator.close(first!.number);
+    emulator.deleteBranch(first!.head);
+    emulator.deleteBranch(second!.head, 'bob');
+    expect(second!.state).toBe('closed');
+    expect(second!.events.map((e) => [e.event, e.actor])).toEqual([
+      ['head_ref_deleted', 'bob'],
+      ['closed', 'bob'],
+    ]);
+    expect(await closedWithItsBranch(client, repo, first!.number)).toBe(false);
+    expect(await closedWithItsBranch(client, repo, second!.number)).toBe(true);
     expect(emulator.violations).toEqual([]);
   });
 });
