@@ -73,7 +73,7 @@ function folderBytes(dir: string): number {
     .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
 }
 
-describe('adopting the toolkit from a registry', () => {
+describe('adopting the toolkit from a registry', { timeout: 300_000 }, () => {
   it('publishes both packages at the repository version, neither with dependencies', () => {
     expect(packed.map((p) => p.name)).toEqual(['flags-as-code', RUNTIME_PACKAGE]);
     for (const name of ['flags-as-code', RUNTIME_PACKAGE]) {
@@ -198,7 +198,7 @@ describe('adopting the toolkit from a registry', () => {
   });
 });
 
-describe('an application that installs only the runtime', () => {
+describe('an application that installs only the runtime', { timeout: 300_000 }, () => {
   let app: string;
   const inputs = () => ({
     APP_BUNDLE: join(repo, 'dist', 'prod.bundle.json'),

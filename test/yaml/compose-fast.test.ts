@@ -171,7 +171,9 @@ describe('the fast composer', () => {
     expect(result.missed.length).toBeGreaterThan(0);
   });
 
-  it('agrees with the Composer path on thousands of seeded mutations of those files', () => {
+  it('agrees with the Composer path on thousands of seeded mutations of those files', {
+    timeout: 180_000,
+  }, () => {
     const bases = [...repository, ...fixtures, ...generated.slice(0, 120)];
     const sources = bases.flatMap((base, i) =>
       mutants(base.text, 1000 + i, 16).map((text, n) => ({ name: `${base.name}~${n}`, text })),
