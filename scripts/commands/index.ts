@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   retire: async () => (await import('./retire.js')).registerRetire,
   refs: async () => (await import('./refs.js')).registerRefs,
   environments: async () => (await import('./environments.js')).registerEnvironments,
+  init: async () => (await import('./init.js')).registerInit,
 };
 
 /**

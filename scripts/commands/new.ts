@@ -1,4 +1,4 @@
-import { linkSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -11,6 +11,7 @@ import { checkRepository } from '../core/check/check-repository.js';
 import { ownersOf } from '../core/codeowners/parse.js';
 import type { IsoDate } from '../core/dates.js';
 import { FLAG_TYPES, type FlagType, isTemporary, OWNER_PATTERN } from '../core/model/flag.js';
+import { PUBLISHED_SCHEMAS, renderSchema } from '../core/model/json-schema.js';
 import type { Policy } from '../core/model/policy.js';
 import { expiryFor, flagPath, isFlagDir, isFlagKey, scaffoldFlag } from '../core/scaffold/flag-template.js';
 import { FlagsError, UsageError } from '../errors.js';
@@ -226,6 +227,11 @@ export async function runNew(
       out.push(`updated ${plan.file}: ${line ?? 'the managed block is in sync again'}`);
     }
   }
+  const schemas = writeMissingSchemas(root);
+  if (schemas.length > 0)
+    out.push(
+      `wrote ${schemas.join(' and ')}: the flag's $schema line points there, for editors (flags schemas --write keeps them current)`,
+    );
   out.push('next: turn it on where it should be on, then run flags check and open a pull request');
   io.output.write(`${out.join('\n')}\n`);
   return 0;
@@ -269,6 +275,22 @@ function verify(file: string, text: string, policy: Policy, today: IsoDate) {
     );
   }
   return result;
+}
+
+/**
+ * The schemas a new flag's modeline names, written when the repository has none yet (a repository
+ * made by hand rather than by flags init): a modeline must not point at nothing. Existing files are
+ * left alone; flags schemas --check says when they are stale.
+ */
+function writeMissingSchemas(root: string): string[] {
+  const written: string[] = [];
+  for (const [name, make] of Object.entries(PUBLISHED_SCHEMAS)) {
+    const file = `schemas/${name}`;
+    if (existsSync(join(root, file))) continue;
+    writeFileAtomic(join(root, file), renderSchema(make()));
+    written.push(file);
+  }
+  return written;
 }
 
 /** Writes the file completely beside its target, then links it into place: never overwrites. */

@@ -40,6 +40,8 @@ export function stageToolkit(root: string, out: string): { bundled: number } {
     if (file !== IMAGE_INPUTS_FILE) cpSync(join(image, file), join(out, 'build', 'image', file));
   cpSync(join(root, 'schemas'), join(out, 'schemas'), { recursive: true });
   cpSync(join(root, 'README.md'), join(out, 'README.md'));
+  // The workflows flags init writes use the action of the installed toolkit (./node_modules/flags-as-code).
+  cpSync(join(root, 'action.yml'), join(out, 'action.yml'));
   writeFileSync(join(out, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(root, packages));
   const product = { ...manifest, dependencies: Object.keys(manifest.dependencies) };
   writeFileSync(
@@ -59,6 +61,6 @@ export function toolkitManifest(root: RootManifest): object {
     engines: root.engines,
     bin: root.bin,
     // What `npm install` may unpack; the folder holds nothing else, this keeps it so.
-    files: ['bin/', 'build/image/', 'schemas/', 'THIRD-PARTY-LICENSES.txt', 'sbom.cdx.json'],
+    files: ['bin/', 'build/image/', 'schemas/', 'action.yml', 'THIRD-PARTY-LICENSES.txt', 'sbom.cdx.json'],
   };
 }

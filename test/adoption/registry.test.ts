@@ -112,8 +112,30 @@ describe('adopting the toolkit from a registry', { timeout: 300_000 }, () => {
   });
 
   it('makes a flags repository of its own with flags init, and checks its first flags', () => {
-    initByHand();
     const today = ['--today', TODAY];
+    const init = [
+      'init',
+      '--environments',
+      'dev,prod',
+      '--project',
+      'northwind-flags',
+      '--owner',
+      '@northwind/platform',
+      '--org-pattern',
+      '^cust-[0-9]{6}$',
+      '--agreement-pattern',
+      '^NW-[0-9]{5}$',
+      '--contract-pattern',
+      '^PLAN-[A-Z]+$',
+      ...today,
+    ];
+    expect(ok(flags(init)).stdout).toContain('created      flags/_policy.yaml');
+    expect(ok(flags(init)).stdout).toContain('nothing to change');
+    // Its workflows run the installed toolkit through the action it ships.
+    expect(readFileSync(join(repo, '.github', 'workflows', 'flags-pr.yml'), 'utf8')).toContain(
+      'uses: ./node_modules/flags-as-code\n',
+    );
+    expect(existsSync(join(repo, 'node_modules', 'flags-as-code', 'action.yml'))).toBe(true);
     ok(
       flags([
         'new',
@@ -262,31 +284,6 @@ describe('an application that installs only the runtime', { timeout: 300_000 }, 
       ).toEqual(expected);
   });
 });
-
-/**
- * STAND-IN for `flags init --environments dev,prod --project northwind-flags --owner
- * @northwind/platform --org-pattern '^cust-[0-9]{6}$' --agreement-pattern '^NW-[0-9]{5}$'
- * --contract-pattern '^PLAN-[A-Z]+$'`, which is being built on another branch: the files it makes
- * that the steps below need, written as a team would by hand.
- */
-function initByHand(): void {
-  mkdirSync(join(repo, 'flags'));
-  writeFileSync(
-    join(repo, 'flags', '_policy.yaml'),
-    [
-      'project: northwind-flags',
-      'environments: [dev, prod]',
-      'organizations:',
-      '  idPattern: "^cust-[0-9]{6}$"',
-      'agreements:',
-      '  referencePattern: "^NW-[0-9]{5}$"',
-      '  contractPattern: "^PLAN-[A-Z]+$"',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(join(repo, 'CODEOWNERS'), '* @northwind/platform\n');
-  writeFileSync(join(repo, '.gitignore'), 'node_modules/\n.cache/\ndist/\n');
-}
 
 /** Grants the usage export in prod to `org` under `agreement`, as a reviewer's edit would. */
 function grant(org: string, agreement: string): void {

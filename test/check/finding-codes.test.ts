@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALL_CODES, CODES, type FindingCode } from '../../scripts/core/findings/codes.js';
-import { EXAMPLE_ROOT, FIXTURES, initRepo } from '../helpers/gitdir.js';
+import { FIXTURES, initRepo, TOOLKIT_ROOT } from '../helpers/gitdir.js';
 import { checkJson, copyOfFixture, fixture, flagYaml } from './check-cli.js';
 
 /**
@@ -689,7 +689,7 @@ describe('every finding code has a fixture that triggers it', () => {
   });
 
   it('documents every code in docs/findings.md, with its severity', () => {
-    const doc = readFileSync(join(EXAMPLE_ROOT, 'docs', 'findings.md'), 'utf8');
+    const doc = readFileSync(join(TOOLKIT_ROOT, 'docs', 'findings.md'), 'utf8');
     for (const code of ALL_CODES) {
       expect(doc, `docs/findings.md needs a section for ${code}`).toContain(
         `### \`${code}\`\n**${CODES[code].severity}.**`,

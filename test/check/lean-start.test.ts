@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MODULE_LOG_HOOKS } from '../helpers/module-log.js';
-import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
+import { copyExample, TOOLKIT_ROOT, tempDir } from '../helpers/gitdir.js';
 
 /**
  * A check after a small change is mostly Node's start and the modules it loads, so what it loads is
@@ -16,7 +16,7 @@ import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
  * the sources import it dynamically.
  */
 
-const CLI = pathToFileURL(join(EXAMPLE_ROOT, 'build', 'scripts', 'cli.js')).href;
+const CLI = pathToFileURL(join(TOOLKIT_ROOT, 'build', 'scripts', 'cli.js')).href;
 const RUN_CLI = `const { main } = await import(${JSON.stringify(CLI)}); process.exitCode = await main(process.argv.slice(1));`;
 
 function checkLoading(root: string): { status: number | null; modules: string[]; output: string } {

@@ -7,7 +7,15 @@ import { compileEnvironment } from '../../scripts/core/bundle/compile.js';
 import { toFlagdDocument } from '../../scripts/core/flagd/export.js';
 import type { Flag } from '../../scripts/core/model/flag.js';
 import { bucketOf } from '../../scripts/runtime/murmur3.js';
-import { differential, type LoadedFlags, loadFlags, probesFor, ROOT, randomOrgs } from './support.js';
+import {
+  differential,
+  EXAMPLE,
+  type LoadedFlags,
+  loadFlags,
+  probesFor,
+  ROOT,
+  randomOrgs,
+} from './support.js';
 
 /**
  * For every flag, organization and environment, the runtime Evaluator over the compiled bundle and
@@ -20,7 +28,7 @@ const at = (iso: string): number => Date.parse(iso);
 describe('the runtime and flagd-core agree on the example repository', () => {
   let example: LoadedFlags;
   beforeAll(async () => {
-    example = await loadFlags(ROOT);
+    example = await loadFlags(EXAMPLE);
   });
 
   // The snapshot day, then both sides of the end of the two trial grants (2026-12-31, 2027-01-31).

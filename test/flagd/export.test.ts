@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRepository } from '../../bench/generate-repo.js';
 import { FLAGD_SCHEMA_URL, toFlagdDocument } from '../../scripts/core/flagd/export.js';
-import { flagdCore, flagdSchemaErrors, type LoadedFlags, loadFlags, ROOT } from './support.js';
+import { EXAMPLE, flagdCore, flagdSchemaErrors, type LoadedFlags, loadFlags, ROOT } from './support.js';
 
 const EDGE_CASES = join(ROOT, 'test/fixtures/flagd/edge-cases');
 
@@ -21,7 +21,7 @@ describe('the flagd export', () => {
   let example: LoadedFlags;
   let edge: LoadedFlags;
   beforeAll(async () => {
-    [example, edge] = await Promise.all([loadFlags(ROOT), loadFlags(EDGE_CASES)]);
+    [example, edge] = await Promise.all([loadFlags(EXAMPLE), loadFlags(EDGE_CASES)]);
   });
 
   it("validates against flagd's published schema for every environment of the example repository", () => {

@@ -11,6 +11,8 @@ import type { BundleFlag, JsonValue } from '../../scripts/runtime/bundle-format.
 import { Evaluator, type Resolution } from '../../scripts/runtime/evaluate.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The example repository, as a fixture. */
+export const EXAMPLE = fileURLToPath(new URL('../fixtures/example-repository', import.meta.url));
 
 export interface LoadedFlags {
   flags: { file: string; flag: Flag }[];

@@ -6,7 +6,14 @@ import { type SimpleGit, simpleGit } from 'simple-git';
 import { onTestFinished } from 'vitest';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
-export const EXAMPLE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The toolkit's checkout: its build, docs, schemas and workflows. */
+export const TOOLKIT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/**
+ * A copy of the example repository (flags/ and CODEOWNERS) as it was when the tests were written:
+ * the toolkit's tests never read the example at the root, which belongs to the quick start (and to
+ * whoever replaces it with their own flags).
+ */
+export const EXAMPLE_ROOT = join(FIXTURES, 'example-repository');
 
 export interface TempRepo {
   dir: string;
@@ -32,10 +39,11 @@ export async function gitdir(seed?: { fixture?: string; example?: boolean }): Pr
   return initRepo(dir);
 }
 
-/** Copies the example repository (flags, CODEOWNERS, schemas) into a folder. */
+/** Copies the example repository (flags, CODEOWNERS) and the toolkit's schemas into a folder. */
 export function copyExample(dir: string): void {
-  for (const part of ['flags', 'CODEOWNERS', 'schemas'])
+  for (const part of ['flags', 'CODEOWNERS'])
     cpSync(join(EXAMPLE_ROOT, part), join(dir, part), { recursive: true });
+  cpSync(join(TOOLKIT_ROOT, 'schemas'), join(dir, 'schemas'), { recursive: true });
 }
 
 /** Makes a folder a git repository with a test identity; the caller owns the folder's lifetime. */

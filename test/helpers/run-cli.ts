@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/flags.cjs', import.meta.url));
+/** The toolkit's checkout (docs, workflows); commands run in the example fixture unless told otherwise. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../fixtures/example-repository', import.meta.url));
 
 export interface CliResult {
   code: number;
@@ -10,7 +12,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `flags` binary, as a user would, with a clean environment plus `env`. */
+/** Runs the real `flags` binary, as a user would, with a clean environment plus `env` (in the example fixture by default). */
 export function runCli(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
@@ -26,7 +28,7 @@ export function runCli(
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
+      cwd: options.cwd ?? EXAMPLE,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

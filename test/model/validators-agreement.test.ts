@@ -57,7 +57,12 @@ function parsed(file: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-const files = [...yamlFiles(FIXTURES), ...yamlFiles(join(EXAMPLE_ROOT, 'flags'))];
+// The other fixtures (but workflows, which are neither flags nor policies), then the example
+// repository's flags (itself a fixture), each file once.
+const files = [
+  ...yamlFiles(FIXTURES).filter((f) => !f.startsWith(EXAMPLE_ROOT) && !f.includes('/.github/')),
+  ...yamlFiles(join(EXAMPLE_ROOT, 'flags')),
+];
 const name = (file: string) => relative(EXAMPLE_ROOT, file).split('\\').join('/');
 const seeds = files.flatMap((file) => {
   const result = parsed(file);

@@ -6,9 +6,9 @@ import {
   GENERATED_VALIDATORS,
   validatorSource,
 } from '../../scripts/core/model/generate-validators.js';
-import { EXAMPLE_ROOT } from '../helpers/gitdir.js';
+import { TOOLKIT_ROOT } from '../helpers/gitdir.js';
 
-const checkedIn = () => readFileSync(join(EXAMPLE_ROOT, GENERATED_VALIDATORS), 'utf8');
+const checkedIn = () => readFileSync(join(TOOLKIT_ROOT, GENERATED_VALIDATORS), 'utf8');
 
 describe('the precompiled validators', () => {
   it('are what ajv generates from the flag model today, byte for byte', () => {

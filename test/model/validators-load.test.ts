@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODULE_LOG_HOOKS } from '../helpers/module-log.js';
-import { EXAMPLE_ROOT } from '../helpers/gitdir.js';
+import { TOOLKIT_ROOT } from '../helpers/gitdir.js';
 
 /**
  * The point of precompiling is what a thread no longer loads. The built validators module (vitest's
@@ -13,7 +13,7 @@ import { EXAMPLE_ROOT } from '../helpers/gitdir.js';
  * module hook recording every ES module loaded and the require cache listing every CommonJS one.
  */
 
-const BUILT = join(EXAMPLE_ROOT, 'build', 'scripts', 'core', 'model', 'validators.js');
+const BUILT = join(TOOLKIT_ROOT, 'build', 'scripts', 'core', 'model', 'validators.js');
 const scratch = mkdtempSync(join(tmpdir(), 'flags-validators-load-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -47,7 +47,7 @@ interface Loaded {
 function load(target: string): Loaded {
   const log = join(scratch, 'loaded.log');
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
-    cwd: EXAMPLE_ROOT,
+    cwd: TOOLKIT_ROOT,
     encoding: 'utf8',
     env: { ...process.env, HOOKS: MODULE_LOG_HOOKS, LOG: log, TARGET: pathToFileURL(target).href },
   });

@@ -6,7 +6,7 @@ import type { BundleContent } from '../../scripts/runtime/bundle-format.js';
 import { Evaluator } from '../../scripts/runtime/evaluate.js';
 import { bucketOf } from '../../scripts/runtime/murmur3.js';
 import { FlagsProvider } from '../../scripts/runtime/openfeature.js';
-import { flagdCore, type LoadedFlags, loadFlags, ROOT, randomOrgs } from '../flagd/support.js';
+import { EXAMPLE, flagdCore, type LoadedFlags, loadFlags, randomOrgs } from '../flagd/support.js';
 
 /** Every test evaluates through a real OpenFeature client, each provider in a domain of its own. */
 
@@ -22,7 +22,7 @@ async function clientFor(provider: FlagsProvider): Promise<Client> {
 }
 
 beforeAll(async () => {
-  example = await loadFlags(ROOT);
+  example = await loadFlags(EXAMPLE);
   production = compileEnvironment(example.flags, example.policy, 'production');
 });
 afterAll(async () => {

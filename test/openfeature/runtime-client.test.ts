@@ -8,7 +8,7 @@ import { contentBytesOf, makeStatement } from '../../scripts/core/bundle/stateme
 import { canonicalJson } from '../../scripts/core/canonical-json.js';
 import { FlagsRuntime, type TrustedKeyset, verifyKeyset } from '../../scripts/runtime/index.js';
 import { FlagsProvider } from '../../scripts/runtime/openfeature.js';
-import { type LoadedFlags, loadFlags, ROOT } from '../flagd/support.js';
+import { EXAMPLE, type LoadedFlags, loadFlags } from '../flagd/support.js';
 
 /**
  * The provider over the runtime client, as applications use it: signed bundles verified by
@@ -37,7 +37,7 @@ function bundle(environment: string, serial: number, flags = example.flags): Uin
 }
 
 beforeAll(async () => {
-  example = await loadFlags(ROOT);
+  example = await loadFlags(EXAMPLE);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   signer = signerOf(privateKey);
   const [keyid, entry] = keysetEntry({

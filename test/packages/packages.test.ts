@@ -41,6 +41,7 @@ describe('the toolkit package', () => {
       [
         'README.md',
         'THIRD-PARTY-LICENSES.txt',
+        'action.yml',
         'bin',
         'build',
         'package.json',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyExample, EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
+import { copyExample, TOOLKIT_ROOT, tempDir } from '../helpers/gitdir.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /**
@@ -9,7 +9,7 @@ import { runCli } from '../helpers/run-cli.js';
  * never what it does: yaml's debug switches are read once instead of per token, and still work.
  */
 
-const IMAGE = join(EXAMPLE_ROOT, 'build', 'image', 'flags.cjs');
+const IMAGE = join(TOOLKIT_ROOT, 'build', 'image', 'flags.cjs');
 
 describe('the image', () => {
   it("reads each of yaml's debug switches once, when the module loads", () => {

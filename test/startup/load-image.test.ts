@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
+import { TOOLKIT_ROOT, tempDir } from '../helpers/gitdir.js';
 
 /**
  * The binary runs the bundled CLI through a V8 code cache (scripts/load-image.ts). A cache may only
@@ -14,7 +14,7 @@ import { EXAMPLE_ROOT, tempDir } from '../helpers/gitdir.js';
  * one process V8 answers a second compilation of the same source from memory, cache or not.
  */
 
-const LOADER = pathToFileURL(join(EXAMPLE_ROOT, 'build', 'scripts', 'load-image.js')).href;
+const LOADER = pathToFileURL(join(TOOLKIT_ROOT, 'build', 'scripts', 'load-image.js')).href;
 
 interface Load {
   stale: boolean;
