@@ -9,10 +9,10 @@ import {
   STATEMENT_FORMAT,
   STATEMENT_PAYLOAD_TYPE,
 } from './bundle-format.js';
-import { VerificationError } from './errors.js';
+import { type VerificationCode, VerificationError } from './errors.js';
 import { formatInstant, parseInstant } from './instant.js';
 import type { TrustedKey, TrustedKeyset } from './keyset.js';
-import { decodeEnvelope, short, signedBytes, verifySignature } from './signature.js';
+import { checkSignatures, decodeEnvelope, short } from './signature.js';
 import { parseStrictJson, StrictJsonError } from './strict-json.js';
 
 /**
@@ -72,26 +72,33 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
       `the envelope's payload type is "${envelope.payloadType}", not "${STATEMENT_PAYLOAD_TYPE}"`,
     );
 
-  // The signature comes first: nothing in the statement is believed before it verifies.
-  const signed = signedBytes(envelope);
+  // The signatures come first: nothing in the statement is believed before one verifies. Every
+  // signature is checked, so their order never decides: one by a key that may sign this bundle
+  // suffices, whatever else the envelope carries.
   const keyset = options.keyset;
-  let key: TrustedKey | undefined;
-  const unknown: string[] = [];
-  for (const { keyid, sig } of envelope.signatures) {
-    const candidate = keyset.keys.get(keyid);
-    if (!candidate) {
-      unknown.push(keyid);
-      continue;
-    }
-    if (!verifySignature(candidate.publicKey, signed, sig))
-      throw new VerificationError('bad-signature', `the signature by key ${short(keyid)} does not verify`);
-    key ??= candidate;
-  }
-  if (!key) {
+  const environment = options.environment;
+  const check = checkSignatures(
+    envelope,
+    'bundle',
+    (keyid) => keyset.keys.get(keyid),
+    () => [...keyset.keys.values()].filter((key) => key.environments.has(environment)),
+  );
+  if (check.verified.length === 0) {
+    if (check.failed.length > 0)
+      throw new VerificationError(
+        'bad-signature',
+        `the signature by key ${check.failed.map(short).join(', ')} does not verify`,
+      );
     const claimsDevelopment = unverifiedDevelopmentClaim(envelope.payload);
+    const by = [
+      ...check.unknown.map(short),
+      ...(check.anonymousFailed > 0
+        ? [`${check.anonymousFailed} signature${check.anonymousFailed === 1 ? '' : 's'} naming no key`]
+        : []),
+    ];
     throw new VerificationError(
       claimsDevelopment && !options.allowDevelopment ? 'development-signed' : 'unknown-key',
-      `signed by ${unknown.map(short).join(', ')}, not a key of the ${keyset.project} keyset (version ${keyset.version})` +
+      `signed by ${by.join(', ')}, not by a key of the ${keyset.project} keyset (version ${keyset.version})${check.anonymousFailed > 0 ? ` allowed for ${environment}` : ''}` +
         (claimsDevelopment
           ? options.allowDevelopment
             ? '; it says it is development-signed: give the development keyset'
@@ -101,28 +108,21 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   }
 
   const statement = parseStatement(envelope.payload);
-  if (statement.development || key.development) {
-    if (!options.allowDevelopment)
-      throw new VerificationError(
-        'development-signed',
-        `the bundle is development-signed (key ${short(key.keyid)}); this verifier refuses development bundles`,
-      );
-  }
+  if (statement.development && !options.allowDevelopment)
+    throw new VerificationError(
+      'development-signed',
+      'the bundle is development-signed; this verifier refuses development bundles',
+    );
   const project = options.project ?? keyset.project;
   if (statement.project !== project || statement.project !== keyset.project)
     throw new VerificationError(
       'wrong-project',
       `the bundle is for project "${statement.project}", not "${project}"`,
     );
-  if (statement.environment !== options.environment)
+  if (statement.environment !== environment)
     throw new VerificationError(
       'wrong-environment',
-      `the bundle is for environment "${statement.environment}", not "${options.environment}"`,
-    );
-  if (!key.environments.has(options.environment))
-    throw new VerificationError(
-      'key-not-for-environment',
-      `key ${short(key.keyid)} may sign for ${[...key.environments].join(', ')}, not for ${options.environment}`,
+      `the bundle is for environment "${statement.environment}", not "${environment}"`,
     );
 
   const skewMs = (options.maxClockSkewSeconds ?? statement.maxClockSkewSeconds) * 1000;
@@ -136,18 +136,15 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   if (now >= expiresAt)
     throw new VerificationError(
       'expired',
-      `the bundle expired at ${statement.expiresAt} (now ${formatInstant(now)})`,
+      `the bundle was issued at ${statement.issuedAt} and expired at ${statement.expiresAt} (now ${formatInstant(now)})`,
     );
-  for (const [label, at] of [
-    ['now', now],
-    ['at issue', issuedAt],
-  ] as const) {
-    if (at + skewMs < key.notBefore || at >= key.notAfter)
-      throw new VerificationError(
-        'key-not-valid',
-        `key ${short(key.keyid)} is not valid ${label} (${formatInstant(at)}; valid from ${formatInstant(key.notBefore)}${Number.isFinite(key.notAfter) ? ` until ${formatInstant(key.notAfter)}` : ''})`,
-      );
-  }
+  const key = signerFor(check.verified, {
+    environment,
+    allowDevelopment: options.allowDevelopment === true,
+    now,
+    issuedAt,
+    skewMs,
+  });
 
   const contentBytes = file.contentBytes ?? decodeBase64Strict(file.content);
   if (!contentBytes) throw new VerificationError('bad-base64', 'the bundle content is not valid base64');
@@ -177,6 +174,67 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
       );
   }
   return { statement, contentBytes, keyid: key.keyid, size: bytes.byteLength };
+}
+
+interface SignerNeeds {
+  environment: string;
+  allowDevelopment: boolean;
+  now: number;
+  issuedAt: number;
+  skewMs: number;
+}
+
+/**
+ * Why a key whose signature verified may not vouch for this bundle; undefined when it may. A key
+ * signs for its environments, within its window: the bundle's issuedAt must be inside it (a key
+ * past its end date, or retired, signs nothing new) and so must the verifier's now (past its end
+ * date, nothing the key signed is trusted any more). notBefore allows for the clock skew.
+ */
+function unfitness(key: TrustedKey, needs: SignerNeeds): { code: VerificationCode; why: string } | undefined {
+  if (!key.environments.has(needs.environment))
+    return {
+      code: 'key-not-for-environment',
+      why: `key ${short(key.keyid)} may sign for ${[...key.environments].join(', ')}, not for ${needs.environment}`,
+    };
+  if (key.development && !needs.allowDevelopment)
+    return {
+      code: 'development-signed',
+      why: `key ${short(key.keyid)} is a development key, and this verifier refuses development bundles`,
+    };
+  const window = `valid from ${formatInstant(key.notBefore)}${Number.isFinite(key.notAfter) ? ` until ${formatInstant(key.notAfter)}` : ''}`;
+  for (const [label, at] of [
+    ['now', needs.now],
+    ['at issue', needs.issuedAt],
+  ] as const) {
+    if (at + needs.skewMs < key.notBefore || at >= key.notAfter)
+      return {
+        code: 'key-not-valid',
+        why: `key ${short(key.keyid)} is not valid ${label} (${formatInstant(at)}; ${window})`,
+      };
+  }
+  if (needs.issuedAt >= key.retiredAt)
+    return {
+      code: 'key-not-valid',
+      why: `key ${short(key.keyid)} was retired at ${formatInstant(key.retiredAt)} and signs nothing issued since (the bundle was issued at ${formatInstant(needs.issuedAt)})`,
+    };
+  return undefined;
+}
+
+/**
+ * The key that vouches for the bundle: the first in key id order of those whose signature verified
+ * and that may sign it. When none may, the refusal names every key's reason, with the code of the
+ * key closest to passing (right environment, then right kind), so it too ignores signature order.
+ */
+function signerFor(verified: readonly TrustedKey[], needs: SignerNeeds): TrustedKey {
+  const reasons: { code: VerificationCode; why: string }[] = [];
+  for (const key of verified) {
+    const reason = unfitness(key, needs);
+    if (!reason) return key;
+    reasons.push(reason);
+  }
+  const rank: VerificationCode[] = ['key-not-valid', 'development-signed', 'key-not-for-environment'];
+  const code = rank.find((c) => reasons.some((r) => r.code === c)) ?? reasons[0]!.code;
+  throw new VerificationError(code, reasons.map((r) => r.why).join('; '));
 }
 
 export interface BundleFile {
