@@ -9,7 +9,9 @@ import {
   STATEMENT_FORMAT,
   STATEMENT_PAYLOAD_TYPE,
 } from './bundle-format.js';
+import { canonicalJson } from './canonical-json.js';
 import { type VerificationCode, VerificationError } from './errors.js';
+import { deepFreeze } from './freeze.js';
 import { formatInstant, parseInstant } from './instant.js';
 import type { TrustedKey, TrustedKeyset } from './keyset.js';
 import { checkSignatures, decodeEnvelope, short } from './signature.js';
@@ -324,14 +326,23 @@ function unverifiedDevelopmentClaim(payload: Uint8Array): boolean {
 
 function parseStatement(bytes: Uint8Array): BundleStatement {
   let value: unknown;
+  let text: string;
   try {
-    value = parseStrictJson(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    value = parseStrictJson(text);
   } catch (error) {
     throw new VerificationError(
       'bad-statement',
       `the signed statement is not strict JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  // The build signs canonical JSON (RFC 8785) only; any other spelling of the same data was made
+  // by something else, and is refused rather than interpreted.
+  if (!isCanonical(value, text))
+    throw new VerificationError(
+      'non-canonical',
+      'the signed statement is not canonical JSON (RFC 8785), as flags build writes it; rebuild and sign it with flags build',
+    );
   const bad = (field: string): never => {
     throw new VerificationError('bad-statement', `the signed statement has a missing or invalid ${field}`);
   };
@@ -367,25 +378,47 @@ function parseStatement(bytes: Uint8Array): BundleStatement {
   return value as unknown as BundleStatement;
 }
 
+/** The key and variant-name patterns of the flag model (test/runtime/formats.test.ts holds them to it). */
+export const FLAG_KEY = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const MAX_FLAG_KEY_LENGTH = 100;
+export const VARIANT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 /**
- * Parses verified content. Its bytes are signed, so JSON.parse suffices; the checks guard against
- * a content that does not belong to its statement or a format this runtime does not read.
+ * Parses verified content. Its bytes are signed, yet they are held to what `flags build` makes:
+ * canonical JSON (so no duplicate member, escape or other spelling can mean one thing to this
+ * parser and another to a reviewer's), flag keys and variant names of the model's patterns (so a
+ * key with a Unicode hyphen, or the NFC and NFD spellings of one name, cannot sit beside the real
+ * one), and variants that exist. A signing mistake or a stolen key cannot smuggle in what a
+ * reviewed flag file could not say. The content is deep-frozen: what evaluation hands out can
+ * never change what it answers next.
  */
 export function parseContent(verified: VerifiedBundle): BundleContent {
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(verified.contentBytes));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(verified.contentBytes);
+    value = JSON.parse(text);
   } catch {
     throw new VerificationError('bad-content', 'the signed content is not JSON');
   }
   if (!isRecord(value) || value.format !== BUNDLE_CONTENT_FORMAT || !isRecord(value.flags))
     throw new VerificationError('bad-content', `the signed content is not ${BUNDLE_CONTENT_FORMAT}`);
+  if (!isCanonical(value, text))
+    throw new VerificationError(
+      'non-canonical',
+      'the signed content is not canonical JSON (RFC 8785), as flags build writes it (a duplicate member, an escape or another spelling); rebuild it with flags build',
+    );
   if (value.project !== verified.statement.project || value.environment !== verified.statement.environment)
     throw new VerificationError(
       'bad-content',
       `the content is for ${String(value.project)}/${String(value.environment)}, the statement for ${verified.statement.project}/${verified.statement.environment}`,
     );
   for (const [key, flag] of Object.entries(value.flags)) {
+    if (!FLAG_KEY.test(key) || key.length > MAX_FLAG_KEY_LENGTH)
+      throw new VerificationError(
+        'bad-content',
+        `the content holds the flag key ${JSON.stringify(key)}${/[^\x20-\x7e]/.test(key) ? ` (with ${describeNonAscii(key)})` : ''}, outside the key pattern ${FLAG_KEY.source} (at most ${MAX_FLAG_KEY_LENGTH} characters); flags build never writes it`,
+      );
     if (
       !isRecord(flag) ||
       !isRecord(flag.variants) ||
@@ -396,6 +429,42 @@ export function parseContent(verified: VerifiedBundle): BundleContent {
       !['boolean', 'string', 'number', 'object'].includes(flag.valueType as string)
     )
       throw new VerificationError('bad-content', `flag ${JSON.stringify(key)} in the content is malformed`);
+    const variants = flag.variants;
+    for (const name of Object.keys(variants))
+      if (!VARIANT_NAME.test(name))
+        throw new VerificationError(
+          'bad-content',
+          `flag "${key}" has the variant name ${JSON.stringify(name)}, outside the pattern ${VARIANT_NAME.source}`,
+        );
+    const missing = (variant: unknown) => typeof variant !== 'string' || !Object.hasOwn(variants, variant);
+    const rollout = flag.rollout;
+    if (
+      missing(flag.offVariant) ||
+      missing(flag.defaultVariant) ||
+      (rollout !== undefined && (!isRecord(rollout) || missing(rollout.variant))) ||
+      Object.values(flag.grants).some((grant) => !isRecord(grant) || missing(grant.variant))
+    )
+      throw new VerificationError(
+        'bad-content',
+        `flag "${key}" in the content serves a variant it does not define`,
+      );
   }
-  return value as unknown as BundleContent;
+  return deepFreeze(value) as unknown as BundleContent;
+}
+
+/** Whether `text` is the canonical JSON of `value` (a value too deep to canonicalize is not). */
+function isCanonical(value: unknown, text: string): boolean {
+  try {
+    return canonicalJson(value) === text;
+  } catch {
+    return false;
+  }
+}
+
+/** The code points outside printable ASCII, for a message that shows what the eye cannot. */
+function describeNonAscii(text: string): string {
+  const points = [...new Set([...text].filter((c) => !/[\x20-\x7e]/.test(c)))].map(
+    (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+  return points.join(', ');
 }
