@@ -280,8 +280,6 @@ export function verifyKeysetFile(
 
 function keysetHint(code: string): string | undefined {
   switch (code) {
-    case 'keyset-rollback':
-      return 'give the newest keys/keyset.json (the one from the default branch); a verifier never goes back to an older or replaced keyset';
     case 'keyset-key-not-valid':
     case 'keyset-old-key-missing':
       return 'sign the new version with a current, unretired key of each environment it changes (--sign-with)';
