@@ -43,7 +43,7 @@ async function setup(names: string[]) {
 
 describe('a key past its end date or retired', () => {
   it('cannot add a key to the keyset after a rotation, with the CLI or by forging the file, and what it signs is refused', async () => {
-    const { keys, flags, signer, keysetPath } = await setup(['prod', 'stage', 'prod2', 'rogue']);
+    const { keys, flags, signer, keysetPath, repo } = await setup(['prod', 'stage', 'prod2', 'rogue']);
     const init = await flags(
       'keyset',
       'init',
@@ -67,6 +67,13 @@ describe('a key past its end date or retired', () => {
     );
     expect(rotate.code, rotate.stderr).toBe(0);
     const rotated = readFileSync(keysetPath, 'utf8');
+    await repo.commit('flags and keyset');
+    const build = await runCli(['build', '--env', 'production', '--now', iso(ROTATION + HOUR)], {
+      cwd: repo.dir,
+      env: { FLAGS_SIGNING_KEY_PRODUCTION: readFileSync(keys.prod!, 'utf8') },
+    });
+    expect(build.code).toBe(2);
+    expect(build.stderr).toContain('was retired at 2026-11-25T12:00:00Z by a rotation and signs nothing new');
 
     // The CLI refuses to write what a verifier would refuse.
     const add = await flags(
