@@ -150,7 +150,13 @@ export class FlagsRuntime {
         maxClockSkewSeconds: this.options.maxClockSkewSeconds,
         previous,
       });
-      content = parseContent(verified);
+      // The same content bytes as the bundle being served (a reload of an unchanged bundle, or a
+      // fresher build of the same flags): already parsed, checked and frozen once.
+      const current = this.current;
+      content =
+        current && current.verified.statement.content.sha256 === verified.statement.content.sha256
+          ? current.content
+          : parseContent(verified);
     } catch (error) {
       return this.refuse(error);
     }

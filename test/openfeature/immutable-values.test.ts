@@ -52,6 +52,20 @@ describe('values handed out', () => {
     }).toThrow(TypeError);
   });
 
+  it('stay the same objects when the same content is loaded again (it is parsed and frozen once)', async () => {
+    const runtime = await loaded();
+    const before = runtime.evaluator!;
+    const fresher = signedBundle({
+      signers: [production.signer],
+      statement: { serial: 8, issuedAt: NOW + 1000 },
+    });
+    const result = runtime.loadBytes(fresher);
+    expect(result.ok && result.changed).toBe(false);
+    expect(runtime.statement!.serial).toBe(8);
+    expect(runtime.evaluator).toBe(before);
+    expect(runtime.evaluator!.content).toBe(before.content);
+  });
+
   it('by the OpenFeature provider cannot be changed for the next caller', async () => {
     const runtime = await loaded();
     await OpenFeature.setProviderAndWait('immutable', new FlagsProvider(runtime));
