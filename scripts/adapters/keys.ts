@@ -15,7 +15,8 @@ import { type Signer, signerOf } from '../core/bundle/sign.js';
 import { createKeyset, keysetEntry, serializeKeysetFile } from '../core/bundle/keyset.js';
 import { InputError, UsageError } from '../errors.js';
 import { VerificationError } from '../runtime/errors.js';
-import { type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
+import type { TrustedKeyset } from '../runtime/keyset.js';
+import { verifyKeysetWithState } from '../runtime/state.js';
 import { writeFileAtomic } from './files.js';
 import { defaultCacheDir } from './repository.js';
 
@@ -255,13 +256,36 @@ export function resolveSigningKeys(options: ResolveKeysOptions): ResolvedKeys {
   return development ? { keys, development } : { keys };
 }
 
-/** Verifies a keyset file's chain of versions; a refusal becomes an InputError naming the file. */
-export function verifyKeysetFile(path: string, bytes: Uint8Array | string, root?: string): TrustedKeyset {
+/**
+ * Verifies a keyset file's chain of versions (held to a state file when given one, as the runtime
+ * does); a refusal becomes an InputError naming the file.
+ */
+export function verifyKeysetFile(
+  path: string,
+  bytes: Uint8Array | string,
+  root?: string,
+  stateFile?: string,
+): TrustedKeyset {
   try {
-    return verifyKeyset(bytes, root ? { root } : {});
+    return verifyKeysetWithState(bytes, root ? { root } : {}, stateFile);
   } catch (error) {
     if (error instanceof VerificationError)
-      throw new InputError(`keyset refused [${error.code}]: ${error.message}`, { location: { file: path } });
+      throw new InputError(`keyset refused [${error.code}]: ${error.message}`, {
+        location: { file: path },
+        ...(keysetHint(error.code) ? { hint: keysetHint(error.code) } : {}),
+      });
     throw error;
+  }
+}
+
+function keysetHint(code: string): string | undefined {
+  switch (code) {
+    case 'keyset-key-not-valid':
+    case 'keyset-old-key-missing':
+      return 'sign the new version with a current, unretired key of each environment it changes (--sign-with)';
+    case 'keyset-root-mismatch':
+      return 'this is not the keyset whose version 1 you pinned: check --keyset-root against flags keyset show';
+    default:
+      return undefined;
   }
 }

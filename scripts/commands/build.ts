@@ -564,6 +564,11 @@ function checkKeysAgainstKeyset(
       throw new UsageError(
         `the signing key ${signer.keyid.slice(0, 16)}… is not valid at ${formatInstant(now)}`,
       );
+    if (now >= trusted.retiredAt)
+      throw new UsageError(
+        `the signing key ${signer.keyid.slice(0, 16)}… was retired at ${formatInstant(trusted.retiredAt)} by a rotation and signs nothing new`,
+        `sign with its successor in ${relative(root, path) || path} (flags keyset show)`,
+      );
     if (trusted.notAfter - now < 30 * 86_400_000)
       process.stderr.write(
         `warning: the signing key for ${environment} expires at ${formatInstant(trusted.notAfter)}; rotate it (flags keyset rotate)\n`,

@@ -208,7 +208,9 @@ export function registerKeyset(program: Command): void {
       environments: [...k.environments],
       notBefore: formatInstant(k.notBefore),
       ...(Number.isFinite(k.notAfter) ? { notAfter: formatInstant(k.notAfter) } : {}),
+      ...(Number.isFinite(k.retiredAt) ? { retiredAt: formatInstant(k.retiredAt) } : {}),
       valid: now >= k.notBefore && now < k.notAfter,
+      signs: now >= k.notBefore && now < k.notAfter && now < k.retiredAt,
       ...(k.development ? { development: true } : {}),
     }));
     if (options.json) {
@@ -222,7 +224,7 @@ export function registerKeyset(program: Command): void {
     );
     for (const k of keys)
       process.stdout.write(
-        `  ${k.keyid}  ${k.environments.join(',')}  ${k.notBefore} → ${k.notAfter ?? 'no expiry'}${k.valid ? '' : '  (not valid now)'}${k.development ? '  DEVELOPMENT' : ''}\n`,
+        `  ${k.keyid}  ${k.environments.join(',')}  ${k.notBefore} → ${k.notAfter ?? 'no expiry'}${k.retiredAt ? `  retired at ${k.retiredAt}${k.valid ? ' (verifies bundles issued before it; signs nothing new)' : ''}` : ''}${k.valid ? '' : now < Date.parse(k.notBefore) ? '  (not valid yet)' : '  (past its end date: trusted for nothing)'}${k.development ? '  DEVELOPMENT' : ''}\n`,
       );
   });
 }

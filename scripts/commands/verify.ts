@@ -7,7 +7,7 @@ import { InputError, UsageError } from '../errors.js';
 import { readSource } from '../runtime/sources.js';
 import { VerificationError } from '../runtime/errors.js';
 import type { TrustedKey, TrustedKeyset } from '../runtime/keyset.js';
-import { bundleStateKey, readState, recordState } from '../runtime/state.js';
+import { bundleStateKey, rememberBundle, rememberedBundle } from '../runtime/state.js';
 import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, verifyBundle } from '../runtime/verify.js';
 import { resolveNow, withNow } from './build.js';
 import { resolveRoot, withRepo } from './common.js';
@@ -38,7 +38,10 @@ export function registerVerify(program: Command): void {
     .option('--keyset <path>', `the trusted keyset (default: ${DEFAULT_KEYSET_FILE} in the repository)`)
     .option('--keyset-root <sha256>', 'pin: the digest of the keyset version 1 payload (flags keyset show)')
     .option('--project <name>', "the project the bundle must be for (default: the keyset's)")
-    .option('--state <file>', 'remember the newest serial here; refuse older ones (updated on success)')
+    .option(
+      '--state <file>',
+      "remember the newest serial and keyset version here, as the runtime's state file does; refuse older ones",
+    )
     .option(
       '--allow-development',
       'accept development-signed bundles, also trusting the local development key',
@@ -57,10 +60,11 @@ export async function runVerify(bundle: string, options: VerifyCommandOptions): 
   const maxBytes = options.maxBytes === undefined ? DEFAULT_MAX_BUNDLE_BYTES : Number(options.maxBytes);
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
     throw new UsageError(`--max-bytes ${options.maxBytes} is not a size`);
-  const keyset = loadTrust(options);
+  const state = options.state ? resolve(options.state) : undefined;
+  const keyset = loadTrust(options, state);
   try {
     const key = bundleStateKey(options.project ?? keyset.project, options.env);
-    const previous = options.state ? readState(resolve(options.state)).bundles[key] : undefined;
+    const previous = rememberedBundle(state, key);
     const bytes = await readSource({ path: bundle }, maxBytes);
     const verified = verifyBundle(bytes, {
       keyset,
@@ -73,10 +77,7 @@ export async function runVerify(bundle: string, options: VerifyCommandOptions): 
     });
     const content = parseContent(verified);
     const s = verified.statement;
-    if (options.state && (!previous || s.serial > previous.serial))
-      recordState(resolve(options.state), {
-        bundle: { key, mark: { serial: s.serial, sha256: s.content.sha256, issuedAt: s.issuedAt } },
-      });
+    if (state && (!previous || s.serial > previous.serial)) rememberBundle(state, key, s);
     const flags = Object.keys(content.flags).length;
     if (options.json) {
       process.stdout.write(
@@ -110,7 +111,11 @@ export async function runVerify(bundle: string, options: VerifyCommandOptions): 
   }
 }
 
-function loadTrust(options: VerifyCommandOptions): TrustedKeyset {
+/**
+ * The committed keyset (held to the state file, as the runtime holds it) and, with
+ * --allow-development, the local development keyset, which no state file remembers.
+ */
+function loadTrust(options: VerifyCommandOptions, state: string | undefined): TrustedKeyset {
   const root = resolveRoot(options.repo);
   const path = options.keyset ? resolve(options.keyset) : resolve(root, DEFAULT_KEYSET_FILE);
   const devPath = resolve(developmentKeyDir(root), 'keyset.json');
@@ -118,8 +123,9 @@ function loadTrust(options: VerifyCommandOptions): TrustedKeyset {
     path,
     options.keysetRoot,
     !options.allowDevelopment || options.keyset !== undefined,
+    state,
   );
-  const dev = options.allowDevelopment ? readKeyset(devPath, undefined, false) : undefined;
+  const dev = options.allowDevelopment ? readKeyset(devPath, undefined, false, undefined) : undefined;
   if (main && dev) return mergeKeysets(main, dev);
   const trust = main ?? dev;
   if (!trust)
@@ -130,7 +136,12 @@ function loadTrust(options: VerifyCommandOptions): TrustedKeyset {
   return trust;
 }
 
-function readKeyset(path: string, root: string | undefined, required: boolean): TrustedKeyset | undefined {
+function readKeyset(
+  path: string,
+  root: string | undefined,
+  required: boolean,
+  state: string | undefined,
+): TrustedKeyset | undefined {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -144,7 +155,7 @@ function readKeyset(path: string, root: string | undefined, required: boolean): 
       );
     throw new UsageError(`cannot read the keyset ${path}: ${code ?? String(error)}`);
   }
-  return verifyKeysetFile(path, bytes, root);
+  return verifyKeysetFile(path, bytes, root, state);
 }
 
 /** The committed keyset plus the local development key (which stays marked as development). */

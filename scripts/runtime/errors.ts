@@ -25,6 +25,7 @@ export type VerificationCode =
   | 'development-signed'
   // the statement
   | 'bad-statement'
+  | 'non-canonical'
   | 'unsupported-format'
   | 'wrong-environment'
   | 'wrong-project'
@@ -43,6 +44,7 @@ export type VerificationCode =
   | 'keyset-chain-broken'
   | 'keyset-old-key-missing'
   | 'keyset-new-key-missing'
+  | 'keyset-key-not-valid'
   | 'keyset-root-mismatch'
   | 'keyset-rollback';
 

@@ -1,4 +1,5 @@
 import type { BundleContent, BundleFlag, JsonValue, ValueType } from './bundle-format.js';
+import { immutable } from './freeze.js';
 import { bucketAfter, bucketOf, type KeyPrefix, keyPrefix } from './murmur3.js';
 
 /**
@@ -76,8 +77,9 @@ export function endOfDay(date: string): number {
   return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms + DAY_MS;
 }
 
+/** Values are immutable (see freeze.ts): the answer a caller gets cannot change the next one. */
 const answer = (flag: BundleFlag, variant: string, reason: Reason): Answer =>
-  Object.freeze({ value: flag.variants[variant] ?? null, variant, reason });
+  Object.freeze({ value: immutable(flag.variants[variant] ?? null), variant, reason });
 
 export class Evaluator {
   readonly content: BundleContent;

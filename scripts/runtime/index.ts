@@ -2,9 +2,15 @@ import type { BundleContent, BundleStatement, JsonValue } from './bundle-format.
 import { isVerificationError, VerificationError } from './errors.js';
 import { type EvaluationContext, Evaluator, type OrganizationInput, type Resolution } from './evaluate.js';
 import { parseInstant } from './instant.js';
-import { type KeysetOptions, type TrustedKeyset, verifyKeyset } from './keyset.js';
+import type { KeysetOptions, TrustedKeyset } from './keyset.js';
 import { type FetchLike, readSource, type Source } from './sources.js';
-import { bundleStateKey, readState, recordState } from './state.js';
+import {
+  bundleStateKey,
+  readState,
+  rememberBundle,
+  rememberedBundle,
+  verifyKeysetWithState,
+} from './state.js';
 import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, type VerifiedBundle, verifyBundle } from './verify.js';
 
 /**
@@ -48,15 +54,7 @@ export interface LoadKeysetOptions extends Omit<KeysetOptions, 'previous'> {
 /** Reads and verifies a keyset file (its whole chain of versions). Throws VerificationError. */
 export async function loadKeyset(source: Source, options: LoadKeysetOptions = {}): Promise<TrustedKeyset> {
   const bytes = await readSource(source, options.maxBytes ?? 1_048_576, options.fetch);
-  if (!options.stateFile) return verifyKeyset(bytes, options);
-  const probe = verifyKeyset(bytes, options);
-  const previous = readState(options.stateFile).keysets[probe.project];
-  const keyset = previous ? verifyKeyset(bytes, { ...options, previous }) : probe;
-  if (!previous || keyset.version > previous.version)
-    recordState(options.stateFile, {
-      keyset: { project: keyset.project, mark: { version: keyset.version, digest: keyset.digest } },
-    });
-  return keyset;
+  return verifyKeysetWithState(bytes, { root: options.root, maxBytes: options.maxBytes }, options.stateFile);
 }
 
 export interface RuntimeOptions {
@@ -141,9 +139,7 @@ export class FlagsRuntime {
     let verified: VerifiedBundle;
     let content: BundleContent;
     try {
-      const remembered = this.options.stateFile ? readState(this.options.stateFile).bundles[key] : undefined;
-      const previous =
-        remembered && (!this.highest || remembered.serial > this.highest.serial) ? remembered : this.highest;
+      const previous = rememberedBundle(this.options.stateFile, key, this.highest);
       verified = verifyBundle(bytes, {
         keyset: this.keyset,
         environment: this.options.environment,
@@ -154,7 +150,13 @@ export class FlagsRuntime {
         maxClockSkewSeconds: this.options.maxClockSkewSeconds,
         previous,
       });
-      content = parseContent(verified);
+      // The same content bytes as the bundle being served (a reload of an unchanged bundle, or a
+      // fresher build of the same flags): already parsed, checked and frozen once.
+      const current = this.current;
+      content =
+        current && current.verified.statement.content.sha256 === verified.statement.content.sha256
+          ? current.content
+          : parseContent(verified);
     } catch (error) {
       return this.refuse(error);
     }
@@ -165,9 +167,7 @@ export class FlagsRuntime {
       this.highest = { serial: statement.serial, sha256: statement.content.sha256 };
       if (this.options.stateFile) {
         try {
-          recordState(this.options.stateFile, {
-            bundle: { key, mark: { ...this.highest, issuedAt: statement.issuedAt } },
-          });
+          rememberBundle(this.options.stateFile, key, statement);
         } catch (error) {
           warning = `the bundle is served, but the state file could not be written: ${(error as Error).message}`;
         }

@@ -3,9 +3,9 @@ import { decodeBase64Strict } from './base64.js';
 import { canonicalJson } from './canonical-json.js';
 import type { DsseEnvelope } from './dsse.js';
 import { VerificationError } from './errors.js';
-import { parseInstant } from './instant.js';
+import { formatInstant, parseInstant } from './instant.js';
 import { importPublicKey, keyIdOf } from './keys.js';
-import { type DecodedEnvelope, decodeEnvelope, short, signedBytes, verifySignature } from './signature.js';
+import { checkSignatures, type DecodedEnvelope, decodeEnvelope, short } from './signature.js';
 import { parseStrictJson, StrictJsonError } from './strict-json.js';
 
 /**
@@ -15,6 +15,13 @@ import { parseStrictJson, StrictJsonError } from './strict-json.js';
  * environment whose keys change, by a key that could sign for it in the version before. A
  * verifier that pins version 1 (or remembers a later one) therefore only ever trusts keys that the
  * holders of the earlier keys agreed to.
+ *
+ * A key's authority ends with its window. Versions carry the instant they were issued, which
+ * never goes back along the chain; an old key's signature counts for a version only when that
+ * instant is inside the key's window in the version before, and a key that a rotation retired
+ * (`retiredAt`) signs no later version at all. So the holder of a retired or expired key, however
+ * it dates what it signs, can no longer add a key or give its own key a new life. The chain is
+ * judged by what it says alone, never by the verifier's clock, so it verifies the same everywhere.
  */
 
 export const KEYSET_FORMAT = 'flags-keyset/v1';
@@ -29,6 +36,11 @@ export interface KeysetKey {
   environments: string[];
   notBefore: string;
   notAfter?: string;
+  /**
+   * Set by a rotation: from this instant the key signs nothing new (no bundle issued at or after
+   * it, no later keyset version); bundles issued before it keep verifying until notAfter.
+   */
+  retiredAt?: string;
   /** A workstation key made by `flags build`: only verifiers that allow development trust it. */
   development?: boolean;
   comment?: string;
@@ -57,6 +69,8 @@ export interface TrustedKey {
   notBefore: number;
   /** Epoch ms; Infinity when the key does not expire. */
   notAfter: number;
+  /** Epoch ms; Infinity when the key has not been retired. */
+  retiredAt: number;
   development: boolean;
   comment?: string;
 }
@@ -68,6 +82,8 @@ export interface TrustedKeyset {
   digest: string;
   /** sha256 of version 1's payload: what an application may pin. */
   root: string;
+  /** sha256 of every version's payload, version 1 first: what a remembered version is held to. */
+  digests: readonly string[];
   keys: ReadonlyMap<string, TrustedKey>;
   payload: KeysetPayload;
 }
@@ -137,7 +153,7 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
     const payload = parsePayload(decoded.payload, index + 1);
     const digest = sha256Hex(decoded.payload);
     const keys = importKeys(payload);
-    const signedBy = checkSignatures(decoded, what, keys, previous?.keys);
+    const signedBy = signersOf(decoded, what, keys, previous?.keys);
     if (!previous) {
       if (payload.previous !== null) throw invalid('version 1 names a previous version');
       for (const keyid of keys.keys())
@@ -160,33 +176,45 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
         );
       if (payload.project !== previous.payload.project)
         throw new VerificationError('keyset-chain-broken', `${what} changes the project`);
+      if (parseInstant(payload.issuedAt)! < parseInstant(previous.payload.issuedAt)!)
+        throw new VerificationError(
+          'keyset-chain-broken',
+          `${what} is issued at ${payload.issuedAt}, before version ${index} (${previous.payload.issuedAt}); versions never go back in time`,
+        );
       checkRotation(what, previous.payload, payload, previous.keys, keys, signedBy);
     }
     digests.push(digest);
     previous = { payload, digest, keys };
   });
   const latest = previous!;
-  if (options.previous) {
-    const seen = options.previous;
-    if (latest.payload.version < seen.version)
-      throw new VerificationError(
-        'keyset-rollback',
-        `keyset: version ${latest.payload.version} is older than version ${seen.version}, seen before`,
-      );
-    if (digests[seen.version - 1] !== seen.digest)
-      throw new VerificationError(
-        'keyset-rollback',
-        `keyset: version ${seen.version} differs from the version ${seen.version} seen before`,
-      );
-  }
-  return {
+  const trusted: TrustedKeyset = {
     project: latest.payload.project,
     version: latest.payload.version,
     digest: latest.digest,
     root,
+    digests,
     keys: latest.keys,
     payload: latest.payload,
   };
+  if (options.previous) checkNotRolledBack(trusted, options.previous);
+  return trusted;
+}
+
+/**
+ * Refuses a keyset older than the version seen before, or whose version of that number is not the
+ * one seen (a substitution). The runtime and `flags verify --state` both hold keysets to this.
+ */
+export function checkNotRolledBack(keyset: TrustedKeyset, seen: { version: number; digest: string }): void {
+  if (keyset.version < seen.version)
+    throw new VerificationError(
+      'keyset-rollback',
+      `keyset: version ${keyset.version} is older than version ${seen.version}, seen before; give the newest keyset (or remove the state file's keyset entry only if you trust this one)`,
+    );
+  if (keyset.digests[seen.version - 1] !== seen.digest)
+    throw new VerificationError(
+      'keyset-rollback',
+      `keyset: version ${seen.version} differs from the version ${seen.version} seen before (digest ${seen.digest.slice(0, 16)}…): the keyset was replaced, not extended`,
+    );
 }
 
 function parsePayload(bytes: Uint8Array, version: number): KeysetPayload {
@@ -222,9 +250,15 @@ function parsePayload(bytes: Uint8Array, version: number): KeysetPayload {
       throw invalid(`${where}: bad environments`);
     const notBefore = parseInstant(key.notBefore);
     if (notBefore === undefined) throw invalid(`${where}: bad notBefore`);
+    let notAfter = Number.POSITIVE_INFINITY;
     if (key.notAfter !== undefined) {
-      const notAfter = parseInstant(key.notAfter);
-      if (notAfter === undefined || notAfter <= notBefore) throw invalid(`${where}: bad notAfter`);
+      notAfter = parseInstant(key.notAfter) ?? Number.NaN;
+      if (!(notAfter > notBefore)) throw invalid(`${where}: bad notAfter`);
+    }
+    if (key.retiredAt !== undefined) {
+      const retiredAt = parseInstant(key.retiredAt);
+      if (retiredAt === undefined || retiredAt < notBefore || retiredAt > notAfter)
+        throw invalid(`${where}: bad retiredAt (an instant between notBefore and notAfter)`);
     }
     if (key.development !== undefined && typeof key.development !== 'boolean')
       throw invalid(`${where}: bad development`);
@@ -250,6 +284,7 @@ function importKeys(payload: KeysetPayload): Map<string, TrustedKey> {
       environments: new Set(entry.environments),
       notBefore: parseInstant(entry.notBefore)!,
       notAfter: entry.notAfter === undefined ? Number.POSITIVE_INFINITY : parseInstant(entry.notAfter)!,
+      retiredAt: entry.retiredAt === undefined ? Number.POSITIVE_INFINITY : parseInstant(entry.retiredAt)!,
       development: entry.development === true,
       ...(entry.comment === undefined ? {} : { comment: entry.comment }),
     });
@@ -257,30 +292,49 @@ function importKeys(payload: KeysetPayload): Map<string, TrustedKey> {
   return keys;
 }
 
-/** Every signature must come from a key of this version or the one before, and must verify. */
-function checkSignatures(
+/**
+ * Every signature must come from a key of this version or the one before, and must verify: a
+ * keyset is a reviewed file, so a stray signature is tampering, never noise. A signature naming no
+ * key is tried against the keys of both versions.
+ */
+function signersOf(
   envelope: DecodedEnvelope,
   what: string,
   keys: Map<string, TrustedKey>,
   previousKeys: Map<string, TrustedKey> | undefined,
 ): Set<string> {
-  const signed = signedBytes(envelope);
-  const by = new Set<string>();
-  for (const { keyid, sig } of envelope.signatures) {
-    const key = keys.get(keyid) ?? previousKeys?.get(keyid);
-    if (!key)
-      throw new VerificationError(
-        'keyset-bad-signature',
-        `${what} carries a signature by ${short(keyid)}, a key of neither this version nor the one before`,
-      );
-    if (!verifySignature(key.publicKey, signed, sig))
-      throw new VerificationError(
-        'keyset-bad-signature',
-        `${what}: the signature by key ${short(keyid)} does not verify`,
-      );
-    by.add(keyid);
-  }
-  return by;
+  const check = checkSignatures(
+    envelope,
+    what,
+    (keyid) => keys.get(keyid) ?? previousKeys?.get(keyid),
+    () => [...new Map([...(previousKeys ?? []), ...keys]).values()],
+  );
+  if (check.unknown.length > 0)
+    throw new VerificationError(
+      'keyset-bad-signature',
+      `${what} carries a signature by ${check.unknown.map(short).join(', ')}, a key of neither this version nor the one before`,
+    );
+  if (check.failed.length > 0)
+    throw new VerificationError(
+      'keyset-bad-signature',
+      `${what}: the signature by key ${check.failed.map(short).join(', ')} does not verify`,
+    );
+  if (check.anonymousFailed > 0)
+    throw new VerificationError(
+      'keyset-bad-signature',
+      `${what}: ${check.anonymousFailed} signature${check.anonymousFailed === 1 ? '' : 's'} naming no key verif${check.anonymousFailed === 1 ? 'ies' : 'y'} by no key of this version or the one before`,
+    );
+  return new Set(check.verified.map((key) => key.keyid));
+}
+
+/** Why an old key cannot authorize a version issued at `at`; undefined when it can. */
+function withoutAuthority(key: TrustedKey, at: number): string | undefined {
+  if (Number.isFinite(key.retiredAt))
+    return `key ${short(key.keyid)} was retired at ${formatInstant(key.retiredAt)}, and a retired key signs no later version`;
+  if (at < key.notBefore) return `key ${short(key.keyid)} is valid only from ${formatInstant(key.notBefore)}`;
+  if (at >= key.notAfter)
+    return `key ${short(key.keyid)} is past its end date (${formatInstant(key.notAfter)}), and a key past its end date signs nothing`;
+  return undefined;
 }
 
 function checkRotation(
@@ -297,11 +351,23 @@ function checkRotation(
         'keyset-new-key-missing',
         `${what} adds key ${short(keyid)} but is not signed by it (a rotation needs the new key's signature)`,
       );
-  const oldSigners = [...signedBy].filter((keyid) => oldKeys.has(keyid));
+  const at = parseInstant(after.issuedAt)!;
+  const oldSigned = [...signedBy].filter((keyid) => oldKeys.has(keyid)).sort();
+  const powerless = oldSigned
+    .map((keyid) => withoutAuthority(oldKeys.get(keyid)!, at))
+    .filter((why): why is string => why !== undefined);
+  const oldSigners = oldSigned.filter((keyid) => withoutAuthority(oldKeys.get(keyid)!, at) === undefined);
+  const refuse = (message: string): never => {
+    throw powerless.length > 0
+      ? new VerificationError(
+          'keyset-key-not-valid',
+          `${message}: ${powerless.join('; ')} (version ${after.version} is issued at ${after.issuedAt}); sign with a current key of the environment`,
+        )
+      : new VerificationError('keyset-old-key-missing', message);
+  };
   if (oldSigners.length === 0)
-    throw new VerificationError(
-      'keyset-old-key-missing',
-      `${what} is not signed by any key of version ${before.version} (a rotation needs the old key's signature)`,
+    refuse(
+      `${what} is not signed by any key of version ${before.version} that may still sign (a rotation needs the old key's signature)`,
     );
   const affected = new Set<string>();
   for (const keyid of new Set([...Object.keys(before.keys), ...Object.keys(after.keys)])) {
@@ -313,8 +379,7 @@ function checkRotation(
   }
   for (const environment of [...affected].sort()) {
     if (!oldSigners.some((keyid) => oldKeys.get(keyid)!.environments.has(environment)))
-      throw new VerificationError(
-        'keyset-old-key-missing',
+      refuse(
         `${what} changes the keys for ${environment} but no key that signed for ${environment} in version ${before.version} signed it`,
       );
   }

@@ -5,12 +5,24 @@ import { VerificationError } from './errors.js';
 
 /** Shared checks of DSSE envelopes for bundles and keysets: shape, base64 and Ed25519 signatures. */
 
-const MAX_SIGNATURES = 16;
+/** More signatures than any real envelope carries is refused before any is tried. */
+export const MAX_SIGNATURES = 16;
+/**
+ * At most this many Ed25519 checks per envelope: a signature naming its key costs one, one without
+ * a keyid (DSSE makes it optional) one per key it may be by. An envelope needing more is refused.
+ */
+export const MAX_SIGNATURE_CHECKS = 64;
+
+export interface DecodedSignature {
+  /** Undefined when the signature names no key (DSSE: keyid is optional). */
+  keyid: string | undefined;
+  sig: Uint8Array;
+}
 
 export interface DecodedEnvelope {
   payloadType: string;
   payload: Uint8Array;
-  signatures: { keyid: string; sig: Uint8Array }[];
+  signatures: DecodedSignature[];
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -42,23 +54,79 @@ export function decodeEnvelope(
     if (!isRecord(entry))
       throw new VerificationError(malformed, `${what}: signature ${n + 1} is not an object`);
     const { keyid, sig } = entry as Partial<Record<keyof DsseSignature, unknown>>;
-    if (typeof keyid !== 'string' || keyid === '')
-      throw new VerificationError(malformed, `${what}: signature ${n + 1} names no keyid`);
+    if (keyid !== undefined && typeof keyid !== 'string')
+      throw new VerificationError(malformed, `${what}: signature ${n + 1} has a keyid that is not a string`);
     if (typeof sig !== 'string')
       throw new VerificationError(malformed, `${what}: signature ${n + 1} has no sig`);
     const bytes = decodeBase64Strict(sig);
     if (!bytes)
       throw new VerificationError(
         'bad-base64',
-        `${what}: signature ${n + 1} (key ${short(keyid)}) is not valid base64`,
+        `${what}: signature ${n + 1}${keyid ? ` (key ${short(keyid)})` : ''} is not valid base64`,
       );
-    return { keyid, sig: bytes };
+    // An empty keyid is DSSE's "unset".
+    return { keyid: keyid === '' ? undefined : keyid, sig: bytes };
   });
   return { payloadType, payload: decodedPayload, signatures: decoded };
 }
 
 /** The bytes every signature of the envelope covers: PAE(payloadType, payload). */
 export const signedBytes = (envelope: DecodedEnvelope): Buffer => pae(envelope.payloadType, envelope.payload);
+
+export interface SignatureCheck<K extends { keyid: string; publicKey: KeyObject }> {
+  /** Keys with a signature that verifies, each once, in key id order. */
+  verified: K[];
+  /** Key ids named by a signature that is not by a known key. */
+  unknown: string[];
+  /** Key ids of known keys whose signature does not verify. */
+  failed: string[];
+  /** Signatures naming no key that verify by none of the keys tried. */
+  anonymousFailed: number;
+}
+
+/**
+ * Every signature of the envelope, checked: one naming a key is tried against that key alone (the
+ * id only selects; a trusted id with another key's signature fails), one naming none against each
+ * key of `anonymousCandidates`. The answer does not depend on the order of the signatures.
+ */
+export function checkSignatures<K extends { keyid: string; publicKey: KeyObject }>(
+  envelope: DecodedEnvelope,
+  what: string,
+  lookup: (keyid: string) => K | undefined,
+  anonymousCandidates: () => readonly K[],
+): SignatureCheck<K> {
+  const anonymous = envelope.signatures.filter((s) => s.keyid === undefined).length;
+  const candidates = anonymous > 0 ? anonymousCandidates() : [];
+  const checks = envelope.signatures.length - anonymous + anonymous * candidates.length;
+  if (checks > MAX_SIGNATURE_CHECKS)
+    throw new VerificationError(
+      'bad-format',
+      `${what}: its ${envelope.signatures.length} signatures (${anonymous} naming no key) would take ${checks} signature checks, over the cap of ${MAX_SIGNATURE_CHECKS}; name the key of each signature (keyid)`,
+    );
+  const signed = signedBytes(envelope);
+  const verified = new Map<string, K>();
+  const unknown: string[] = [];
+  const failed: string[] = [];
+  let anonymousFailed = 0;
+  for (const { keyid, sig } of envelope.signatures) {
+    if (keyid === undefined) {
+      const by = candidates.find((key) => verifySignature(key.publicKey, signed, sig));
+      if (by) verified.set(by.keyid, by);
+      else anonymousFailed++;
+      continue;
+    }
+    const key = lookup(keyid);
+    if (!key) unknown.push(keyid);
+    else if (verifySignature(key.publicKey, signed, sig)) verified.set(keyid, key);
+    else failed.push(keyid);
+  }
+  return {
+    verified: [...verified.values()].sort((a, b) => (a.keyid < b.keyid ? -1 : a.keyid > b.keyid ? 1 : 0)),
+    unknown: [...new Set(unknown)].sort(),
+    failed: [...new Set(failed)].sort(),
+    anonymousFailed,
+  };
+}
 
 /** Ed25519 over the PAE bytes. */
 export function verifySignature(key: KeyObject, signed: Uint8Array, signature: Uint8Array): boolean {

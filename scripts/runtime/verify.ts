@@ -9,10 +9,11 @@ import {
   STATEMENT_FORMAT,
   STATEMENT_PAYLOAD_TYPE,
 } from './bundle-format.js';
-import { VerificationError } from './errors.js';
+import { canonicalJson } from './canonical-json.js';
+import { type VerificationCode, VerificationError } from './errors.js';
 import { formatInstant, parseInstant } from './instant.js';
 import type { TrustedKey, TrustedKeyset } from './keyset.js';
-import { decodeEnvelope, short, signedBytes, verifySignature } from './signature.js';
+import { checkSignatures, decodeEnvelope, short } from './signature.js';
 import { parseStrictJson, StrictJsonError } from './strict-json.js';
 
 /**
@@ -72,26 +73,33 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
       `the envelope's payload type is "${envelope.payloadType}", not "${STATEMENT_PAYLOAD_TYPE}"`,
     );
 
-  // The signature comes first: nothing in the statement is believed before it verifies.
-  const signed = signedBytes(envelope);
+  // The signatures come first: nothing in the statement is believed before one verifies. Every
+  // signature is checked, so their order never decides: one by a key that may sign this bundle
+  // suffices, whatever else the envelope carries.
   const keyset = options.keyset;
-  let key: TrustedKey | undefined;
-  const unknown: string[] = [];
-  for (const { keyid, sig } of envelope.signatures) {
-    const candidate = keyset.keys.get(keyid);
-    if (!candidate) {
-      unknown.push(keyid);
-      continue;
-    }
-    if (!verifySignature(candidate.publicKey, signed, sig))
-      throw new VerificationError('bad-signature', `the signature by key ${short(keyid)} does not verify`);
-    key ??= candidate;
-  }
-  if (!key) {
+  const environment = options.environment;
+  const check = checkSignatures(
+    envelope,
+    'bundle',
+    (keyid) => keyset.keys.get(keyid),
+    () => [...keyset.keys.values()].filter((key) => key.environments.has(environment)),
+  );
+  if (check.verified.length === 0) {
+    if (check.failed.length > 0)
+      throw new VerificationError(
+        'bad-signature',
+        `the signature by key ${check.failed.map(short).join(', ')} does not verify`,
+      );
     const claimsDevelopment = unverifiedDevelopmentClaim(envelope.payload);
+    const by = [
+      ...check.unknown.map(short),
+      ...(check.anonymousFailed > 0
+        ? [`${check.anonymousFailed} signature${check.anonymousFailed === 1 ? '' : 's'} naming no key`]
+        : []),
+    ];
     throw new VerificationError(
       claimsDevelopment && !options.allowDevelopment ? 'development-signed' : 'unknown-key',
-      `signed by ${unknown.map(short).join(', ')}, not a key of the ${keyset.project} keyset (version ${keyset.version})` +
+      `signed by ${by.join(', ')}, not by a key of the ${keyset.project} keyset (version ${keyset.version})${check.anonymousFailed > 0 ? ` allowed for ${environment}` : ''}` +
         (claimsDevelopment
           ? options.allowDevelopment
             ? '; it says it is development-signed: give the development keyset'
@@ -101,28 +109,21 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   }
 
   const statement = parseStatement(envelope.payload);
-  if (statement.development || key.development) {
-    if (!options.allowDevelopment)
-      throw new VerificationError(
-        'development-signed',
-        `the bundle is development-signed (key ${short(key.keyid)}); this verifier refuses development bundles`,
-      );
-  }
+  if (statement.development && !options.allowDevelopment)
+    throw new VerificationError(
+      'development-signed',
+      'the bundle is development-signed; this verifier refuses development bundles',
+    );
   const project = options.project ?? keyset.project;
   if (statement.project !== project || statement.project !== keyset.project)
     throw new VerificationError(
       'wrong-project',
       `the bundle is for project "${statement.project}", not "${project}"`,
     );
-  if (statement.environment !== options.environment)
+  if (statement.environment !== environment)
     throw new VerificationError(
       'wrong-environment',
-      `the bundle is for environment "${statement.environment}", not "${options.environment}"`,
-    );
-  if (!key.environments.has(options.environment))
-    throw new VerificationError(
-      'key-not-for-environment',
-      `key ${short(key.keyid)} may sign for ${[...key.environments].join(', ')}, not for ${options.environment}`,
+      `the bundle is for environment "${statement.environment}", not "${environment}"`,
     );
 
   const skewMs = (options.maxClockSkewSeconds ?? statement.maxClockSkewSeconds) * 1000;
@@ -136,18 +137,15 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   if (now >= expiresAt)
     throw new VerificationError(
       'expired',
-      `the bundle expired at ${statement.expiresAt} (now ${formatInstant(now)})`,
+      `the bundle was issued at ${statement.issuedAt} and expired at ${statement.expiresAt} (now ${formatInstant(now)})`,
     );
-  for (const [label, at] of [
-    ['now', now],
-    ['at issue', issuedAt],
-  ] as const) {
-    if (at + skewMs < key.notBefore || at >= key.notAfter)
-      throw new VerificationError(
-        'key-not-valid',
-        `key ${short(key.keyid)} is not valid ${label} (${formatInstant(at)}; valid from ${formatInstant(key.notBefore)}${Number.isFinite(key.notAfter) ? ` until ${formatInstant(key.notAfter)}` : ''})`,
-      );
-  }
+  const key = signerFor(check.verified, {
+    environment,
+    allowDevelopment: options.allowDevelopment === true,
+    now,
+    issuedAt,
+    skewMs,
+  });
 
   const contentBytes = file.contentBytes ?? decodeBase64Strict(file.content);
   if (!contentBytes) throw new VerificationError('bad-base64', 'the bundle content is not valid base64');
@@ -177,6 +175,67 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
       );
   }
   return { statement, contentBytes, keyid: key.keyid, size: bytes.byteLength };
+}
+
+interface SignerNeeds {
+  environment: string;
+  allowDevelopment: boolean;
+  now: number;
+  issuedAt: number;
+  skewMs: number;
+}
+
+/**
+ * Why a key whose signature verified may not vouch for this bundle; undefined when it may. A key
+ * signs for its environments, within its window: the bundle's issuedAt must be inside it (a key
+ * past its end date, or retired, signs nothing new) and so must the verifier's now (past its end
+ * date, nothing the key signed is trusted any more). notBefore allows for the clock skew.
+ */
+function unfitness(key: TrustedKey, needs: SignerNeeds): { code: VerificationCode; why: string } | undefined {
+  if (!key.environments.has(needs.environment))
+    return {
+      code: 'key-not-for-environment',
+      why: `key ${short(key.keyid)} may sign for ${[...key.environments].join(', ')}, not for ${needs.environment}`,
+    };
+  if (key.development && !needs.allowDevelopment)
+    return {
+      code: 'development-signed',
+      why: `key ${short(key.keyid)} is a development key, and this verifier refuses development bundles`,
+    };
+  const window = `valid from ${formatInstant(key.notBefore)}${Number.isFinite(key.notAfter) ? ` until ${formatInstant(key.notAfter)}` : ''}`;
+  for (const [label, at] of [
+    ['now', needs.now],
+    ['at issue', needs.issuedAt],
+  ] as const) {
+    if (at + needs.skewMs < key.notBefore || at >= key.notAfter)
+      return {
+        code: 'key-not-valid',
+        why: `key ${short(key.keyid)} is not valid ${label} (${formatInstant(at)}; ${window})`,
+      };
+  }
+  if (needs.issuedAt >= key.retiredAt)
+    return {
+      code: 'key-not-valid',
+      why: `key ${short(key.keyid)} was retired at ${formatInstant(key.retiredAt)} and signs nothing issued since (the bundle was issued at ${formatInstant(needs.issuedAt)})`,
+    };
+  return undefined;
+}
+
+/**
+ * The key that vouches for the bundle: the first in key id order of those whose signature verified
+ * and that may sign it. When none may, the refusal names every key's reason, with the code of the
+ * key closest to passing (right environment, then right kind), so it too ignores signature order.
+ */
+function signerFor(verified: readonly TrustedKey[], needs: SignerNeeds): TrustedKey {
+  const reasons: { code: VerificationCode; why: string }[] = [];
+  for (const key of verified) {
+    const reason = unfitness(key, needs);
+    if (!reason) return key;
+    reasons.push(reason);
+  }
+  const rank: VerificationCode[] = ['key-not-valid', 'development-signed', 'key-not-for-environment'];
+  const code = rank.find((c) => reasons.some((r) => r.code === c)) ?? reasons[0]!.code;
+  throw new VerificationError(code, reasons.map((r) => r.why).join('; '));
 }
 
 export interface BundleFile {
@@ -266,14 +325,23 @@ function unverifiedDevelopmentClaim(payload: Uint8Array): boolean {
 
 function parseStatement(bytes: Uint8Array): BundleStatement {
   let value: unknown;
+  let text: string;
   try {
-    value = parseStrictJson(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    value = parseStrictJson(text);
   } catch (error) {
     throw new VerificationError(
       'bad-statement',
       `the signed statement is not strict JSON: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  // The build signs canonical JSON (RFC 8785) only; any other spelling of the same data was made
+  // by something else, and is refused rather than interpreted.
+  if (!isCanonical(value, text))
+    throw new VerificationError(
+      'non-canonical',
+      'the signed statement is not canonical JSON (RFC 8785), as flags build writes it; rebuild and sign it with flags build',
+    );
   const bad = (field: string): never => {
     throw new VerificationError('bad-statement', `the signed statement has a missing or invalid ${field}`);
   };
@@ -309,25 +377,47 @@ function parseStatement(bytes: Uint8Array): BundleStatement {
   return value as unknown as BundleStatement;
 }
 
+/** The key and variant-name patterns of the flag model (test/runtime/formats.test.ts holds them to it). */
+export const FLAG_KEY = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const MAX_FLAG_KEY_LENGTH = 100;
+export const VARIANT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 /**
- * Parses verified content. Its bytes are signed, so JSON.parse suffices; the checks guard against
- * a content that does not belong to its statement or a format this runtime does not read.
+ * Parses verified content. Its bytes are signed, yet they are held to what `flags build` makes:
+ * canonical JSON (so no duplicate member, escape or other spelling can mean one thing to this
+ * parser and another to a reviewer's), flag keys and variant names of the model's patterns (so a
+ * key with a Unicode hyphen, or the NFC and NFD spellings of one name, cannot sit beside the real
+ * one), and variants that exist. A signing mistake or a stolen key cannot smuggle in what a
+ * reviewed flag file could not say. The content is deep-frozen: what evaluation hands out can
+ * never change what it answers next.
  */
 export function parseContent(verified: VerifiedBundle): BundleContent {
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(verified.contentBytes));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(verified.contentBytes);
+    value = JSON.parse(text);
   } catch {
     throw new VerificationError('bad-content', 'the signed content is not JSON');
   }
   if (!isRecord(value) || value.format !== BUNDLE_CONTENT_FORMAT || !isRecord(value.flags))
     throw new VerificationError('bad-content', `the signed content is not ${BUNDLE_CONTENT_FORMAT}`);
+  if (!frozenIfCanonical(value, text))
+    throw new VerificationError(
+      'non-canonical',
+      'the signed content is not canonical JSON (RFC 8785), as flags build writes it (a duplicate member, an escape or another spelling); rebuild it with flags build',
+    );
   if (value.project !== verified.statement.project || value.environment !== verified.statement.environment)
     throw new VerificationError(
       'bad-content',
       `the content is for ${String(value.project)}/${String(value.environment)}, the statement for ${verified.statement.project}/${verified.statement.environment}`,
     );
   for (const [key, flag] of Object.entries(value.flags)) {
+    if (!FLAG_KEY.test(key) || key.length > MAX_FLAG_KEY_LENGTH)
+      throw new VerificationError(
+        'bad-content',
+        `the content holds the flag key ${JSON.stringify(key)}${/[^\x20-\x7e]/.test(key) ? ` (with ${describeNonAscii(key)})` : ''}, outside the key pattern ${FLAG_KEY.source} (at most ${MAX_FLAG_KEY_LENGTH} characters); flags build never writes it`,
+      );
     if (
       !isRecord(flag) ||
       !isRecord(flag.variants) ||
@@ -338,6 +428,78 @@ export function parseContent(verified: VerifiedBundle): BundleContent {
       !['boolean', 'string', 'number', 'object'].includes(flag.valueType as string)
     )
       throw new VerificationError('bad-content', `flag ${JSON.stringify(key)} in the content is malformed`);
+    const variants = flag.variants;
+    for (const name of Object.keys(variants))
+      if (!VARIANT_NAME.test(name))
+        throw new VerificationError(
+          'bad-content',
+          `flag "${key}" has the variant name ${JSON.stringify(name)}, outside the pattern ${VARIANT_NAME.source}`,
+        );
+    const missing = (variant: unknown) => typeof variant !== 'string' || !Object.hasOwn(variants, variant);
+    const rollout = flag.rollout;
+    if (
+      missing(flag.offVariant) ||
+      missing(flag.defaultVariant) ||
+      (rollout !== undefined && (!isRecord(rollout) || missing(rollout.variant))) ||
+      Object.values(flag.grants).some((grant) => !isRecord(grant) || missing(grant.variant))
+    )
+      throw new VerificationError(
+        'bad-content',
+        `flag "${key}" in the content serves a variant it does not define`,
+      );
   }
   return value as unknown as BundleContent;
+}
+
+/** Whether `text` is the canonical JSON of `value` (a value too deep to canonicalize is not). */
+function isCanonical(value: unknown, text: string): boolean {
+  try {
+    return canonicalJson(value) === text;
+  } catch {
+    return false;
+  }
+}
+
+const MAX_DEPTH = 256;
+const INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * Whether `text` is the canonical JSON of `value` (just parsed from it), freezing `value` all the
+ * way down on the way: one walk checks that every object's members are in canonical order (and
+ * freezes it), then the native JSON.stringify, which spells strings and numbers as RFC 8785 does
+ * and keeps the parsed order, must give the text back, so no whitespace, escape, number spelling
+ * or duplicate member survives. Integer-like member names, which JavaScript enumerates first, send
+ * it to the member-by-member canonicalJson. About half the cost of canonicalizing and then freezing.
+ */
+function frozenIfCanonical(value: unknown, text: string): boolean {
+  let ordered = true;
+  let native = true;
+  const walk = (node: unknown, depth: number): boolean => {
+    if (typeof node !== 'object' || node === null) return true;
+    if (depth > MAX_DEPTH) return false;
+    Object.freeze(node);
+    if (Array.isArray(node)) {
+      for (const item of node) if (!walk(item, depth + 1)) return false;
+      return true;
+    }
+    const keys = Object.keys(node);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (native && key.charCodeAt(0) <= 0x39 && INTEGER_LIKE.test(key)) native = false;
+      if (i > 0 && keys[i - 1]! >= key) ordered = false;
+      if (!walk((node as Record<string, unknown>)[key], depth + 1)) return false;
+    }
+    return true;
+  };
+  if (!walk(value, 0)) return false;
+  if (!native) return isCanonical(value, text);
+  return ordered && JSON.stringify(value) === text;
+}
+
+/** The code points outside printable ASCII, for a message that shows what the eye cannot. */
+function describeNonAscii(text: string): string {
+  const points = [...new Set([...text].filter((c) => !/[\x20-\x7e]/.test(c)))].map(
+    (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+  return points.join(', ');
 }

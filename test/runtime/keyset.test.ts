@@ -150,3 +150,120 @@ describe('keysets', () => {
     expect(refusal(text).code).toBe('duplicate-key');
   });
 });
+
+/**
+ * Issue 12, item 5: a retired key keeps no authority. `rotate` retires the old key when its
+ * successor takes over; from then on it signs nothing, however its holder dates what it signs.
+ */
+describe('keysets after a rotation', () => {
+  const HOUR = 3_600_000;
+  const prod = newKey();
+  const stage = newKey();
+  const successor = newKey();
+  const v1 = first([
+    [prod, ['production']],
+    [stage, ['staging']],
+  ]);
+  const t1 = verifyKeyset(serializeKeysetFile(v1));
+  const rotation = NOW + HOUR;
+  const graceEnds = rotation + 24 * HOUR;
+  const v2 = appendKeysetVersion(
+    v1,
+    t1,
+    rotatedKeys(
+      t1.payload.keys,
+      prod.keyid,
+      { publicKey: successor.publicKey, notBefore: rotation },
+      graceEnds,
+    ),
+    [prod.signer, successor.signer],
+    rotation,
+  );
+  const t2 = verifyKeyset(serializeKeysetFile(v2));
+  const rogue = newKey();
+  const withRogue = { ...t2.payload.keys, ...Object.fromEntries([entry(rogue, ['production'])]) };
+  const append = (keys: Record<string, KeysetKey>, signers: Signer[], issuedAt: number) =>
+    appendKeysetVersion(v2, t2, keys, signers, issuedAt);
+
+  it('marks the old key retired at the rotation and trusted until the end of the grace period', () => {
+    const old = t2.keys.get(prod.keyid)!;
+    expect(old.retiredAt).toBe(rotation);
+    expect(old.notAfter).toBe(graceEnds);
+    expect(t2.payload.keys[prod.keyid]!.retiredAt).toBe('2026-11-24T13:00:00Z');
+  });
+
+  it('refuses a version adding a key that the retired key co-signs after its end date', () => {
+    const error = refusal(append(withRogue, [prod.signer, rogue.signer], graceEnds + HOUR));
+    expect(error.code).toBe('keyset-key-not-valid');
+    expect(error.message).toContain(`key ${prod.keyid.slice(0, 16)}… was retired at 2026-11-24T13:00:00Z`);
+    expect(error.message).toContain('sign with a current key');
+  });
+
+  it('refuses the same version dated back into the grace period, or before the rotation', () => {
+    expect(refusal(append(withRogue, [prod.signer, rogue.signer], rotation + HOUR)).code).toBe(
+      'keyset-key-not-valid',
+    );
+    const backdated = refusal(append(withRogue, [prod.signer, rogue.signer], rotation - HOUR));
+    expect(backdated.code).toBe('keyset-chain-broken');
+    expect(backdated.message).toContain('never go back in time');
+  });
+
+  it('refuses a retired key giving itself a new life', () => {
+    const revived = {
+      ...t2.payload.keys,
+      [prod.keyid]: { ...t1.payload.keys[prod.keyid]!, notAfter: '2030-01-01T00:00:00Z' },
+    };
+    expect(refusal(append(revived, [prod.signer], graceEnds + HOUR)).code).toBe('keyset-key-not-valid');
+  });
+
+  it('accepts the same change signed by the successor, and keeps verifying the rotation long after the grace period', () => {
+    const trusted = verifyKeyset(
+      serializeKeysetFile(append(withRogue, [successor.signer, rogue.signer], NOW + 400 * 24 * HOUR)),
+    );
+    expect(trusted.version).toBe(3);
+    expect(trusted.keys.has(rogue.keyid)).toBe(true);
+  });
+
+  it('refuses a key past its end date (never rotated) adding a key, and lets a current key do it', () => {
+    const short = newKey();
+    const file = createKeyset(
+      PROJECT,
+      Object.fromEntries([
+        keysetEntry({
+          publicKey: short.publicKey,
+          environments: ['production'],
+          notBefore: NOW,
+          notAfter: NOW + HOUR,
+        }),
+        entry(prod, ['production']),
+      ]),
+      [short.signer, prod.signer],
+      NOW,
+    );
+    const trusted = verifyKeyset(serializeKeysetFile(file));
+    const keys = { ...trusted.payload.keys, ...Object.fromEntries([entry(rogue, ['production'])]) };
+    const late = appendKeysetVersion(file, trusted, keys, [short.signer, rogue.signer], NOW + 2 * HOUR);
+    const error = refusal(late);
+    expect(error.code).toBe('keyset-key-not-valid');
+    expect(error.message).toContain('past its end date (2026-11-24T13:00:00Z)');
+    const fine = appendKeysetVersion(file, trusted, keys, [prod.signer, rogue.signer], NOW + 2 * HOUR);
+    expect(verifyKeyset(serializeKeysetFile(fine)).version).toBe(2);
+  });
+
+  it('tries a keyset signature naming no key against the keys of both versions', () => {
+    const file = JSON.parse(serializeKeysetFile(v2)) as KeysetFile;
+    for (const signature of file.versions[1]!.signatures) delete (signature as { keyid?: string }).keyid;
+    expect(verifyKeyset(serializeKeysetFile(file)).version).toBe(2);
+    const stranger = first([[newKey(), ['production']]]).versions[0]!.signatures[0]!;
+    file.versions[1]!.signatures.push({ sig: stranger.sig } as KeysetFile['versions'][0]['signatures'][0]);
+    expect(refusal(file).code).toBe('keyset-bad-signature');
+  });
+
+  it('refuses a retiredAt outside the key window', () => {
+    const keys = { ...t2.payload.keys };
+    keys[prod.keyid] = { ...keys[prod.keyid]!, retiredAt: '2020-01-01T00:00:00Z' };
+    const error = refusal(append(keys, [successor.signer], rotation + HOUR));
+    expect(error.code).toBe('keyset-invalid');
+    expect(error.message).toContain('bad retiredAt');
+  });
+});

@@ -87,8 +87,9 @@ export function appendKeysetVersion(
 
 /**
  * The keys after replacing `oldKeyid` with a new key for the same environments (or `environments`).
- * The old key stays trusted until `retireAt`, so bundles it signed before the rotation keep
- * verifying until they expire; without `retireAt` it is removed at once.
+ * The old key is retired when the new one takes over (its notBefore): from then on it signs
+ * nothing, neither bundles nor keyset versions. It stays trusted until `retireAt` for the bundles
+ * it signed before, so they keep verifying until they expire; without `retireAt` it is removed at once.
  */
 export function rotatedKeys(
   current: Record<string, KeysetKey>,
@@ -100,7 +101,12 @@ export function rotatedKeys(
   if (!old) throw new RangeError(`key ${oldKeyid} is not in the keyset`);
   const next: Record<string, KeysetKey> = { ...current };
   if (retireAt === undefined) delete next[oldKeyid];
-  else next[oldKeyid] = { ...old, notAfter: formatInstant(retireAt) };
+  else {
+    const notBefore = Date.parse(old.notBefore);
+    const earlier = old.retiredAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(old.retiredAt);
+    const retiredAt = Math.max(notBefore, Math.min(replacement.notBefore, earlier, retireAt));
+    next[oldKeyid] = { ...old, retiredAt: formatInstant(retiredAt), notAfter: formatInstant(retireAt) };
+  }
   const [keyid, entry] = keysetEntry({
     ...replacement,
     environments: replacement.environments ?? old.environments,
