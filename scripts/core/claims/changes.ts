@@ -29,20 +29,13 @@ export interface ChangedFile {
   after?: Uint8Array;
 }
 
-/**
- * The changed files' flags by key, each side parsed as `flags check` parses it. A version that
- * yields no flag (broken then or now) leaves the claims unknowable: 'everyone'.
- */
-export function changedFlagsOf(files: readonly ChangedFile[], policy: Policy): ChangedFlag[] | 'everyone' {
+/** The changed files' flags by key, each side parsed as `flags check` parses it. */
+export function parseChangedFiles(
+  files: readonly ChangedFile[],
+  policy: Policy,
+): { flags: ChangedFlag[]; broken: { path: string; side: 'before' | 'after' }[] } {
   const byKey = new Map<string, ChangedFlag>();
-  const entry = (key: string): ChangedFlag => {
-    let found = byKey.get(key);
-    if (!found) {
-      found = { key };
-      byKey.set(key, found);
-    }
-    return found;
-  };
+  const broken: { path: string; side: 'before' | 'after' }[] = [];
   for (const { path, before, after } of files) {
     for (const [side, bytes] of [
       ['before', before],
@@ -50,11 +43,25 @@ export function changedFlagsOf(files: readonly ChangedFile[], policy: Policy): C
     ] as const) {
       if (bytes === undefined) continue;
       const flag = analyzeFlagFile(path, '', bytes, policy).flag;
-      if (!flag) return 'everyone';
-      entry(flag.key)[side] = flag;
+      if (!flag) {
+        broken.push({ path, side });
+        continue;
+      }
+      let entry = byKey.get(flag.key);
+      if (!entry) {
+        entry = { key: flag.key };
+        byKey.set(flag.key, entry);
+      }
+      entry[side] = flag;
     }
   }
-  return [...byKey.values()];
+  return { flags: [...byKey.values()], broken };
+}
+
+/** As parseChangedFiles; a version that yields no flag (broken then or now) leaves the claims unknowable: 'everyone'. */
+export function changedFlagsOf(files: readonly ChangedFile[], policy: Policy): ChangedFlag[] | 'everyone' {
+  const { flags, broken } = parseChangedFiles(files, policy);
+  return broken.length > 0 ? 'everyone' : flags;
 }
 
 export interface ClaimsDiff {
