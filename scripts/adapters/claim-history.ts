@@ -30,7 +30,7 @@ export interface ClaimHistory {
   /** HEAD's serial and commit. */
   serial: number;
   commit: string;
-  /** HEAD's commit time (epoch ms): the instant both sides are evaluated at in a bundle's feed. */
+  /** When HEAD's flag files were committed (epoch ms): the instant both sides of a feed are evaluated at. */
   committedAt: number;
   /** Newest first. */
   ranges: HistoryRange[];
@@ -73,8 +73,8 @@ async function gitText(root: string, args: readonly string[]): Promise<string> {
 const serialOf = async (root: string, commit: string): Promise<number> =>
   Number((await gitText(root, ['rev-list', '--first-parent', '--count', commit])).trim());
 
-/** HEAD's commit, serial and commit time; a clear error outside a repository or in a shallow clone. */
-export async function headOf(root: string): Promise<{ commit: string; serial: number; committedAt: number }> {
+/** HEAD's commit and serial; a clear error outside a repository or in a shallow clone. */
+export async function headOf(root: string): Promise<{ commit: string; serial: number }> {
   const result = await git(root, [
     'rev-parse',
     '--is-shallow-repository',
@@ -93,11 +93,7 @@ export async function headOf(root: string): Promise<{ commit: string; serial: nu
       'the clone is shallow, so serials (first-parent commit counts) would be wrong',
       'fetch the full history (actions/checkout with fetch-depth: 0)',
     );
-  const [serial, time] = await Promise.all([
-    serialOf(root, 'HEAD'),
-    gitText(root, ['log', '-1', '--format=%ct', 'HEAD']),
-  ]);
-  return { commit: commit.trim(), serial, committedAt: Number(time.trim()) * 1000 };
+  return { commit: commit.trim(), serial: await serialOf(root, 'HEAD') };
 }
 
 /** The first-parent commit whose first-parent count is `serial` (HEAD's serial is `head`). */
@@ -165,30 +161,47 @@ function parseBatch(out: Buffer, count: number): (Uint8Array | undefined)[] {
 }
 
 /**
- * The last `count` first-parent commits that changed flag files, each with its serial: the
- * boundaries where the flags a bundle holds change.
+ * The last `count` first-parent commits that changed flag files, each with its serial and commit
+ * time: the boundaries where the flags a bundle holds change.
  */
-async function flagCommits(root: string, count: number): Promise<{ commit: string; serial: number }[]> {
+async function flagCommits(
+  root: string,
+  count: number,
+): Promise<{ commit: string; serial: number; committedAt: number }[]> {
   const log = await gitText(root, [
     'log',
     '--first-parent',
-    '--format=%H',
+    '--format=%H %ct',
     '-n',
     String(count),
     'HEAD',
     '--',
     FLAGS_DIR,
   ]);
-  const commits = log.split('\n').filter(Boolean);
-  return Promise.all(commits.map(async (commit) => ({ commit, serial: await serialOf(root, commit) })));
+  const commits = log
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' '));
+  return Promise.all(
+    commits.map(async ([commit = '', time = '0']) => ({
+      commit,
+      serial: await serialOf(root, commit),
+      committedAt: Number(time) * 1000,
+    })),
+  );
 }
 
 /**
  * The ranges of earlier serials a bundle of HEAD can bridge from: each range is a run of commits
- * that held the same flag files, with the files that changed from it to HEAD.
+ * that held the same flag files, with the files that changed from it to HEAD. `head` is HEAD's
+ * commit and serial when the caller knows them already (the build asks git for them anyway).
  */
-export async function readClaimHistory(root: string, ranges = HISTORY_RANGES): Promise<ClaimHistory> {
-  const [head, commits] = await Promise.all([headOf(root), flagCommits(root, ranges + 1)]);
+export async function readClaimHistory(
+  root: string,
+  known?: { commit: string; serial: number },
+  ranges = HISTORY_RANGES,
+): Promise<ClaimHistory> {
+  const [head, commits] = await Promise.all([known ?? headOf(root), flagCommits(root, ranges + 1)]);
   const out: HistoryRange[] = [];
   const pending: Promise<void>[] = [];
   let upTo = head.serial - 1;
@@ -206,5 +219,7 @@ export async function readClaimHistory(root: string, ranges = HISTORY_RANGES): P
     );
   }
   await Promise.all(pending);
-  return { serial: head.serial, commit: head.commit, committedAt: head.committedAt, ranges: out };
+  // The instant HEAD's flags were committed: what the flags say depends on it alone.
+  const committedAt = commits[0]?.committedAt ?? 0;
+  return { serial: head.serial, commit: head.commit, committedAt, ranges: out };
 }

@@ -311,7 +311,16 @@ export function startBuild(options: BuildOptions): StartedBuild {
   // Whose claims changed needs serials that are commit counts: not with a --serial of one's own.
   // A history git cannot give leaves the feed out (applications then refresh everyone).
   const claimHistory =
-    json && serial === undefined ? readClaimHistory(root).catch(() => undefined) : undefined;
+    json && serial === undefined
+      ? source!
+          .then((head: { commit: string; serial?: number }) =>
+            readClaimHistory(
+              root,
+              head.serial === undefined ? undefined : { commit: head.commit, serial: head.serial },
+            ),
+          )
+          .catch(() => undefined)
+      : undefined;
   const signing = signsWithRealKey(options);
   if (options.sinceBundles !== undefined && !json)
     throw new UsageError('--since-bundles is for signed bundles (--format json)');
