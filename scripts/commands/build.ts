@@ -313,11 +313,11 @@ export function startBuild(options: BuildOptions): StartedBuild {
   const claimHistory =
     json && serial === undefined
       ? source!
-          .then((head: { commit: string; serial?: number }) =>
-            readClaimHistory(
-              root,
-              head.serial === undefined ? undefined : { commit: head.commit, serial: head.serial },
-            ),
+          // Uncommitted flag files get no feed (claimChangesFor): git need not be asked.
+          .then((head: { commit: string; serial?: number; dirty: boolean }) =>
+            head.dirty || head.serial === undefined
+              ? undefined
+              : readClaimHistory(root, { commit: head.commit, serial: head.serial }),
           )
           .catch(() => undefined)
       : undefined;
