@@ -236,6 +236,22 @@ function isMembers(value: unknown): value is { keys: string[]; hashes: string[];
 }
 
 /**
+ * Where the flags' members start: after `{"environment":…,"flags":{`, or after the claimChanges
+ * that precede it. There `,"environment":"<env>","flags":{` can only be the content's own member:
+ * inside claimChanges every string is escaped, and an organization id that reads "environment"
+ * holds an object, not a string. -1 when the content starts otherwise.
+ */
+function flagsStart(bytes: Buffer, environment: string): number {
+  const members = `"environment":${JSON.stringify(environment)},"flags":{`;
+  const plain = Buffer.from(`{${members}`, 'utf8');
+  if (bytes.subarray(0, plain.byteLength).equals(plain)) return plain.byteLength;
+  if (!bytes.subarray(0, 16).equals(Buffer.from('{"claimChanges":', 'utf8'))) return -1;
+  const after = Buffer.from(`,${members}`, 'utf8');
+  const at = bytes.indexOf(after, 16);
+  return at < 0 ? -1 : at + after.byteLength;
+}
+
+/**
  * The members of a verified content: the bytes between `"flags":{` and the closing `}`, which
  * buildContents copies only in runs it has checked to start and end at member boundaries.
  */
@@ -246,21 +262,21 @@ function contentRegion(
   ends: readonly number[],
   path: string,
 ): { bytes: Uint8Array; ends: Uint32Array } {
-  const prefix = Buffer.from(`{"environment":${JSON.stringify(environment)},"flags":{`, 'utf8');
   const suffix = Buffer.from(
     `},"format":${JSON.stringify(BUNDLE_CONTENT_FORMAT)},"project":${JSON.stringify(project)}}`,
     'utf8',
   );
   const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const start = flagsStart(bytes, environment);
   if (
-    bytes.byteLength < prefix.byteLength + suffix.byteLength ||
-    !bytes.subarray(0, prefix.byteLength).equals(prefix) ||
+    start < 0 ||
+    bytes.byteLength < start + suffix.byteLength ||
     !bytes.subarray(bytes.byteLength - suffix.byteLength).equals(suffix)
   )
     throw new UnusableStart(
       `the content of the bundle beside ${path} is not laid out as this toolkit writes it`,
     );
-  const region = bytes.subarray(prefix.byteLength, bytes.byteLength - suffix.byteLength);
+  const region = bytes.subarray(start, bytes.byteLength - suffix.byteLength);
   if (ends.length > 0 && ends.at(-1) !== region.byteLength)
     throw new UnusableStart(`${path} does not describe its bundle's members`);
   return { bytes: region, ends: Uint32Array.from(ends) };

@@ -20,6 +20,7 @@ import {
   UnusableStart,
 } from '../adapters/build-record.js';
 import { cacheKey } from '../adapters/cache.js';
+import { type ClaimHistory, readClaimHistory } from '../adapters/claim-history.js';
 import {
   type CheckedRepository,
   checkRepositoryAt,
@@ -30,11 +31,13 @@ import { type LoadOptions, type RepositoryFiles, resolveCacheDir } from '../adap
 import { buildContents, buildKnownContents } from '../core/bundle/content.js';
 import { assembleBundle } from '../core/bundle/sign.js';
 import { makeStatement } from '../core/bundle/statement.js';
+import { claimFeed } from '../core/claims/feed.js';
+import { nextChangeAfter } from '../runtime/claim-changes.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { todayUtc } from '../core/dates.js';
 import type { Flag } from '../core/model/flag.js';
 import { FlagsError, InputError, UsageError } from '../errors.js';
-import { bundleFileName, type BundleStatement } from '../runtime/bundle-format.js';
+import { bundleFileName, type BundleStatement, type ClaimChangeRange } from '../runtime/bundle-format.js';
 import { formatInstant } from '../runtime/instant.js';
 import { type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
 import { VerificationError } from '../runtime/errors.js';
@@ -261,6 +264,8 @@ export interface StartedBuild {
   outDir: string;
   /** The git facts, queried in child processes while the repository loads (json bundles only). */
   source: Promise<{ commit: string; dirty: boolean; serial?: number }> | undefined;
+  /** The flag files changed since the last few versions of the flags, for the claim-change feed. */
+  claimHistory: Promise<ClaimHistory | undefined> | undefined;
   /** Signs with a real key: no cache is read or written (signsWithRealKey). */
   signing: boolean;
   /** Where the caches live and their sealing key (unless signing or --no-cache). */
@@ -303,6 +308,19 @@ export function startBuild(options: BuildOptions): StartedBuild {
   const json = format === 'json';
   const source = json ? (serial === undefined ? sourceInfo(root) : commitInfo(root)) : undefined;
   source?.catch(() => undefined); // awaited (and so reported) only once the check has passed
+  // Whose claims changed needs serials that are commit counts: not with a --serial of one's own.
+  // A history git cannot give leaves the feed out (applications then refresh everyone).
+  const claimHistory =
+    json && serial === undefined
+      ? source!
+          // Uncommitted flag files get no feed (claimChangesFor): git need not be asked.
+          .then((head: { commit: string; serial?: number; dirty: boolean }) =>
+            head.dirty || head.serial === undefined
+              ? undefined
+              : readClaimHistory(root, { commit: head.commit, serial: head.serial }),
+          )
+          .catch(() => undefined)
+      : undefined;
   const signing = signsWithRealKey(options);
   if (options.sinceBundles !== undefined && !json)
     throw new UsageError('--since-bundles is for signed bundles (--format json)');
@@ -325,6 +343,7 @@ export function startBuild(options: BuildOptions): StartedBuild {
     serial,
     outDir,
     source,
+    claimHistory,
     signing,
     cacheDir,
     cacheKey: key,
@@ -423,9 +442,10 @@ export async function finishBuild(
           : ContentCache.disabled();
       const previous = build.start?.table ?? cache.previous;
       const targets = keys.keys.map((k) => k.environment);
+      const feed = await claimChangesFor(build, source, policy, targets);
       const { contents, table, unchanged } =
-        buildKnownContents(repo.flags, policy, targets, previous) ??
-        buildContents(await allFlags(), policy, targets, previous);
+        buildKnownContents(repo.flags, policy, targets, previous, feed) ??
+        buildContents(await allFlags(), policy, targets, previous, feed);
       // Written (without waiting for the disk) while the bundles are signed and verified.
       if (!unchanged) cache.save(table);
       keys.keys.forEach(({ environment, signer, development }, e) => {
@@ -442,6 +462,7 @@ export async function finishBuild(
           development,
           toolkit: repo.fingerprint,
           policy: repo.policyHash,
+          nextChangeAt: nextChangeAfter(latin1(contentBytes), now),
         });
         const bytes = assembleBundle(contentBytes, statement, [signer]);
         const name = bundleFileName(environment);
@@ -514,6 +535,26 @@ export async function finishBuild(
     }
   }
   return 0;
+}
+
+/** The content as text for nextChangeAfter (which looks only at ASCII), without a copy of the bytes. */
+const latin1 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
+/**
+ * The content's claimChanges per environment: none for a build with uncommitted flag files (the
+ * history does not describe them) or whose serial is not HEAD's commit count.
+ */
+async function claimChangesFor(
+  build: StartedBuild,
+  source: { commit: string; dirty: boolean; serial: number },
+  policy: CheckedFlags['policy'],
+  environments: readonly string[],
+): Promise<Map<string, ClaimChangeRange[]> | undefined> {
+  const history = await build.claimHistory;
+  if (!history || source.dirty || history.commit !== source.commit || history.serial !== source.serial)
+    return undefined;
+  return claimFeed(history.ranges, policy, environments, history.committedAt);
 }
 
 function announceDevelopmentKey(keys: ResolvedKeys): void {

@@ -10,6 +10,7 @@ interface ClaimsOptions {
   repo: string;
   today?: string;
   org?: string;
+  since?: string;
   env?: string[];
   json?: boolean;
 }
@@ -18,7 +19,11 @@ export function registerClaims(program: Command): void {
   const command = program
     .command('claims')
     .description("the feature_flags claim an organization's access token would carry, with its size")
-    .requiredOption('--org <id>', 'organization id')
+    .option('--org <id>', 'organization id')
+    .option(
+      '--since <serial>',
+      "whose claims changed since a bundle's serial, from git history (with one --env)",
+    )
     .option(
       '--env <env>',
       'an environment; repeat for more (default: every environment of the policy)',
@@ -29,6 +34,11 @@ export function registerClaims(program: Command): void {
   withRepo(command);
   withToday(command);
   command.action(async (options: ClaimsOptions) => {
+    if (options.since !== undefined) {
+      const { runClaimsSince } = await import('./claims-since.js');
+      process.exitCode = await runClaimsSince({ ...options, since: options.since });
+      return;
+    }
     process.exitCode = await runClaims(options);
   });
 }
@@ -73,7 +83,10 @@ export async function runClaims(options: ClaimsOptions): Promise<number> {
   const today = resolveToday(options.today);
   const organization = options.org ?? '';
   if (organization === '')
-    throw new UsageError('--org needs an organization id', 'e.g. --org org_globex7731');
+    throw new UsageError(
+      '--org needs an organization id',
+      'e.g. --org org_globex7731 (or --since <serial> --env <env> for whose claims changed)',
+    );
   const { repo, flags } = await loadFlags(root);
   const environments = environmentsFrom(options.env, repo.policy.environments);
   const budget = repo.policy.limits.maxClaimBytes;

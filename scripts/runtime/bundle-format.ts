@@ -3,7 +3,15 @@
  * The runtime imports only this folder and node:crypto, so applications carry no other dependency.
  */
 
-export const BUNDLE_CONTENT_FORMAT = 'flags-bundle/v1';
+/**
+ * The content format this toolkit writes. v2 adds, to v1, the optional `deprecated` of a flag and
+ * the content's `claimChanges`; the statement of a v2 content may name `nextChangeAt`. Runtimes
+ * read both (READABLE_CONTENT_FORMATS); a runtime that reads only v1 refuses v2 as an unsupported
+ * bundle format, so a newer bundle is never half-understood.
+ */
+export const BUNDLE_CONTENT_FORMAT = 'flags-bundle/v2';
+export const READABLE_CONTENT_FORMATS = ['flags-bundle/v1', 'flags-bundle/v2'] as const;
+export type ContentFormat = (typeof READABLE_CONTENT_FORMATS)[number];
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type ValueType = 'boolean' | 'string' | 'number' | 'object';
@@ -38,13 +46,40 @@ export interface BundleFlag {
   contract?: string;
   expires?: string;
   reviewed?: string;
+  /** The flag is on its way out (v2; set by the lifecycle rules): callers should stop reading it. */
+  deprecated?: true;
+}
+
+/** How one organization's `feature_flags` claim changed: keys it gained and keys it lost. */
+export interface ClaimDelta {
+  added: string[];
+  removed: string[];
+}
+
+/**
+ * Whose claims changed between the bundles of serials `from`…`to` (which all held the same flags)
+ * and this bundle. `everyone` when a change reaches organizations the bundle cannot name (a
+ * default, a rollout, a flag switched on or off) or when the list would be too long.
+ */
+export interface ClaimChangeRange {
+  from: number;
+  to: number;
+  everyone?: true;
+  /** Organization id → its delta; present unless `everyone`. */
+  organizations?: Record<string, ClaimDelta>;
 }
 
 export interface BundleContent {
-  format: typeof BUNDLE_CONTENT_FORMAT;
+  format: ContentFormat;
   project: string;
   environment: string;
   flags: Record<string, BundleFlag>;
+  /**
+   * v2: newest range first. An application holding a serial that no range covers cannot bridge to
+   * this bundle and treats the change as everyone's. Absent when the build could not tell (a
+   * --serial of its own, no earlier commit).
+   */
+  claimChanges?: ClaimChangeRange[];
 }
 
 /*
@@ -60,7 +95,7 @@ export const SIGNED_BUNDLE_FORMAT = 'flags-signed-bundle/v1';
 export interface BundleStatement {
   format: typeof STATEMENT_FORMAT;
   /** Format of the content the statement describes. */
-  bundleFormat: typeof BUNDLE_CONTENT_FORMAT;
+  bundleFormat: ContentFormat;
   project: string;
   environment: string;
   /** Grows with every published build of the project: the first-parent commit count of the source. */
@@ -80,6 +115,13 @@ export interface BundleStatement {
    */
   toolkit?: string;
   policy?: string;
+  /**
+   * The first instant after `issuedAt` at which some organization's claim changes with no new
+   * bundle (a grant's last day ends). In the statement, not the content: it depends on when the
+   * bundle was issued, and the content of a serial must never change (verifiers refuse a serial
+   * reused with other content). With a v2 content only.
+   */
+  nextChangeAt?: string;
 }
 
 /** The bundle file: canonical JSON of this object. `content` is base64 of the content bytes. */

@@ -1,4 +1,11 @@
 import type { BundleContent, BundleStatement, JsonValue } from './bundle-format.js';
+import {
+  type ClaimChange,
+  ClaimChangeLog,
+  ClaimClock,
+  clockChangesAt,
+  nextChangeAfter,
+} from './claim-changes.js';
 import { isVerificationError, VerificationError } from './errors.js';
 import { type EvaluationContext, Evaluator, type OrganizationInput, type Resolution } from './evaluate.js';
 import { parseInstant } from './instant.js';
@@ -21,7 +28,14 @@ import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, type VerifiedBundle, verifyBund
  * says why.
  */
 
-export type { BundleContent, BundleStatement, JsonValue } from './bundle-format.js';
+export type {
+  BundleContent,
+  BundleStatement,
+  ClaimChangeRange,
+  ClaimDelta,
+  JsonValue,
+} from './bundle-format.js';
+export type { ClaimChange } from './claim-changes.js';
 export { BUNDLE_CONTENT_FORMAT, SIGNED_BUNDLE_FORMAT, STATEMENT_PAYLOAD_TYPE } from './bundle-format.js';
 export { canonicalJson } from './canonical-json.js';
 export { type VerificationCode, VerificationError, isVerificationError } from './errors.js';
@@ -76,10 +90,25 @@ export interface RuntimeOptions {
   fetch?: FetchLike;
   /** Called with every refused bundle (the last good one keeps serving). */
   onError?: (error: VerificationError) => void;
+  /** Called when organizations' claims changed: after a bundle swap, or when a grant's last day ended. */
+  onChange?: (change: ClaimChange) => void;
+}
+
+export interface WatchOptions {
+  onResult?: (result: LoadResult) => void;
+  /** As RuntimeOptions.onChange, while this watch runs. */
+  onChange?: (change: ClaimChange) => void;
 }
 
 export type LoadResult =
-  | { ok: true; changed: boolean; statement: BundleStatement; warning?: string }
+  | {
+      ok: true;
+      changed: boolean;
+      statement: BundleStatement;
+      warning?: string;
+      /** Whose claims the swap changed (absent for the first bundle and for the same one again). */
+      claimChange?: ClaimChange;
+    }
   | { ok: false; error: VerificationError; serving: BundleStatement | undefined };
 
 export interface RuntimeStatus {
@@ -98,12 +127,17 @@ export class FlagsRuntime {
   private highest: { serial: number; sha256: string } | undefined;
   private error: { error: VerificationError; at: number } | undefined;
   private readonly now: () => number;
+  private readonly claimLog = new ClaimChangeLog();
+  private readonly claimClock: ClaimClock;
+  private readonly changeListeners = new Set<(change: ClaimChange) => void>();
 
   private constructor(
     private readonly options: RuntimeOptions,
     readonly keyset: TrustedKeyset,
   ) {
     this.now = options.now ?? Date.now;
+    this.claimClock = new ClaimClock(this.now, (at) => this.clockPassed(at));
+    if (options.onChange) this.changeListeners.add(options.onChange);
   }
 
   /** Makes a runtime: verifies the keyset and reads the state file (a corrupt one is an error). */
@@ -162,6 +196,7 @@ export class FlagsRuntime {
     }
     const statement = verified.statement;
     const changed = this.current?.verified.statement.content.sha256 !== statement.content.sha256;
+    const previousSerial = this.current?.verified.statement.serial;
     let warning: string | undefined;
     if (!this.highest || statement.serial > this.highest.serial) {
       this.highest = { serial: statement.serial, sha256: statement.content.sha256 };
@@ -180,11 +215,73 @@ export class FlagsRuntime {
         changed || !this.current ? new Evaluator(content, { now: this.now }) : this.current.evaluator,
     };
     this.error = undefined;
-    return warning ? { ok: true, changed, statement, warning } : { ok: true, changed, statement };
+    const claimChange = changed ? this.swappedClaims(content, statement, previousSerial) : undefined;
+    return {
+      ok: true,
+      changed,
+      statement,
+      ...(warning ? { warning } : {}),
+      ...(claimChange ? { claimChange } : {}),
+    };
+  }
+
+  /**
+   * Whether a claim minted from bundle `serial` (at `mintedAt`, epoch ms: then changes by the clock
+   * count too) may differ from the organization's claim now: a range lookup and a Map probe.
+   */
+  claimChangedSince(organizationId: string, serial: number, mintedAt?: number): boolean {
+    return this.claimLog.changedSince(organizationId, serial, mintedAt);
+  }
+
+  /** The next instant at which a claim may change without a new bundle (epoch ms), if any. */
+  get nextClaimChangeAt(): number | undefined {
+    return this.claimClock.nextAt;
+  }
+
+  /** Recomputes the claims whose grants ended if the clock has passed that instant (the timer calls it). */
+  checkClaimClock(): void {
+    this.claimClock.due();
+  }
+
+  private swappedClaims(
+    content: BundleContent,
+    statement: BundleStatement,
+    previous: number | undefined,
+  ): ClaimChange | undefined {
+    const now = this.now();
+    const named = parseInstant(statement.nextChangeAt);
+    this.claimClock.arm(named !== undefined && named > now ? named : this.nextClaimChange(now));
+    const change = this.claimLog.swapped(content, statement.serial, previous, now);
+    if (change) this.emitChange(change);
+    return change;
+  }
+
+  private nextClaimChange(after: number): number | undefined {
+    const bytes = this.current?.verified.contentBytes;
+    return bytes ? nextChangeAfter(new TextDecoder().decode(bytes), after) : undefined;
+  }
+
+  private clockPassed(at: number): number | undefined {
+    const evaluator = this.current?.evaluator;
+    if (!evaluator) return undefined;
+    const organizations = clockChangesAt(evaluator, at);
+    if (organizations.length > 0) this.emitChange(this.claimLog.clockChanged(organizations, this.now()));
+    return this.nextClaimChange(at);
+  }
+
+  private emitChange(change: ClaimChange): void {
+    for (const listener of this.changeListeners) listener(change);
   }
 
   /** Reloads from a source every `intervalMs` (timer unref'd: it never keeps the process alive). */
-  watch(source: Source, intervalMs: number, onResult?: (result: LoadResult) => void): { stop(): void } {
+  watch(
+    source: Source,
+    intervalMs: number,
+    listeners?: ((result: LoadResult) => void) | WatchOptions,
+  ): { stop(): void } {
+    const { onResult, onChange } =
+      typeof listeners === 'function' ? { onResult: listeners } : (listeners ?? {});
+    if (onChange) this.changeListeners.add(onChange);
     let running = false;
     const timer = setInterval(() => {
       if (running) return;
@@ -196,7 +293,12 @@ export class FlagsRuntime {
         });
     }, intervalMs);
     timer.unref?.();
-    return { stop: () => clearInterval(timer) };
+    return {
+      stop: () => {
+        clearInterval(timer);
+        if (onChange) this.changeListeners.delete(onChange);
+      },
+    };
   }
 
   get ready(): boolean {

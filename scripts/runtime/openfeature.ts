@@ -162,6 +162,7 @@ export class FlagsProvider implements Provider {
         entries.push(['owner', flag.owner], ['type', flag.type], ['enabled', flag.enabled]);
         if (flag.contract !== undefined) entries.push(['contract', flag.contract]);
         if (flag.expires !== undefined) entries.push(['expires', flag.expires]);
+        if (flag.deprecated === true) entries.push(['deprecated', true]);
       }
       entries.push(['project', evaluator.content.project], ['environment', evaluator.content.environment]);
       metadata = Object.freeze(Object.fromEntries(entries)) as FlagMetadata;

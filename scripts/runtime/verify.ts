@@ -2,8 +2,8 @@ import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
 import {
-  BUNDLE_CONTENT_FORMAT,
   type BundleContent,
+  READABLE_CONTENT_FORMATS,
   type BundleStatement,
   SIGNED_BUNDLE_FORMAT,
   STATEMENT_FORMAT,
@@ -351,10 +351,10 @@ function parseStatement(bytes: Uint8Array): BundleStatement {
       'unsupported-format',
       `unsupported statement format ${JSON.stringify(value.format)}`,
     );
-  if (value.bundleFormat !== BUNDLE_CONTENT_FORMAT)
+  if (!(READABLE_CONTENT_FORMATS as readonly unknown[]).includes(value.bundleFormat))
     throw new VerificationError(
       'unsupported-format',
-      `unsupported bundle format ${JSON.stringify(value.bundleFormat)} (this runtime reads ${BUNDLE_CONTENT_FORMAT})`,
+      `unsupported bundle format ${JSON.stringify(value.bundleFormat)}: this runtime reads ${READABLE_CONTENT_FORMATS.join(' and ')}; the bundle was built by a newer toolkit, so upgrade flags-as-code in this application (the last good bundle keeps serving)`,
     );
   if (typeof value.project !== 'string') bad('project');
   if (typeof value.environment !== 'string') bad('environment');
@@ -374,6 +374,7 @@ function parseStatement(bytes: Uint8Array): BundleStatement {
   if (!isRecord(source) || typeof source.commit !== 'string' || typeof source.dirty !== 'boolean')
     bad('source');
   if (typeof value.development !== 'boolean') bad('development');
+  if (value.nextChangeAt !== undefined && parseInstant(value.nextChangeAt) === undefined) bad('nextChangeAt');
   return value as unknown as BundleStatement;
 }
 
@@ -400,8 +401,11 @@ export function parseContent(verified: VerifiedBundle): BundleContent {
   } catch {
     throw new VerificationError('bad-content', 'the signed content is not JSON');
   }
-  if (!isRecord(value) || value.format !== BUNDLE_CONTENT_FORMAT || !isRecord(value.flags))
-    throw new VerificationError('bad-content', `the signed content is not ${BUNDLE_CONTENT_FORMAT}`);
+  const format = verified.statement.bundleFormat;
+  if (!isRecord(value) || value.format !== format || !isRecord(value.flags))
+    throw new VerificationError('bad-content', `the signed content is not ${format}`);
+  if (value.claimChanges !== undefined && !Array.isArray(value.claimChanges))
+    throw new VerificationError('bad-content', 'the signed content has a malformed claimChanges');
   if (!frozenIfCanonical(value, text))
     throw new VerificationError(
       'non-canonical',

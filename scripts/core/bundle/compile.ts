@@ -5,6 +5,7 @@ import {
   type BundleContent,
   type BundleFlag,
   type BundleGrant,
+  type ClaimChangeRange,
   type JsonValue,
   type ValueType,
 } from '../../runtime/bundle-format.js';
@@ -21,6 +22,7 @@ export function compileEnvironment(
   flags: readonly { flag: Flag }[],
   policy: Policy,
   environment: string,
+  claimChanges?: readonly ClaimChangeRange[],
 ): BundleContent {
   const compiled: Record<string, BundleFlag> = {};
   for (const { flag } of [...flags].sort((a, b) =>
@@ -28,7 +30,14 @@ export function compileEnvironment(
   )) {
     compiled[flag.key] = compileFlag(flag, environment);
   }
-  return { environment, flags: compiled, format: BUNDLE_CONTENT_FORMAT, project: policy.project };
+  const content: BundleContent = {
+    environment,
+    flags: compiled,
+    format: BUNDLE_CONTENT_FORMAT,
+    project: policy.project,
+  };
+  if (claimChanges) content.claimChanges = [...claimChanges];
+  return content;
 }
 
 const BOOLEAN_VARIANTS: Readonly<Record<string, JsonValue>> = Object.freeze({ off: false, on: true });
@@ -133,6 +142,7 @@ function nativeIsCanonical(body: Omit<BundleFlag, 'variants'>): boolean {
     !(
       scalar(body.contract) &&
       scalar(body.defaultVariant) &&
+      scalar(body.deprecated) &&
       scalar(body.enabled) &&
       scalar(body.expires) &&
       scalar(body.offVariant) &&

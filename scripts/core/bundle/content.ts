@@ -1,4 +1,5 @@
-import { BUNDLE_CONTENT_FORMAT } from '../../runtime/bundle-format.js';
+import { BUNDLE_CONTENT_FORMAT, type ClaimChangeRange } from '../../runtime/bundle-format.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { Flag } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
 import { flagFragments } from './compile.js';
@@ -66,8 +67,12 @@ function ordered<T extends ContentInput>(flags: readonly T[]): { flags: T[]; key
   return { flags: out, keys };
 }
 
-const contentPrefix = (environment: string): string =>
-  `{"environment":${JSON.stringify(environment)},"flags":{`;
+/** Per environment, the claimChanges of its content (v2); none: the content has no such member. */
+export type ClaimChangesByEnvironment = ReadonlyMap<string, readonly ClaimChangeRange[]>;
+
+/** What precedes the flags' members: `claimChanges` sorts before `environment` and `flags`. */
+export const contentPrefix = (environment: string, claimChanges?: readonly ClaimChangeRange[]): string =>
+  `{${claimChanges ? `"claimChanges":${canonicalJson(claimChanges)},` : ''}"environment":${JSON.stringify(environment)},"flags":{`;
 const contentSuffix = (policy: Policy): string =>
   `},"format":${JSON.stringify(BUNDLE_CONTENT_FORMAT)},"project":${JSON.stringify(policy.project)}}`;
 
@@ -77,6 +82,7 @@ export function contentJson(
   policy: Policy,
   environment: string,
   cache?: FragmentCache,
+  claimChanges?: readonly ClaimChangeRange[],
 ): string {
   const members: string[] = [];
   for (const { hash, flag } of contentOrder(flags)) {
@@ -87,7 +93,7 @@ export function contentJson(
     }
     members.push(`${JSON.stringify(flag.key)}:${fragment}`);
   }
-  return `${contentPrefix(environment)}${members.join(',')}${contentSuffix(policy)}`;
+  return `${contentPrefix(environment, claimChanges)}${members.join(',')}${contentSuffix(policy)}`;
 }
 
 /**
@@ -143,8 +149,9 @@ export function buildContents(
   policy: Policy,
   environments: readonly string[],
   previous?: MemberTable,
+  claimChanges?: ClaimChangesByEnvironment,
 ): BuiltContents {
-  return buildKnownContents(flags, policy, environments, previous)!;
+  return buildKnownContents(flags, policy, environments, previous, claimChanges)!;
 }
 
 const MISSING = Symbol('a flag to compile is known only by its key');
@@ -159,9 +166,10 @@ export function buildKnownContents(
   policy: Policy,
   environments: readonly string[],
   previous?: MemberTable,
+  claimChanges?: ClaimChangesByEnvironment,
 ): BuiltContents | undefined {
   try {
-    return assemble(flags, policy, environments, previous);
+    return assemble(flags, policy, environments, previous, claimChanges);
   } catch (error) {
     if (error === MISSING) return undefined;
     throw error;
@@ -173,6 +181,7 @@ function assemble(
   policy: Policy,
   environments: readonly string[],
   previous?: MemberTable,
+  claimChanges?: ClaimChangesByEnvironment,
 ): BuiltContents {
   const { flags: sorted, keys } = ordered(flags);
   const n = sorted.length;
@@ -211,7 +220,7 @@ function assemble(
     // region where one does not (a damaged cache) is not used at all.
     if (old && !runs.every((run) => run.row < 0 || wholeMembers(old!, run, keys[run.from]!))) old = undefined;
     if (!old) reusedAll = false;
-    const prefix = Buffer.from(contentPrefix(environment), 'utf8');
+    const prefix = Buffer.from(contentPrefix(environment, claimChanges?.get(environment)), 'utf8');
     const pieces: Uint8Array[] = [prefix];
     const ends = new Uint32Array(n);
     let size = 0;

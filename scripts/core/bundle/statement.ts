@@ -27,6 +27,8 @@ export interface StatementInput {
   /** The toolkit fingerprint and the hash of the analysed policy (additive: older statements lack them). */
   toolkit?: string;
   policy?: string;
+  /** Epoch ms: the next instant a claim may change with no new bundle (nextChangeAfter of the content). */
+  nextChangeAt?: number;
 }
 
 export const contentBytesOf = (content: BundleContent): Uint8Array => canonicalBytes(content);
@@ -50,5 +52,6 @@ export function makeStatement(contentBytes: Uint8Array, input: StatementInput): 
     development: input.development,
     ...(input.toolkit === undefined ? {} : { toolkit: input.toolkit }),
     ...(input.policy === undefined ? {} : { policy: input.policy }),
+    ...(input.nextChangeAt === undefined ? {} : { nextChangeAt: formatInstant(input.nextChangeAt) }),
   };
 }
