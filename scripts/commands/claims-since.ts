@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { changedFlagFiles, commitOfSerial, headOf } from '../adapters/claim-history.js';
-import { readOptional } from '../adapters/repo-files.js';
+import { readPolicyFile } from '../adapters/trusted-files.js';
 import { diffClaims, parseChangedFiles } from '../core/claims/changes.js';
 import { startOfDayMs } from '../core/claims/claim.js';
-import { analyzePolicy, POLICY_FILE } from '../core/check/analyze-policy.js';
+import { POLICY_FILE } from '../core/check/analyze-policy.js';
 import { InputError, UsageError } from '../errors.js';
 import { resolveFlagsRoot, resolveToday } from './common.js';
 
@@ -44,8 +43,13 @@ export async function runClaimsSince(options: ClaimsSinceOptions): Promise<numbe
   if (envs.length !== 1)
     throw new UsageError('--since needs exactly one --env', 'e.g. flags claims --since 41 --env production');
   const environment = envs[0]!;
-  const policyBytes = readOptional(join(root, POLICY_FILE));
-  const { policy } = analyzePolicy(POLICY_FILE, policyBytes);
+  const { policy, findings } = readPolicyFile(root);
+  const error = findings.find((f) => f.severity === 'error');
+  if (error)
+    throw new InputError(`${POLICY_FILE} has errors: ${error.message}`, {
+      location: { file: error.file, line: error.line, col: error.col },
+      hint: error.hint ?? 'flags check lists every problem',
+    });
   if (!policy.environments.includes(environment))
     throw new UsageError(
       `unknown environment "${environment}"`,

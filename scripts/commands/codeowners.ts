@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../adapters/files.js';
 import { createProgress } from '../adapters/progress.js';
 import { loadRepository, type Repository } from '../adapters/repository.js';
+import { readTrustedText } from '../adapters/trusted-files.js';
 import { CODEOWNERS_LOCATIONS, parseCodeowners } from '../core/codeowners/parse.js';
 import { lineDiff, type SyncResult, syncCodeowners } from '../core/codeowners/sync.js';
 import { UsageError } from '../errors.js';
@@ -28,10 +29,13 @@ export function registerCodeowners(program: Command): void {
   });
 }
 
-/** The CODEOWNERS file GitHub reads (the first that exists), else CODEOWNERS at the root. */
+/**
+ * The CODEOWNERS file GitHub reads (the first that exists), else CODEOWNERS at the root. A link
+ * counts as there (lstat), so reading it is refused rather than a second file written elsewhere.
+ */
 export function codeownersFile(root: string): { file: string; exists: boolean } {
   for (const location of CODEOWNERS_LOCATIONS)
-    if (existsSync(join(root, location))) return { file: location, exists: true };
+    if (lstatSync(join(root, location), { throwIfNoEntry: false })) return { file: location, exists: true };
   return { file: 'CODEOWNERS', exists: false };
 }
 
@@ -41,7 +45,7 @@ export function planCodeowners(
   repo: Pick<Repository, 'files'>,
 ): SyncResult & { file: string; exists: boolean; current: string } {
   const where = codeownersFile(root);
-  const current = where.exists ? readFileSync(join(root, where.file), 'utf8') : '';
+  const current = readTrustedText(root, where.file) ?? '';
   const flags = repo.files.map((r) => ({ file: r.file, owner: r.flag?.owner }));
   return { ...syncCodeowners(where.file, current, flags), ...where, current };
 }

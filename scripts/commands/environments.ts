@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { readOptional } from '../adapters/repo-files.js';
-import { analyzePolicy, POLICY_FILE } from '../core/check/analyze-policy.js';
+import { readPolicyFile } from '../adapters/trusted-files.js';
 import { FlagsError } from '../errors.js';
 import { resolveFlagsRoot, withRepo } from './common.js';
 
@@ -29,7 +27,7 @@ export function registerEnvironments(program: Command): void {
 
 export function runEnvironments(options: EnvironmentsOptions): number {
   const root = resolveFlagsRoot(options.repo);
-  const { policy, findings } = analyzePolicy(POLICY_FILE, readOptional(join(root, POLICY_FILE)));
+  const { policy, findings } = readPolicyFile(root);
   const errors = findings.filter((f) => f.severity === 'error');
   const first = errors[0];
   if (first)

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../adapters/files.js';
 import { loadRepository } from '../adapters/repository.js';
+import { readTrustedText } from '../adapters/trusted-files.js';
 import { type InitChoices, InitProblem, type InitPlan, planInit, writes } from '../core/scaffold/plan.js';
 import { INSTALLED_ACTION, TOOLKIT_PACKAGE } from '../core/scaffold/workflows.js';
 import { UsageError } from '../errors.js';
@@ -49,13 +50,8 @@ export function registerInit(program: Command): void {
 export async function runInit(options: InitOptions): Promise<number> {
   const root = resolve(options.repo);
   const today = resolveToday(options.today);
-  const read = (path: string): string | undefined => {
-    try {
-      return readFileSync(join(root, path), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
+  // A link is refused, not read or replaced: the atomic write would swap it for a file.
+  const read = (path: string): string | undefined => readTrustedText(root, path);
   const flagsDir = join(root, 'flags');
   const flags = existsSync(flagsDir)
     ? (await loadRepository(root, { cacheDir: false })).files.map((r) => ({

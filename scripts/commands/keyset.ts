@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_KEYSET_FILE, readKeysetBytes } from '../adapters/bundle-files.js';
 import { writeFileAtomic } from '../adapters/files.js';
 import { readKeySource, readKeySpec, verifyKeysetFile } from '../adapters/keys.js';
-import { readOptional } from '../adapters/repo-files.js';
+import { readPolicyFile } from '../adapters/trusted-files.js';
 import {
   appendKeysetVersion,
   createKeyset,
@@ -13,9 +13,9 @@ import {
   serializeKeysetFile,
 } from '../core/bundle/keyset.js';
 import { type Signer, signerOf } from '../core/bundle/sign.js';
-import { analyzePolicy, POLICY_FILE } from '../core/check/analyze-policy.js';
+import { POLICY_FILE } from '../core/check/analyze-policy.js';
 import type { Policy } from '../core/model/policy.js';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { VerificationError } from '../runtime/errors.js';
 import { formatInstant } from '../runtime/instant.js';
 import { type KeysetFile, type KeysetKey, type TrustedKeyset, verifyKeyset } from '../runtime/keyset.js';
@@ -235,9 +235,13 @@ function context(
 ): { root: string; path: string; policy: Policy } {
   const root = resolveRoot(options.repo);
   const path = options.keyset ? resolve(options.keyset) : join(root, DEFAULT_KEYSET_FILE);
-  const { policy, findings } = analyzePolicy(POLICY_FILE, readOptional(join(root, POLICY_FILE)));
-  if (needPolicy && findings.some((f) => f.severity === 'error'))
-    throw new UsageError(`${POLICY_FILE} has errors`, 'run flags check');
+  const { policy, findings } = readPolicyFile(root);
+  const error = findings.find((f) => f.severity === 'error');
+  if (needPolicy && error)
+    throw new InputError(`${POLICY_FILE} has errors: ${error.message}`, {
+      location: { file: error.file, line: error.line, col: error.col },
+      hint: error.hint ?? 'flags check lists every problem',
+    });
   return { root, path, policy };
 }
 
