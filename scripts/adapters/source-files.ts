@@ -1,7 +1,13 @@
 import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AliasForm } from '../core/refs/aliases.js';
-import { type CodeReference, findReferences, referenceMatcher } from '../core/refs/find.js';
+import {
+  type CodeReference,
+  type MatcherOptions,
+  referenceMatcher,
+  scanText,
+  type UnknownUse,
+} from '../core/refs/find.js';
 import { UsageError } from '../errors.js';
 import { FLAGS_DIR } from './repo-files.js';
 
@@ -100,20 +106,71 @@ function readSource(root: string, abs: string, seen: Set<string>): SourceFile | 
   }
 }
 
+export interface ScanOptions extends MatcherOptions {
+  /** The repository the tree is a clone of: written into every reference and unknown use. */
+  repository?: string;
+  /** Folders to skip, relative to the root (default: the flags folder, for a scan of the flags repository). */
+  exclude?: readonly string[];
+}
+
+export interface TreeScan {
+  references: CodeReference[];
+  unknown: UnknownUse[];
+  files: number;
+}
+
 /** Every reference to `keys` under `paths` (the flags folder left out), in file and position order. */
 export function scanReferences(
   root: string,
   paths: readonly string[],
   keys: Iterable<string>,
   aliases: readonly AliasForm[],
-): { references: CodeReference[]; files: number } {
-  const matcher = referenceMatcher(keys, aliases);
-  const references: CodeReference[] = [];
-  let files = 0;
-  if (matcher.lookup.size === 0) return { references, files };
-  for (const source of walkSourceFiles(root, paths, { exclude: [FLAGS_DIR] })) {
-    files++;
-    references.push(...findReferences(source.file, source.text, matcher));
+  options: ScanOptions = {},
+): TreeScan {
+  const matcher = referenceMatcher(keys, aliases, options);
+  const scan: TreeScan = { references: [], unknown: [], files: 0 };
+  const tag = options.repository === undefined ? {} : { repository: options.repository };
+  if (matcher.lookup.size === 0 && matcher.deadKeys.size === 0 && !matcher.unknown) return scan;
+  for (const source of walkSourceFiles(root, paths, { exclude: options.exclude ?? [FLAGS_DIR] })) {
+    scan.files++;
+    const found = scanText(source.file, source.text, matcher);
+    for (const ref of found.references) scan.references.push({ ...tag, ...ref });
+    for (const use of found.unknown) scan.unknown.push({ ...tag, ...use });
   }
-  return { references, files };
+  return scan;
+}
+
+export interface SearchedTree {
+  /** The repository's name; none for the flags repository itself. */
+  repository?: string;
+  dir: string;
+  paths: readonly string[];
+  exclude?: readonly string[];
+}
+
+/** One scan over several trees, each reference and unknown use tagged with its repository. */
+export function scanTrees(
+  trees: readonly SearchedTree[],
+  keys: readonly string[],
+  aliases: readonly AliasForm[],
+  options: MatcherOptions = {},
+): TreeScan & { filesPerTree: number[] } {
+  const all: TreeScan & { filesPerTree: number[] } = {
+    references: [],
+    unknown: [],
+    files: 0,
+    filesPerTree: [],
+  };
+  for (const tree of trees) {
+    const scan = scanReferences(tree.dir, tree.paths, keys, aliases, {
+      ...options,
+      ...(tree.repository === undefined ? {} : { repository: tree.repository }),
+      ...(tree.exclude === undefined ? {} : { exclude: tree.exclude }),
+    });
+    all.references.push(...scan.references);
+    all.unknown.push(...scan.unknown);
+    all.files += scan.files;
+    all.filesPerTree.push(scan.files);
+  }
+  return all;
 }

@@ -85,7 +85,7 @@ describe('how a reference matched', () => {
   });
 
   it('lists the kinds that are evidence in one place', () => {
-    expect([...EVIDENCE]).toEqual(['string-literal']);
+    expect([...EVIDENCE]).toEqual(['sdk-call', 'string-literal']);
   });
 });
 
@@ -129,7 +129,7 @@ describe('flags refs', () => {
     expect(result.stdout).toBe(
       [
         'src/app.py:1:22  sso-saml  string-literal',
-        'src/checkout/flow.ts:5:37  new-checkout-flow  string-literal',
+        'src/checkout/flow.ts:5:37  new-checkout-flow  sdk-call getBooleanValue',
         'src/checkout/flow.ts:8:9  new-checkout-flow  alias-identifier newCheckoutFlow (camelCase; looks alike, not counted)',
         'src/checkout/flow.ts:8:33  new-checkout-flow  alias-identifier newCheckoutFlow (camelCase; looks alike, not counted)',
         'src/checkout/flow.ts:9:22  new-checkout-flow  alias-identifier NEW_CHECKOUT_FLOW (SCREAMING_SNAKE_CASE; looks alike, not counted)',

@@ -138,6 +138,37 @@ export const PolicySchema = z
         labels: ['flags', 'cleanup'],
         codeAliases: ['camelCase', 'SCREAMING_SNAKE_CASE'],
       }),
+    refs: z
+      .strictObject({
+        repositories: z
+          .array(
+            z.strictObject({
+              name: z
+                .string()
+                .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/)
+                .describe('The consuming repository, as flags refs --tree <name>=<path> names it.'),
+              path: z
+                .string()
+                .min(1)
+                .max(1000)
+                .optional()
+                .describe("Where the workflow puts its clone, relative to the flags repository's root."),
+            }),
+          )
+          .max(100)
+          .default([])
+          .describe(
+            'The repositories whose code reads these flags: flags refs and the unreferenced finding search them.',
+          ),
+        sdkMethods: z
+          .array(z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/))
+          .max(100)
+          .default([])
+          .describe(
+            'Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.',
+          ),
+      })
+      .default({ repositories: [], sdkMethods: [] }),
   })
   .meta({
     title: 'Flags policy',

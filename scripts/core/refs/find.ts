@@ -1,20 +1,21 @@
 import { type AliasForm, type Spelling, spellingsOf } from './aliases.js';
+import { type CommentStyle, tokenize } from './tokens.js';
 
 /**
- * Finds where flag keys are used in source text, and says how each was matched. Only the key
- * itself, as a whole string literal ('new-checkout-flow', "…", `…`), is evidence that code reads the
- * flag: flags are evaluated by key. An alias (newCheckoutFlow, NEW_CHECKOUT_FLOW), as a word or in
- * quotes, is only a name that looks like the key: a `bulkImport()` function is no reference to the
- * flag bulk-import. Aliases are listed for people to look at and never keep a flag alive. One pass
- * over the text with one table lookup per token, so the cost does not grow with the number of keys.
+ * Finds where flag keys are used in source text, and says how each was matched. Evidence that code
+ * reads a flag is the key as a whole string literal outside comments ('new-checkout-flow', "…", `…`),
+ * and above all as the first argument of an SDK evaluation method (`isEnabled`, `resolve…`,
+ * `get…Value`, `get…Details`, and the methods a policy adds). An alias (newCheckoutFlow,
+ * NEW_CHECKOUT_FLOW), as a word or in quotes, is only a name that looks like the key: a
+ * `bulkImport()` function is no reference to the flag bulk-import. Aliases are listed for people to
+ * look at and never keep a flag alive. A key that no live flag has is reported as unknown where an
+ * SDK method is called with it, or where it is the key of a removed or archived flag.
  */
 
-/**
- * How a reference matched. New kinds (a call of a configured SDK method, say) are added here with
- * their place in EVIDENCE.
- */
 export type ReferenceMatch =
-  /** The key as a whole string literal. */
+  /** The key as the first argument of an SDK evaluation method: `client.isEnabled('key')`. */
+  | 'sdk-call'
+  /** The key as a whole string literal anywhere else. */
   | 'string-literal'
   /** An alias of the key as a whole string literal: flags['newCheckoutFlow']. */
   | 'alias-literal'
@@ -22,11 +23,13 @@ export type ReferenceMatch =
   | 'alias-identifier';
 
 /** The matches that show code reads the flag: what `unreferenced` and the retirement bot count. */
-export const EVIDENCE: ReadonlySet<ReferenceMatch> = new Set<ReferenceMatch>(['string-literal']);
+export const EVIDENCE: ReadonlySet<ReferenceMatch> = new Set<ReferenceMatch>(['sdk-call', 'string-literal']);
 
 export const isEvidence = (ref: Pick<CodeReference, 'match'>): boolean => EVIDENCE.has(ref.match);
 
 export interface CodeReference {
+  /** The consuming repository (a tree of `flags refs --tree`), when several are searched. */
+  repository?: string;
   file: string;
   line: number;
   col: number;
@@ -35,13 +38,48 @@ export interface CodeReference {
   /** The text found: the key or one of its aliases. */
   text: string;
   spelling: Spelling;
+  /** For an sdk-call: the method called. */
+  method?: string;
+}
+
+/** A key in code that no live flag has: the first argument of an SDK method, or a dead flag's key. */
+export interface UnknownUse {
+  repository?: string;
+  file: string;
+  line: number;
+  col: number;
+  key: string;
+  match: 'sdk-call' | 'string-literal';
+  method?: string;
+}
+
+/** The evaluation methods of the runtime (isEnabled, resolve…) and of OpenFeature (get…Value, …Details, resolve…Evaluation). */
+export const DEFAULT_SDK_METHOD = /^(?:isEnabled|resolve[A-Z]\w*|get[A-Z]\w*(?:Value|Details))$/;
+
+// The shape of a flag key (the model's pattern): an SDK method's other string arguments are not keys.
+const KEY_SHAPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export interface MatcherOptions {
+  /** Further methods whose first argument is a flag key (e.g. `variation`, `useFlag`). */
+  sdkMethods?: Iterable<string>;
+  /** Keys of removed or archived flags: found as any string literal, they are unknown uses. */
+  deadKeys?: Iterable<string>;
+  /** Report the first arguments of SDK methods that are no live key (`flags refs`; default false). */
+  unknown?: boolean;
 }
 
 export interface ReferenceMatcher {
   readonly lookup: ReadonlyMap<string, { key: string; spelling: Spelling }>;
+  readonly sdkMethods: ReadonlySet<string>;
+  readonly deadKeys: ReadonlySet<string>;
+  readonly unknown: boolean;
 }
 
-export function referenceMatcher(keys: Iterable<string>, forms: readonly AliasForm[]): ReferenceMatcher {
+export function referenceMatcher(
+  keys: Iterable<string>,
+  forms: readonly AliasForm[],
+  options: MatcherOptions = {},
+): ReferenceMatcher {
   const lookup = new Map<string, { key: string; spelling: Spelling }>();
   for (const key of keys) {
     for (const { text, spelling } of spellingsOf(key, forms)) {
@@ -49,44 +87,83 @@ export function referenceMatcher(keys: Iterable<string>, forms: readonly AliasFo
       if (!lookup.has(text)) lookup.set(text, { key, spelling });
     }
   }
-  return { lookup };
+  return {
+    lookup,
+    sdkMethods: new Set(options.sdkMethods ?? []),
+    deadKeys: new Set(options.deadKeys ?? []),
+    unknown: options.unknown ?? false,
+  };
 }
 
-// A quoted token made only of key characters, or a bare word.
-const TOKEN = /(['"`])([A-Za-z0-9_$-]+)\1|[A-Za-z_$][A-Za-z0-9_$]*/g;
+export const isSdkMethod = (matcher: ReferenceMatcher, name: string): boolean =>
+  DEFAULT_SDK_METHOD.test(name) || matcher.sdkMethods.has(name);
 
-export function findReferences(file: string, text: string, matcher: ReferenceMatcher): CodeReference[] {
-  if (matcher.lookup.size === 0) return [];
-  const found: CodeReference[] = [];
+const HASH_COMMENTS = /\.(?:py|rb|sh|bash|zsh|ya?ml|toml|r|pl|ex|exs|tf|hcl|cfg|conf|ini)$/i;
+export const commentStyleOf = (file: string): CommentStyle => (HASH_COMMENTS.test(file) ? 'hash' : 'slash');
+
+export interface TextScan {
+  references: CodeReference[];
+  unknown: UnknownUse[];
+}
+
+export function scanText(file: string, text: string, matcher: ReferenceMatcher): TextScan {
+  const references: CodeReference[] = [];
+  const unknown: UnknownUse[] = [];
   let lineStarts: number[] | undefined;
-  TOKEN.lastIndex = 0;
-  for (let match = TOKEN.exec(text); match !== null; match = TOKEN.exec(text)) {
-    const quoted = match[2];
-    const word = quoted ?? match[0];
-    const hit = matcher.lookup.get(word);
-    if (!hit) continue;
-    // The key itself only counts as a whole literal; a bare word must be one of its aliases.
-    if (quoted === undefined && hit.spelling === 'key') continue;
-    const offset = quoted === undefined ? match.index : match.index + 1;
+  const at = (offset: number) => {
     lineStarts ??= computeLineStarts(text);
     const line = lineOf(lineStarts, offset);
-    found.push({
-      file,
-      line: line + 1,
-      col: offset - lineStarts[line]! + 1,
-      key: hit.key,
-      match:
-        quoted === undefined
-          ? 'alias-identifier'
-          : hit.spelling === 'key'
-            ? 'string-literal'
-            : 'alias-literal',
-      text: word,
-      spelling: hit.spelling,
-    });
+    return { line: line + 1, col: offset - lineStarts[line]! + 1 };
+  };
+  for (const token of tokenize(text, commentStyleOf(file))) {
+    const hit = matcher.lookup.get(token.value);
+    if (token.kind === 'word') {
+      // The key itself only counts as a literal; a bare word must be one of its aliases.
+      if (hit && hit.spelling !== 'key')
+        references.push({
+          file,
+          ...at(token.offset),
+          key: hit.key,
+          match: 'alias-identifier',
+          text: token.value,
+          spelling: hit.spelling,
+        });
+      continue;
+    }
+    const method =
+      token.callee !== undefined && isSdkMethod(matcher, token.callee) ? token.callee : undefined;
+    if (hit) {
+      const match = hit.spelling !== 'key' ? 'alias-literal' : method ? 'sdk-call' : 'string-literal';
+      const ref: CodeReference = {
+        file,
+        ...at(token.offset),
+        key: hit.key,
+        match,
+        text: token.value,
+        spelling: hit.spelling,
+      };
+      if (match === 'sdk-call') ref.method = method;
+      references.push(ref);
+    } else if (
+      matcher.deadKeys.has(token.value) ||
+      (method && matcher.unknown && KEY_SHAPE.test(token.value))
+    ) {
+      const use: UnknownUse = {
+        file,
+        ...at(token.offset),
+        key: token.value,
+        match: method ? 'sdk-call' : 'string-literal',
+      };
+      if (method) use.method = method;
+      unknown.push(use);
+    }
   }
-  return found;
+  return { references, unknown };
 }
+
+/** The references alone (the retirement bot's view). */
+export const findReferences = (file: string, text: string, matcher: ReferenceMatcher): CodeReference[] =>
+  scanText(file, text, matcher).references;
 
 function computeLineStarts(text: string): number[] {
   const starts = [0];
@@ -117,5 +194,10 @@ export function groupByKey(references: readonly CodeReference[]): Map<string, Co
   return byKey;
 }
 
-export const compareReferences = (a: CodeReference, b: CodeReference): number =>
-  a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col;
+export const compareReferences = (
+  a: Pick<CodeReference, 'repository' | 'file' | 'line' | 'col'>,
+  b: Pick<CodeReference, 'repository' | 'file' | 'line' | 'col'>,
+): number =>
+  order(a.repository ?? '', b.repository ?? '') || order(a.file, b.file) || a.line - b.line || a.col - b.col;
+
+const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

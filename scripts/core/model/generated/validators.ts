@@ -1076,9 +1076,11 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const policy = validate21;
-const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
+const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false},"refs":{"default":{"repositories":[],"sdkMethods":[]},"type":"object","properties":{"repositories":{"default":[],"description":"The repositories whose code reads these flags: flags refs and the unreferenced finding search them.","maxItems":100,"type":"array","items":{"type":"object","properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$","description":"The consuming repository, as flags refs --tree <name>=<path> names it."},"path":{"description":"Where the workflow puts its clone, relative to the flags repository's root.","type":"string","minLength":1,"maxLength":1000}},"required":["name"],"additionalProperties":false}},"sdkMethods":{"default":[],"description":"Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.","maxItems":100,"type":"array","items":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$]*$"}}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
 const pattern14 = new RegExp("^[a-z0-9][a-z0-9._-]{0,63}$", "u");
 const pattern15 = new RegExp("^[a-z][a-z0-9-]{0,31}$", "u");
+const pattern16 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", "u");
+const pattern17 = new RegExp("^[A-Za-z_$][A-Za-z0-9_$]*$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://flags-as-code.dev/schemas/policy.schema.json" */;
@@ -1093,7 +1095,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((((((key0 === "project") || (key0 === "environments")) || (key0 === "organizations")) || (key0 === "agreements")) || (key0 === "types")) || (key0 === "limits")) || (key0 === "bundles")) || (key0 === "retire"))){
+if(!(func1.call(schema32.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -2177,14 +2179,215 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
-else {
-const err88 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(data.refs !== undefined){
+let data38 = data.refs;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key11 in data38){
+if(!((key11 === "repositories") || (key11 === "sdkMethods"))){
+const err88 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs,data:data38};
 if(vErrors === null){
 vErrors = [err88];
 }
 else {
 vErrors.push(err88);
+}
+errors++;
+}
+}
+if(data38.repositories !== undefined){
+let data39 = data38.repositories;
+if(Array.isArray(data39)){
+if(data39.length > 100){
+const err89 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.repositories,data:data39};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+const len3 = data39.length;
+for(let i3=0; i3<len3; i3++){
+let data40 = data39[i3];
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+if(data40.name === undefined){
+const err90 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema32.properties.refs.properties.repositories.items.required,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+for(const key12 in data40){
+if(!((key12 === "name") || (key12 === "path"))){
+const err91 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+if(data40.name !== undefined){
+let data41 = data40.name;
+if(typeof data41 === "string"){
+if(!pattern16.test(data41)){
+const err92 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data41};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+else {
+const err93 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.name.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data41};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+if(data40.path !== undefined){
+let data42 = data40.path;
+if(typeof data42 === "string"){
+if(func2(data42) > 1000){
+const err94 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters",schema:1000,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+if(func2(data42) < 1){
+const err95 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.path.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.properties.repositories.items.type,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.repositories.type,parentSchema:schema32.properties.refs.properties.repositories,data:data39};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+if(data38.sdkMethods !== undefined){
+let data43 = data38.sdkMethods;
+if(Array.isArray(data43)){
+if(data43.length > 100){
+const err99 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data43};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+const len4 = data43.length;
+for(let i4=0; i4<len4; i4++){
+let data44 = data43[i4];
+if(typeof data44 === "string"){
+if(!pattern17.test(data44)){
+const err100 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$]*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$]*$",parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data44};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+else {
+const err101 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.sdkMethods.items.type,parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data44};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+}
+else {
+const err102 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.sdkMethods.type,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data43};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+}
+else {
+const err103 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.type,parentSchema:schema32.properties.refs,data:data38};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+}
+else {
+const err104 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
 }
 errors++;
 }
