@@ -95,7 +95,8 @@ function* template(text: string, start: number, templates: number[]): Generator<
       raw += text.slice(i, i + 2);
       i += 2;
     } else if (c === 96) {
-      if (start > 0 && text.charCodeAt(start - 1) === 96) yield literal(text, unescapeLiteral(raw), start, i + 1);
+      if (start > 0 && text.charCodeAt(start - 1) === 96)
+        yield literal(text, unescapeLiteral(raw), start, i + 1);
       return i + 1;
     } else if (c === 36 && text.charCodeAt(i + 1) === 123) {
       templates.push(0);
