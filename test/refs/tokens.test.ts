@@ -10,7 +10,9 @@ const literals = (text: string, file = 'a.ts') =>
 
 describe('the tokenizer', () => {
   it('skips keys in line and block comments', () => {
-    expect(literals("// 'in-comment'\n/* \"also-in-comment\"\n 'still' */ f('real');")).toEqual(['real <- f']);
+    expect(literals("// 'in-comment'\n/* \"also-in-comment\"\n 'still' */ f('real');")).toEqual([
+      'real <- f',
+    ]);
   });
 
   it('skips keys inside regular expressions but not after a division', () => {
@@ -19,27 +21,21 @@ describe('the tokenizer', () => {
   });
 
   it('reads a template without substitutions as a literal, and the code inside ${…} as code', () => {
-    expect(literals("f(`plain-key`); `x ${isEnabled('inner-key')} y ${ {a: 'obj'}.a }`; g('after');")).toEqual([
-      'plain-key <- f',
-      'inner-key <- isEnabled',
-      'obj',
-      'after <- g',
-    ]);
+    expect(
+      literals("f(`plain-key`); `x ${isEnabled('inner-key')} y ${ {a: 'obj'}.a }`; g('after');"),
+    ).toEqual(['plain-key <- f', 'inner-key <- isEnabled', 'obj', 'after <- g']);
   });
 
   it('names the method only when the literal is its first argument', () => {
-    expect(literals("isEnabled('a', ctx); isEnabled(x, 'b'); isEnabled('c' + d); isEnabled(\n  'e'\n);")).toEqual([
-      'a <- isEnabled',
-      'b',
-      'c',
-      'e <- isEnabled',
-    ]);
+    expect(
+      literals("isEnabled('a', ctx); isEnabled(x, 'b'); isEnabled('c' + d); isEnabled(\n  'e'\n);"),
+    ).toEqual(['a <- isEnabled', 'b', 'c', 'e <- isEnabled']);
   });
 
   it('takes # as a comment in Python, and // as code there', () => {
-    expect(literals("# flags.is_enabled('gone')\nclient.get_boolean_value('kept', False)", 'app.py')).toEqual([
-      'kept <- get_boolean_value',
-    ]);
+    expect(literals("# flags.is_enabled('gone')\nclient.get_boolean_value('kept', False)", 'app.py')).toEqual(
+      ['kept <- get_boolean_value'],
+    );
   });
 
   it('survives an unclosed quote and reads on at the next line', () => {
@@ -56,8 +52,12 @@ describe('matching keys in code', () => {
   const scan = (text: string, file = 'a.ts') => {
     const found = scanText(file, text, matcher);
     return [
-      ...found.references.map((r) => `${r.line}:${r.col} ${r.key} ${r.match}${r.method ? ` ${r.method}` : ''}`),
-      ...found.unknown.map((u) => `${u.line}:${u.col} unknown ${u.key} ${u.match}${u.method ? ` ${u.method}` : ''}`),
+      ...found.references.map(
+        (r) => `${r.line}:${r.col} ${r.key} ${r.match}${r.method ? ` ${r.method}` : ''}`,
+      ),
+      ...found.unknown.map(
+        (u) => `${u.line}:${u.col} unknown ${u.key} ${u.match}${u.method ? ` ${u.method}` : ''}`,
+      ),
     ];
   };
 
@@ -115,12 +115,17 @@ describe('why a key is unknown', () => {
   const removal = { commit: 'a'.repeat(40), date: '2026-11-02T10:00:00Z', subject: 'Remove old-banner' };
 
   it('says removed (with the commit), archived, a typo with the nearest live key, or never existed', () => {
-    const found = classifyUnknown([use('old-banner'), use('legacy-export'), use('new-chekout-flow'), use('zzz')], {
-      live: ['dark-mode', 'new-checkout-flow'],
-      archived: new Set(['legacy-export']),
-      removed: new Map([['old-banner', removal]]),
-    });
-    expect(found.map((u) => [u.key, u.reason, u.suggestion ?? u.removedIn?.commit.slice(0, 4) ?? ''])).toEqual([
+    const found = classifyUnknown(
+      [use('old-banner'), use('legacy-export'), use('new-chekout-flow'), use('zzz')],
+      {
+        live: ['dark-mode', 'new-checkout-flow'],
+        archived: new Set(['legacy-export']),
+        removed: new Map([['old-banner', removal]]),
+      },
+    );
+    expect(
+      found.map((u) => [u.key, u.reason, u.suggestion ?? u.removedIn?.commit.slice(0, 4) ?? '']),
+    ).toEqual([
       ['old-banner', 'removed', 'aaaa'],
       ['legacy-export', 'archived', ''],
       ['new-chekout-flow', 'typo', 'new-checkout-flow'],

@@ -8,13 +8,27 @@ import { runCli } from '../helpers/run-cli.js';
  * keys in code that no live flag has, explained from the flags repository's git history.
  */
 
-const POLICY = ['refs:', '  repositories:', '    - name: web', '    - name: api', '    - name: mobile', ''].join('\n');
+const POLICY = [
+  'refs:',
+  '  repositories:',
+  '    - name: web',
+  '    - name: api',
+  '    - name: mobile',
+  '',
+].join('\n');
 
 interface RefsJson {
   searched: { repository?: string; files: number }[];
   notSearched: string[];
   flags: { key: string; references: number; repositories: { repository: string; references: number }[] }[];
-  references: { repository?: string; file: string; line: number; key: string; match: string; method?: string }[];
+  references: {
+    repository?: string;
+    file: string;
+    line: number;
+    key: string;
+    match: string;
+    method?: string;
+  }[];
   unreferenced: string[];
   unknown: {
     repository?: string;
@@ -77,7 +91,9 @@ describe('flags refs across repositories', () => {
     const json = JSON.parse(result.stdout) as RefsJson;
     expect(json.searched.map((s) => `${s.repository} ${s.files}`)).toEqual(['web 1', 'api 1']);
     expect(json.notSearched).toEqual(['mobile']);
-    expect(json.references.map((r) => `${r.repository}:${r.file}:${r.line} ${r.key} ${r.match} ${r.method ?? ''}`)).toEqual([
+    expect(
+      json.references.map((r) => `${r.repository}:${r.file}:${r.line} ${r.key} ${r.match} ${r.method ?? ''}`),
+    ).toEqual([
       'web:src/checkout.ts:3 new-checkout-flow sdk-call getBooleanValue',
       'api:server/routes.ts:1 dark-mode sdk-call isEnabled',
       'api:server/routes.ts:3 new-checkout-flow string-literal ',
@@ -112,7 +128,10 @@ describe('flags refs across repositories', () => {
         match: 'sdk-call',
         method: 'isEnabled',
         reason: 'removed',
-        removedIn: expect.objectContaining({ commit: removal, subject: 'Remove old-banner: rolled out everywhere' }),
+        removedIn: expect.objectContaining({
+          commit: removal,
+          subject: 'Remove old-banner: rolled out everywhere',
+        }),
       },
     ]);
 
@@ -147,7 +166,10 @@ describe('flags refs across repositories', () => {
 
   it('takes the clones from the policy paths, and refuses a --tree the policy does not name', async () => {
     const { flags, web } = await setup();
-    flags.write('flags/_policy.yaml', POLICY.replace('    - name: web\n', `    - name: web\n      path: ${web.dir}\n`));
+    flags.write(
+      'flags/_policy.yaml',
+      POLICY.replace('    - name: web\n', `    - name: web\n      path: ${web.dir}\n`),
+    );
     const fromPolicy = JSON.parse((await refs(flags.dir, '--json')).stdout) as RefsJson;
     expect(fromPolicy.searched.map((s) => s.repository)).toEqual(['web']);
     expect(fromPolicy.notSearched).toEqual(['api', 'mobile']);
