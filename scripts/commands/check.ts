@@ -34,6 +34,7 @@ interface CheckOptions {
   cacheDir?: string;
   strict?: boolean;
   threads?: string;
+  tree?: string[];
 }
 
 export function registerCheck(program: Command): void {
@@ -52,7 +53,12 @@ export function registerCheck(program: Command): void {
       'where the caches live (default: $FLAGS_CACHE_DIR, else a folder per repository under $XDG_CACHE_HOME/flags-as-code)',
     )
     .option('--strict', 'fail on warnings too')
-    .option('--threads <n>', 'threads to analyse with (default: all cores)');
+    .option('--threads <n>', 'threads to analyse with (default: all cores)')
+    .option(
+      '--tree <name=path>',
+      "a consuming repository's clone, for the unreferenced finding (repeat; or policy refs.repositories[].path)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    );
   withRepo(command);
   withToday(command);
   command.action(async (options: CheckOptions) => {
@@ -79,9 +85,18 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     changedFiles,
   });
   progress.done();
-  const findings = changed
-    ? [...checked.findings, ...(await codeownersNotices(root, changed, checked.flags))].sort(compareFindings)
-    : checked.findings;
+  const extra = [
+    ...(changed ? await codeownersNotices(root, changed, checked.flags) : []),
+    ...(checked.policy.refs.repositories.length > 0 || options.tree
+      ? (await import('../adapters/reference-findings.js')).unreferencedFlagFindings(
+          root,
+          checked.policy,
+          checked.flags,
+          options.tree,
+        )
+      : []),
+  ];
+  const findings = extra.length > 0 ? [...checked.findings, ...extra].sort(compareFindings) : checked.findings;
   const summary = summarize(findings, {
     flags: checked.stats.files,
     cached: checked.stats.cached,

@@ -347,6 +347,20 @@ const CASES: Case[] = [
     ],
   },
   {
+    code: 'lifecycle/unreferenced',
+    findings: [
+      {
+        file: 'flags/maintenance-banner.yaml',
+        line: 2,
+        col: 1,
+        message:
+          'no code reads maintenance-banner: searched app (1 file) for an SDK call or a string literal of the key and found none',
+        hint: 'if the flag is no longer used, retire it (flags retire proposes archiving it); if code reads it by a name built at run time, call the SDK with the literal key',
+        path: 'key',
+      },
+    ],
+  },
+  {
     code: 'ownership/no-codeowners',
     findings: [
       {

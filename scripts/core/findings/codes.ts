@@ -58,6 +58,11 @@ export const CODES = {
   'lifecycle/missing-review': code('lifecycle', 'error', 'A long-lived flag without a review date'),
   'lifecycle/review-overdue': code('lifecycle', 'error', 'A review older than the cadence allows'),
   'lifecycle/date-in-future': code('lifecycle', 'error', 'A review date after today'),
+  'lifecycle/unreferenced': code(
+    'lifecycle',
+    'warning',
+    'A live flag that no code of the configured repositories reads',
+  ),
 
   'ownership/no-codeowners': code('ownership', 'warning', 'The repository has no CODEOWNERS file'),
   'ownership/unowned-file': code('ownership', 'error', 'No CODEOWNERS rule covers the flag file'),
