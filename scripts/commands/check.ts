@@ -96,7 +96,8 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         )
       : []),
   ];
-  const findings = extra.length > 0 ? [...checked.findings, ...extra].sort(compareFindings) : checked.findings;
+  const findings =
+    extra.length > 0 ? [...checked.findings, ...extra].sort(compareFindings) : checked.findings;
   const summary = summarize(findings, {
     flags: checked.stats.files,
     cached: checked.stats.cached,

@@ -21,8 +21,8 @@ describe('the tokenizer', () => {
   });
 
   it('reads a template without substitutions as a literal, and the code of a substitution as code', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the text under test holds a template
     expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the text under test holds a template
       literals("f(`plain-key`); `x ${isEnabled('inner-key')} y ${ {a: 'obj'}.a }`; g('after');"),
     ).toEqual(['plain-key <- f', 'inner-key <- isEnabled', 'obj', 'after <- g']);
   });

@@ -12,7 +12,9 @@ export function unreferencedFindings(
   searched: readonly { repository: string; files: number }[],
 ): Finding[] {
   const unused = new Set(usage.filter((u) => u.references === 0).map((u) => u.key));
-  const where = searched.map((s) => `${s.repository} (${s.files} file${s.files === 1 ? '' : 's'})`).join(', ');
+  const where = searched
+    .map((s) => `${s.repository} (${s.files} file${s.files === 1 ? '' : 's'})`)
+    .join(', ');
   return flags
     .filter((f) => unused.has(f.key))
     .map((f) =>
