@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { referenceMatcher, scanText } from '../../scripts/core/refs/find.js';
-import { tokenize } from '../../scripts/core/refs/tokens.js';
+import { tokens } from '../../scripts/core/refs/tokens.js';
 import { classifyUnknown, nearestKey } from '../../scripts/core/refs/unknown.js';
 
 const literals = (text: string, file = 'a.ts') =>
-  [...tokenize(text, file.endsWith('.py') ? 'hash' : 'slash')]
+  tokens(text, file.endsWith('.py') ? 'hash' : 'slash')
     .filter((t) => t.kind === 'literal')
     .map((t) => (t.kind === 'literal' && t.callee ? `${t.value} <- ${t.callee}` : t.value));
 

@@ -115,49 +115,51 @@ export function scanText(file: string, text: string, matcher: ReferenceMatcher):
     const line = lineOf(lineStarts, offset);
     return { line: line + 1, col: offset - lineStarts[line]! + 1 };
   };
-  for (const token of tokenize(text, commentStyleOf(file))) {
-    const hit = matcher.lookup.get(token.value);
-    if (token.kind === 'word') {
+  tokenize(text, commentStyleOf(file), {
+    word(value, offset) {
       // The key itself only counts as a literal; a bare word must be one of its aliases.
+      const hit = matcher.lookup.get(value);
       if (hit && hit.spelling !== 'key')
         references.push({
           file,
-          ...at(token.offset),
+          ...at(offset),
           key: hit.key,
           match: 'alias-identifier',
-          text: token.value,
+          text: value,
           spelling: hit.spelling,
         });
-      continue;
-    }
-    const method =
-      token.callee !== undefined && isSdkMethod(matcher, token.callee) ? token.callee : undefined;
-    if (hit) {
-      const match = hit.spelling !== 'key' ? 'alias-literal' : method ? 'sdk-call' : 'string-literal';
-      const ref: CodeReference = {
-        file,
-        ...at(token.offset),
-        key: hit.key,
-        match,
-        text: token.value,
-        spelling: hit.spelling,
-      };
-      if (match === 'sdk-call') ref.method = method;
-      references.push(ref);
-    } else if (
-      matcher.deadKeys.has(token.value) ||
-      (method && matcher.unknown && KEY_SHAPE.test(token.value))
-    ) {
-      const use: UnknownUse = {
-        file,
-        ...at(token.offset),
-        key: token.value,
-        match: method ? 'sdk-call' : 'string-literal',
-      };
-      if (method) use.method = method;
-      unknown.push(use);
-    }
-  }
+    },
+    literal(token) {
+      const hit = matcher.lookup.get(token.value);
+      const method =
+        token.callee !== undefined && isSdkMethod(matcher, token.callee) ? token.callee : undefined;
+      if (hit) {
+        const match = hit.spelling !== 'key' ? 'alias-literal' : method ? 'sdk-call' : 'string-literal';
+        const ref: CodeReference = {
+          file,
+          ...at(token.offset),
+          key: hit.key,
+          match,
+          text: token.value,
+          spelling: hit.spelling,
+        };
+        if (match === 'sdk-call') ref.method = method;
+        references.push(ref);
+      } else if (
+        matcher.deadKeys.has(token.value) ||
+        (method && matcher.unknown && KEY_SHAPE.test(token.value))
+      ) {
+        const use: UnknownUse = {
+          file,
+          ...at(token.offset),
+          key: token.value,
+          match: method ? 'sdk-call' : 'string-literal',
+        };
+        if (method) use.method = method;
+        unknown.push(use);
+      }
+    },
+  });
   return { references, unknown };
 }
 
