@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Policy } from '../core/model/policy.js';
 import { UsageError } from '../errors.js';
@@ -60,7 +60,7 @@ export function resolveTrees(
       if (given.has(name))
         throw new UsageError(`--tree ${name}: ${dir} is not a folder`, 'give the path of its clone');
       notSearched.push(name);
-    } else trees.push({ name, dir });
+    } else trees.push({ name, dir: realpathSync(dir) }); // a clone reached through a link is searched, not skipped as one
   }
   return { trees, notSearched };
 }

@@ -138,7 +138,8 @@ async function refsInRepository(paths: string[], options: RefsOptions): Promise<
     deadKeys: [...archived, ...removed.keys()],
     unknown: true,
   });
-  const uses = scan.unknown.filter((u) => !unparsed.includes(u.key) && !live.includes(u.key));
+  const known = new Set([...live, ...unparsed]);
+  const uses = scan.unknown.filter((u) => !known.has(u.key));
   return assemble({
     source: { repository: '.' },
     searched: describeSearched(searched, scan.filesPerTree, trees),
@@ -177,7 +178,8 @@ async function refsAgainstBundle(paths: string[], options: RefsOptions, bundle: 
       : [{ dir: process.cwd(), paths, exclude: [] }];
   const aliases = parseAliases(options.aliases, []);
   const scan = scanTrees(searched, keys, aliases, { sdkMethods: options.sdkMethod ?? [], unknown: true });
-  const uses = scan.unknown.filter((u) => !published.keys.includes(u.key));
+  const served = new Set(published.keys);
+  const uses = scan.unknown.filter((u) => !served.has(u.key));
   return assemble({
     source: {
       bundle,

@@ -1,3 +1,5 @@
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flagYaml } from '../check/check-cli.js';
 import { gitdir, initRepo, tempDir } from '../helpers/gitdir.js';
@@ -177,6 +179,10 @@ describe('flags refs across repositories', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('the policy names no repository "wbe"');
     expect(wrong.stderr).toContain('use one of web, api, mobile');
+    const link = join(tempDir('links-'), 'web');
+    symlinkSync(web.dir, link);
+    const viaLink = JSON.parse((await refs(flags.dir, '--json', '--tree', `web=${link}`)).stdout) as RefsJson;
+    expect(viaLink.searched.map((s) => `${s.repository} ${s.files}`)).toEqual(['web 1']);
     const malformed = await refs(flags.dir, '--tree', web.dir);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('is not <name>=<path>');
