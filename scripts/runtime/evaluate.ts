@@ -1,6 +1,7 @@
 import type { BundleContent, BundleFlag, JsonValue, ValueType } from './bundle-format.js';
 import { immutable } from './freeze.js';
 import { bucketAfter, bucketOf, type KeyPrefix, keyPrefix } from './murmur3.js';
+import type { DeprecatedFlag, EvaluationTelemetry, FlagTally } from './telemetry.js';
 
 /**
  * Evaluation of a verified bundle, with OpenFeature's vocabulary: variants, reasons and error
@@ -50,6 +51,15 @@ class ExpiringGrant {
  * a flag can give is built once per variant and frozen, so resolving allocates nothing.
  */
 class IndexedFlag extends Map<string, Answer | ExpiringGrant> {
+  /**
+   * Whether an evaluation has more to do than answer: count (telemetry) or report a deprecated
+   * flag. One boolean read is all the hot path pays when neither is asked for.
+   */
+  observed = false;
+  tally: FlagTally | undefined;
+  /** Reports the flag as deprecated; cleared after the first report. */
+  deprecated: (() => void) | undefined;
+
   constructor(
     readonly key: string,
     readonly valueType: ValueType,
@@ -81,14 +91,26 @@ export function endOfDay(date: string): number {
 const answer = (flag: BundleFlag, variant: string, reason: Reason): Answer =>
   Object.freeze({ value: immutable(flag.variants[variant] ?? null), variant, reason });
 
+export interface EvaluatorOptions {
+  /** Epoch ms, for grant expiry; defaults to Date.now. */
+  now?: () => number;
+  /** Counts every evaluation per flag (see telemetry.ts); the counts outlive this Evaluator. */
+  telemetry?: EvaluationTelemetry;
+  /** Called at the first evaluation of each deprecated flag (wrap it with oncePerKey across bundles). */
+  onDeprecated?: (flag: DeprecatedFlag) => void;
+}
+
 export class Evaluator {
   readonly content: BundleContent;
   private readonly flags = new Map<string, IndexedFlag>();
   private readonly now: () => number;
+  private readonly telemetry: EvaluationTelemetry | undefined;
 
-  constructor(content: BundleContent, options: { now?: () => number } = {}) {
+  constructor(content: BundleContent, options: EvaluatorOptions = {}) {
     this.content = content;
     this.now = options.now ?? Date.now;
+    this.telemetry = options.telemetry;
+    const { telemetry, onDeprecated } = options;
     for (const key of Object.keys(content.flags)) {
       const flag = content.flags[key]!;
       const indexed = new IndexedFlag(
@@ -114,6 +136,21 @@ export class Evaluator {
           grant.expires === undefined ? given : new ExpiringGrant(given, endOfDay(grant.expires)),
         );
       }
+      if (telemetry !== undefined) {
+        indexed.tally = telemetry.tally(content.project, content.environment, key);
+        indexed.observed = true;
+      }
+      if (onDeprecated !== undefined && flag.deprecated === true) {
+        const deprecated: DeprecatedFlag = {
+          key,
+          project: content.project,
+          environment: content.environment,
+          owner: flag.owner,
+          ...(flag.expires !== undefined ? { expires: flag.expires } : {}),
+        };
+        indexed.deprecated = () => onDeprecated(deprecated);
+        indexed.observed = true;
+      }
       this.flags.set(key, indexed);
     }
   }
@@ -129,8 +166,10 @@ export class Evaluator {
   /** The flag's value for an organization, whatever its type. */
   resolve(key: string, organization?: OrganizationInput): Resolution<JsonValue> {
     const flag = this.flags.get(key);
-    if (!flag) return notFound(key, null);
-    return this.answer(flag, orgOf(organization));
+    if (!flag) return this.notFound(key, null);
+    const answer = this.answer(flag, orgOf(organization));
+    if (flag.observed) this.observe(flag, answer.variant);
+    return answer;
   }
 
   resolveBoolean(key: string, fallback: boolean, organization?: OrganizationInput): Resolution<boolean> {
@@ -156,8 +195,13 @@ export class Evaluator {
   /** The hot path: a boolean answer. Unknown or non-boolean flags are off. */
   isEnabled(key: string, organization?: OrganizationInput): boolean {
     const flag = this.flags.get(key);
-    if (flag === undefined || flag.valueType !== 'boolean') return false;
-    return this.answer(flag, orgOf(organization)).value === true;
+    if (flag === undefined || flag.valueType !== 'boolean') {
+      if (this.telemetry !== undefined) this.countMiss(key, flag);
+      return false;
+    }
+    const answer = this.answer(flag, orgOf(organization));
+    if (flag.observed) this.observe(flag, answer.variant);
+    return answer.value === true;
   }
 
   /** The `feature_flags` claim: sorted keys of the boolean flags on for this organization. */
@@ -177,8 +221,9 @@ export class Evaluator {
     organization?: OrganizationInput,
   ): Resolution<T> {
     const flag = this.flags.get(key);
-    if (!flag) return notFound(key, fallback);
+    if (!flag) return this.notFound(key, fallback);
     if (flag.valueType !== type) {
+      if (flag.observed) this.observe(flag, undefined);
       return {
         value: fallback,
         reason: 'ERROR',
@@ -186,7 +231,35 @@ export class Evaluator {
         errorMessage: `flag "${key}" is ${flag.valueType}, not ${type}`,
       };
     }
-    return this.answer(flag, orgOf(organization)) as Resolution<T>;
+    const answer = this.answer(flag, orgOf(organization));
+    if (flag.observed) this.observe(flag, answer.variant);
+    return answer as Resolution<T>;
+  }
+
+  /** Off the hot path's straight line: only flags with telemetry or a deprecation get here. */
+  private observe(flag: IndexedFlag, variant: string | undefined): void {
+    const tally = flag.tally;
+    if (tally !== undefined) {
+      if (tally.variants === undefined) tally.count++;
+      else tally.hit(variant);
+    }
+    const deprecated = flag.deprecated;
+    if (deprecated !== undefined) {
+      flag.deprecated = undefined;
+      if (tally === undefined) flag.observed = false;
+      deprecated();
+    }
+  }
+
+  /** isEnabled of a missing or non-boolean key: unknown keys are evidence too (a typo, a removed flag). */
+  private countMiss(key: string, flag: IndexedFlag | undefined): void {
+    if (flag === undefined) this.telemetry!.unknown(this.content.project, this.content.environment, key);
+    else if (flag.observed) this.observe(flag, undefined);
+  }
+
+  private notFound<T>(key: string, fallback: T): Resolution<T> {
+    this.telemetry?.unknown(this.content.project, this.content.environment, key);
+    return notFound(key, fallback);
   }
 
   private answer(flag: IndexedFlag, organizationId: string | undefined): Answer {

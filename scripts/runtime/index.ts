@@ -18,6 +18,7 @@ import {
   rememberedBundle,
   verifyKeysetWithState,
 } from './state.js';
+import { type DeprecatedFlag, type EvaluationTelemetry, oncePerKey } from './telemetry.js';
 import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, type VerifiedBundle, verifyBundle } from './verify.js';
 
 /**
@@ -57,6 +58,16 @@ export {
 export { pae } from './dsse.js';
 export { type FetchLike, readSource, type Source } from './sources.js';
 export { type RuntimeState, readState } from './state.js';
+export {
+  ATTRIBUTES,
+  COUNTER_NAME,
+  type DeprecatedFlag,
+  EvaluationTelemetry,
+  type MeterLike,
+  type TelemetryOptions,
+  type UsageEntry,
+  type UsageSnapshot,
+} from './telemetry.js';
 export { parseContent, type VerifiedBundle, type VerifyOptions, verifyBundle } from './verify.js';
 
 export interface LoadKeysetOptions extends Omit<KeysetOptions, 'previous'> {
@@ -92,6 +103,10 @@ export interface RuntimeOptions {
   onError?: (error: VerificationError) => void;
   /** Called when organizations' claims changed: after a bundle swap, or when a grant's last day ended. */
   onChange?: (change: ClaimChange) => void;
+  /** Counts evaluations per flag and environment (docs/telemetry.md). */
+  telemetry?: EvaluationTelemetry;
+  /** Called once per key, at the first evaluation of a flag its bundle marks deprecated. */
+  onDeprecated?: (flag: DeprecatedFlag) => void;
 }
 
 export interface WatchOptions {
@@ -130,6 +145,8 @@ export class FlagsRuntime {
   private readonly claimLog = new ClaimChangeLog();
   private readonly claimClock: ClaimClock;
   private readonly changeListeners = new Set<(change: ClaimChange) => void>();
+  private readonly loadListeners = new Set<(result: LoadResult) => void>();
+  private readonly onDeprecated: ((flag: DeprecatedFlag) => void) | undefined;
 
   private constructor(
     private readonly options: RuntimeOptions,
@@ -138,6 +155,13 @@ export class FlagsRuntime {
     this.now = options.now ?? Date.now;
     this.claimClock = new ClaimClock(this.now, (at) => this.clockPassed(at));
     if (options.onChange) this.changeListeners.add(options.onChange);
+    this.onDeprecated = options.onDeprecated ? oncePerKey(options.onDeprecated) : undefined;
+  }
+
+  /** Hears every load's result (served or refused), e.g. the OpenFeature provider's events; returns the unsubscribe. */
+  onLoad(listener: (result: LoadResult) => void): () => void {
+    this.loadListeners.add(listener);
+    return () => this.loadListeners.delete(listener);
   }
 
   /** Makes a runtime: verifies the keyset and reads the state file (a corrupt one is an error). */
@@ -212,17 +236,28 @@ export class FlagsRuntime {
       verified,
       content,
       evaluator:
-        changed || !this.current ? new Evaluator(content, { now: this.now }) : this.current.evaluator,
+        changed || !this.current
+          ? new Evaluator(content, {
+              now: this.now,
+              telemetry: this.options.telemetry,
+              onDeprecated: this.onDeprecated,
+            })
+          : this.current.evaluator,
     };
     this.error = undefined;
     const claimChange = changed ? this.swappedClaims(content, statement, previousSerial) : undefined;
-    return {
+    return this.loaded({
       ok: true,
       changed,
       statement,
       ...(warning ? { warning } : {}),
       ...(claimChange ? { claimChange } : {}),
-    };
+    });
+  }
+
+  private loaded(result: LoadResult): LoadResult {
+    for (const listener of this.loadListeners) listener(result);
+    return result;
   }
 
   /**
@@ -384,7 +419,7 @@ export class FlagsRuntime {
       : new VerificationError('unreadable', error instanceof Error ? error.message : String(error));
     this.error = { error: refusal, at: this.now() };
     this.options.onError?.(refusal);
-    return { ok: false, error: refusal, serving: this.current?.verified.statement };
+    return this.loaded({ ok: false, error: refusal, serving: this.current?.verified.statement });
   }
 }
 

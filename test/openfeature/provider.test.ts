@@ -52,18 +52,23 @@ describe('the OpenFeature provider', () => {
     expect(details.errorCode).toBeUndefined();
   });
 
-  it('answers the default with reason DEFAULT, and DISABLED with the off variant', async () => {
+  it("answers STATIC for a flag without targeting, DEFAULT for one with, and the caller's default with DISABLED", async () => {
     const client = await clientFor(new FlagsProvider(production, { now: () => SNAPSHOT }));
     expect(
       await client.getBooleanDetails('webhook-delivery', false, { targetingKey: 'org_x1234567' }),
-    ).toMatchObject({ value: true, variant: 'on', reason: 'DEFAULT' });
-    expect(
-      await client.getBooleanDetails('graphql-gateway', true, { targetingKey: 'org_x1234567' }),
-    ).toMatchObject({
+    ).toMatchObject({ value: true, variant: 'on', reason: 'STATIC' });
+    expect(await client.getBooleanDetails('sso-saml', true, { targetingKey: 'org_x1234567' })).toMatchObject({
       value: false,
       variant: 'off',
-      reason: 'DISABLED',
+      reason: 'DEFAULT',
     });
+    for (const fallback of [true, false]) {
+      const details = await client.getBooleanDetails('graphql-gateway', fallback, {
+        targetingKey: 'org_x1234567',
+      });
+      expect(details).toMatchObject({ value: fallback, reason: 'DISABLED' });
+      expect(details.variant).toBeUndefined();
+    }
   });
 
   it('resolves string, number and object variants', async () => {
@@ -201,6 +206,17 @@ describe('the OpenFeature provider', () => {
                 : type === 'number'
                   ? await client.getNumberDetails(key, -1, context)
                   : await client.getObjectDetails(key, {}, context);
+          if (!content.flags[key]!.enabled) {
+            // OpenFeature's DISABLED: the caller's default, where the flagd export serves the off variant.
+            expect({ key, org, reason: ours.reason, value: ours.value, variant: ours.variant }).toEqual({
+              key,
+              org,
+              reason: 'DISABLED',
+              value: type === 'boolean' ? false : type === 'string' ? '' : type === 'number' ? -1 : {},
+              variant: undefined,
+            });
+            continue;
+          }
           const theirs = core.resolve(type, key, ours.value as never, context);
           expect({ key, org, value: ours.value, variant: ours.variant }).toEqual({
             key,

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { OpenFeature } from '@openfeature/server-sdk';
+import { type EventDetails, OpenFeature, ProviderEvents, ProviderStatus } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileEnvironment } from '../../scripts/core/bundle/compile.js';
 import { createKeyset, keysetEntry } from '../../scripts/core/bundle/keyset.js';
@@ -53,19 +53,23 @@ afterAll(async () => {
 });
 
 describe('the OpenFeature provider over the runtime client', () => {
-  it('answers PROVIDER_NOT_READY until a bundle verifies, then serves it and every newer one', async () => {
+  it('is NOT_READY until a bundle verifies, then serves it and every newer one', async () => {
     const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW });
-    await OpenFeature.setProviderAndWait('runtime', new FlagsProvider(runtime));
+    OpenFeature.setProvider('runtime', new FlagsProvider(runtime));
     const client = OpenFeature.getClient('runtime');
     const context = { targetingKey: 'org_globex7731' };
 
+    expect(client.providerStatus).toBe(ProviderStatus.NOT_READY);
     expect(await client.getBooleanDetails('sso-saml', false, context)).toMatchObject({
       value: false,
       reason: 'ERROR',
       errorCode: 'PROVIDER_NOT_READY',
     });
 
+    const ready = new Promise((resolve) => client.addHandler(ProviderEvents.Ready, resolve));
     expect(runtime.loadBytes(bundle('production', 1))).toMatchObject({ ok: true });
+    await ready;
+    expect(client.providerStatus).toBe(ProviderStatus.READY);
     expect(await client.getBooleanDetails('sso-saml', false, context)).toMatchObject({
       value: true,
       variant: 'on',
@@ -88,18 +92,23 @@ describe('the OpenFeature provider over the runtime client', () => {
             },
           },
     );
+    const changed = new Promise<EventDetails>((resolve) =>
+      client.addHandler(ProviderEvents.ConfigurationChanged, (details) => resolve(details!)),
+    );
     expect(runtime.loadBytes(bundle('production', 2, withoutGrants))).toMatchObject({ ok: true });
+    // No grants and no rollout left: every organization gets the same answer.
     expect(await client.getBooleanDetails('sso-saml', true, context)).toMatchObject({
       value: false,
-      reason: 'DEFAULT',
+      reason: 'STATIC',
     });
+    expect(await changed).toMatchObject({ flagsChanged: ['sso-saml'], providerName: 'flags-as-code' });
   });
 
   it('keeps answering from the last good bundle when a newer one is refused', async () => {
     const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW });
+    expect(runtime.loadBytes(bundle('production', 5))).toMatchObject({ ok: true });
     await OpenFeature.setProviderAndWait('refusal', new FlagsProvider(runtime));
     const client = OpenFeature.getClient('refusal');
-    expect(runtime.loadBytes(bundle('production', 5))).toMatchObject({ ok: true });
     // A staging bundle given to a production runtime, and an older serial: both refused.
     expect(runtime.loadBytes(bundle('staging', 6))).toMatchObject({ ok: false });
     expect(runtime.loadBytes(bundle('production', 4))).toMatchObject({ ok: false });
