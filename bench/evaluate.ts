@@ -9,6 +9,7 @@ import { toFlagdDocument } from '../scripts/core/flagd/export.js';
 import type { BundleContent, ValueType } from '../scripts/runtime/bundle-format.js';
 import { Evaluator } from '../scripts/runtime/evaluate.js';
 import { bucketOf } from '../scripts/runtime/murmur3.js';
+import { EvaluationTelemetry } from '../scripts/runtime/telemetry.js';
 import { generateRepository, rng } from './generate-repo.js';
 
 /**
@@ -18,7 +19,9 @@ import { generateRepository, rng } from './generate-repo.js';
  * flag, precomputed). The contenders take turns within every round, so a noisy neighbour slows
  * them alike; figures are medians over rounds, and ratios are medians of same-round ratios.
  *
- * Targets (issue 3): the runtime at least 8x flagd-core, and within 2x of the floor.
+ * Targets (issue 3): the runtime at least 8x flagd-core, and within 2x of the floor. Counting
+ * evaluations per flag and environment (EvaluationTelemetry) costs at most 5% of isEnabled's
+ * throughput (issue 14): the same workload with counting on, in the same rounds.
  *
  * CLI: node --import tsx bench/evaluate.ts [--flags 2000,10000] [--rounds 21] [--json]
  */
@@ -159,6 +162,12 @@ export async function runEvaluateBench(options: {
     const flags = validFlags(repo);
     const content = compileEnvironment(flags, repo.policy, 'production');
     const evaluator = new Evaluator(content, { now: () => NOW });
+    const counted = new EvaluationTelemetry();
+    const counting = new Evaluator(content, { now: () => NOW, telemetry: counted });
+    const perVariant = new Evaluator(content, {
+      now: () => NOW,
+      telemetry: new EvaluationTelemetry({ variants: true }),
+    });
     const flagd = new FlagdCore(undefined, { error() {}, warn() {}, info() {}, debug() {} });
     flagd.setConfigurations(JSON.stringify(toFlagdDocument(flags, repo.policy, 'production')));
     // flagd-core reads Date.now() for $flagd.timestamp on every evaluation; pin it to the runtime's clock.
@@ -198,6 +207,24 @@ export async function runEvaluateBench(options: {
         pass: () => {
           let on = 0;
           for (const { key, org } of booleans) if (evaluator.isEnabled(key, org)) on++;
+          return on;
+        },
+      },
+      {
+        name: 'runtime isEnabled, counting',
+        evaluations: booleans.length,
+        pass: () => {
+          let on = 0;
+          for (const { key, org } of booleans) if (counting.isEnabled(key, org)) on++;
+          return on;
+        },
+      },
+      {
+        name: 'runtime isEnabled, per variant',
+        evaluations: booleans.length,
+        pass: () => {
+          let on = 0;
+          for (const { key, org } of booleans) if (perVariant.isEnabled(key, org)) on++;
           return on;
         },
       },
@@ -269,6 +296,11 @@ export async function runEvaluateBench(options: {
     };
     agree('floor: Map + Set lookup', 'runtime isEnabled');
     agree('runtime isEnabled', 'runtime resolveBoolean');
+    agree('runtime isEnabled', 'runtime isEnabled, counting');
+    agree('runtime isEnabled', 'runtime isEnabled, per variant');
+    // Counting must have counted: every evaluation of the check pass and of the warm-up is there.
+    const total = counted.snapshot().evaluations.reduce((sum, e) => sum + e.count, 0);
+    if (total < booleans.length) throw new Error(`counting saw ${total} of ${booleans.length} evaluations`);
     agree('runtime resolveBoolean', 'flagd-core resolveBooleanEvaluation');
     agree('runtime typed (all flags)', 'flagd-core typed (all flags)');
 
@@ -296,6 +328,9 @@ export async function runEvaluateBench(options: {
         typedVsFlagd: ratio('runtime typed (all flags)', 'flagd-core typed (all flags)'),
         floorVsIsEnabled: ratio('floor: Map + Set lookup', 'runtime isEnabled'),
         floorVsResolveBoolean: ratio('floor: Map + Set lookup', 'runtime resolveBoolean'),
+        countingVsIsEnabled: ratio('runtime isEnabled, counting', 'runtime isEnabled'),
+        perVariantVsIsEnabled: ratio('runtime isEnabled, per variant', 'runtime isEnabled'),
+        floorVsCounting: ratio('floor: Map + Set lookup', 'runtime isEnabled, counting'),
       },
       spread: Object.fromEntries(
         [...rounds].map(([name, r]) => [name, { min: Math.min(...r.cpu), max: Math.max(...r.cpu) }]),
@@ -308,6 +343,8 @@ export async function runEvaluateBench(options: {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** Throughput lost, from the median same-round ratio of counting to not counting. */
+const cost = (ratio: number) => `${((1 - ratio) * 100).toFixed(1)}%`.padStart(6);
 
 async function main(argv: string[]): Promise<void> {
   const options = parseArgs(argv);
@@ -347,6 +384,9 @@ function report(result: Record<string, unknown>): string {
     `  runtime typed vs flagd-core typed     ${ratios.typedVsFlagd!.toFixed(1)}x faster   (${Math.round((result.typedRolloutShare as number) * 100)}% of typed pairs on rollout flags)`,
     `  floor vs runtime isEnabled            ${ratios.floorVsIsEnabled!.toFixed(2)}x   (target ≤ 2x: ${ratios.floorVsIsEnabled! <= 2 ? 'met' : 'MISSED'})`,
     `  floor vs runtime resolveBoolean       ${ratios.floorVsResolveBoolean!.toFixed(2)}x`,
+    `  floor vs isEnabled, counting          ${ratios.floorVsCounting!.toFixed(2)}x`,
+    `  cost of counting (isEnabled)          ${cost(ratios.countingVsIsEnabled!)}   (target ≤ 5%: ${1 - ratios.countingVsIsEnabled! <= 0.05 ? 'met' : 'MISSED'})`,
+    `  cost of counting per variant          ${cost(ratios.perVariantVsIsEnabled!)}`,
     '',
   ];
   return lines.join('\n');
