@@ -138,6 +138,7 @@ export class Evaluator {
       }
       if (telemetry !== undefined) {
         indexed.tally = telemetry.tally(content.project, content.environment, key);
+        indexed.tally.seed(Object.keys(flag.variants));
         indexed.observed = true;
       }
       if (onDeprecated !== undefined && flag.deprecated === true) {

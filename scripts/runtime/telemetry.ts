@@ -44,8 +44,12 @@ export interface MeterLike {
  */
 export class FlagTally {
   count = 0;
-  /** Variant → count; only when counting per variant. */
-  readonly variants: Map<string, number> | undefined;
+  /**
+   * Variant → count, only when counting per variant: an object without prototype whose keys the
+   * Evaluator seeds with the flag's variants, so the hot path is one keyed increment (a Map would
+   * hash the name twice, for get and set).
+   */
+  readonly variants: Record<string, number> | undefined;
   /** The count the last reading saw, and when that reading first saw it grow. */
   seen = 0;
   lastEvaluated: number | undefined;
@@ -56,13 +60,19 @@ export class FlagTally {
     readonly key: string,
     perVariant: boolean,
   ) {
-    this.variants = perVariant ? new Map() : undefined;
+    this.variants = perVariant ? (Object.create(null) as Record<string, number>) : undefined;
+  }
+
+  /** Makes room for a bundle's variants (a newer bundle may add some); counts so far stay. */
+  seed(variants: readonly string[]): void {
+    if (this.variants === undefined) return;
+    for (const variant of variants) this.variants[variant] ??= 0;
   }
 
   hit(variant: string | undefined): void {
     this.count++;
     if (this.variants !== undefined && variant !== undefined)
-      this.variants.set(variant, (this.variants.get(variant) ?? 0) + 1);
+      this.variants[variant] = (this.variants[variant] ?? 0) + 1;
   }
 }
 
@@ -147,17 +157,20 @@ export class EvaluationTelemetry {
       const at = this.now();
       for (const tally of this.tallies.values()) {
         this.read(tally, at);
-        if (tally.variants === undefined || tally.variants.size === 0) {
+        if (tally.variants === undefined) {
           result.observe(tally.count, this.attributes(tally));
           continue;
         }
         let variants = 0;
-        for (const [variant, count] of tally.variants) {
+        for (const variant of Object.keys(tally.variants).sort()) {
+          const count = tally.variants[variant]!;
+          if (count === 0) continue;
           variants += count;
           result.observe(count, { ...this.attributes(tally), [ATTRIBUTES.variant]: variant });
         }
         // Evaluations that resolved no variant (a type mismatch) keep a series of their own.
-        if (tally.count > variants) result.observe(tally.count - variants, this.attributes(tally));
+        if (tally.count > variants || tally.count === 0)
+          result.observe(tally.count - variants, this.attributes(tally));
       }
     };
     counter.addCallback(callback);
@@ -190,7 +203,12 @@ export class EvaluationTelemetry {
     };
     if (tally.lastEvaluated !== undefined) entry.lastEvaluated = new Date(tally.lastEvaluated).toISOString();
     if (tally.variants !== undefined)
-      entry.variants = Object.fromEntries([...tally.variants].sort(([a], [b]) => compare(a, b)));
+      entry.variants = Object.fromEntries(
+        Object.keys(tally.variants)
+          .sort(compare)
+          .filter((variant) => tally.variants![variant]! > 0)
+          .map((variant) => [variant, tally.variants![variant]!]),
+      );
     return entry;
   }
 
