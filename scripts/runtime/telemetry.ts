@@ -43,7 +43,12 @@ export interface MeterLike {
  * reuses the record, so the counts are monotonic as OpenTelemetry counters must be.
  */
 export class FlagTally {
-  count = 0;
+  /** Counts of the Evaluators this record served before the current one. */
+  private base = 0;
+  /** The flag record of the current Evaluator, which counts its own evaluations. */
+  private live: { readonly count: number } | undefined;
+  /** Unknown keys are counted here, having no flag record. */
+  private own = 0;
   /**
    * Variant → count, only when counting per variant: an object without prototype whose keys the
    * Evaluator seeds with the flag's variants, so the hot path is one keyed increment (a Map would
@@ -63,16 +68,26 @@ export class FlagTally {
     this.variants = perVariant ? (Object.create(null) as Record<string, number>) : undefined;
   }
 
-  /** Makes room for a bundle's variants (a newer bundle may add some); counts so far stay. */
-  seed(variants: readonly string[]): void {
-    if (this.variants === undefined) return;
-    for (const variant of variants) this.variants[variant] ??= 0;
+  get count(): number {
+    return this.base + this.own + (this.live?.count ?? 0);
   }
 
-  hit(variant: string | undefined): void {
-    this.count++;
-    if (this.variants !== undefined && variant !== undefined)
-      this.variants[variant] = (this.variants[variant] ?? 0) + 1;
+  /**
+   * A newer Evaluator's record of the flag takes over the counting (the one before keeps its total
+   * here), and makes room for the bundle's variants; counts so far stay.
+   */
+  attach(flag: { readonly count: number }, variants: readonly string[]): void {
+    if (this.live !== undefined) this.base += this.live.count;
+    this.live = flag;
+    if (this.variants !== undefined) for (const variant of variants) this.variants[variant] ??= 0;
+  }
+
+  hit(): void {
+    this.own++;
+  }
+
+  hitVariant(variant: string): void {
+    this.variants![variant] = (this.variants![variant] ?? 0) + 1;
   }
 }
 
@@ -141,7 +156,7 @@ export class EvaluationTelemetry {
       !this.unknownTallies.has(idOf(project, environment, key))
     )
       return;
-    this.recordOf(this.unknownTallies, project, environment, key, false).hit(undefined);
+    this.recordOf(this.unknownTallies, project, environment, key, false).hit();
   }
 
   /**
