@@ -239,12 +239,10 @@ export class FlagsProvider implements Provider {
       // After initialize has settled, so the SDK has reported READY before STALE.
       this.staleTimer = setTimeout(() => this.checkStale(), 0);
     } else {
-      // The runtime's clock may be an application's own: the timer is a prompt, checkStale decides.
-      const now = Date.parse(status.issuedAt ?? '') || Date.now();
-      this.staleTimer = setTimeout(
-        () => this.checkStale(),
-        Math.min(Math.max(0, expiresAt - now), 2 ** 31 - 1),
-      );
+      // The runtime's clock may be an application's own: the timer is a prompt, checkStale decides
+      // (and evaluations check too).
+      const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
+      this.staleTimer = setTimeout(() => this.checkStale(), delay);
     }
     this.staleTimer.unref?.();
   }
