@@ -49,8 +49,8 @@ function memory(): { heap: number; external: number } {
 }
 
 /** Loads a copy of the file bytes in its own frame, so nothing but the runtime can keep them. */
-function loadCopy(runtime: FlagsRuntime, bytes: Uint8Array): void {
-  const result = runtime.loadBytes(Buffer.from(bytes));
+async function loadCopy(runtime: FlagsRuntime, bytes: Uint8Array): Promise<void> {
+  const result = await runtime.loadBytes(Buffer.from(bytes));
   if (!result.ok) throw result.error;
 }
 
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       environments: ['production'],
       notBefore: NOW - 86_400_000,
     });
-    const keyset = verifyKeyset(
+    const keyset = await verifyKeyset(
       serializeKeysetFile(createKeyset(repo.policy.project, { [keyid]: entry }, [signer], NOW)),
     );
     const sign = (content: BundleContent) => {
@@ -104,13 +104,13 @@ async function main(): Promise<void> {
     const options = { keyset, environment: 'production', now: NOW + 60_000 };
 
     // Warm up, then interleave verify and load so machine load hits both alike.
-    for (let i = 0; i < 30; i++) verifyBundle(sized.bytes, options);
+    for (let i = 0; i < 30; i++) await verifyBundle(sized.bytes, options);
     const verify: number[] = [];
     const load: number[] = [];
     const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW + 60_000 });
     for (let i = 0; i < runs; i++) {
       let started = performance.now();
-      verifyBundle(sized.bytes, options);
+      await verifyBundle(sized.bytes, options);
       verify.push(performance.now() - started);
       if (i % 5 === 0) {
         const fresh = await FlagsRuntime.create({
@@ -119,18 +119,18 @@ async function main(): Promise<void> {
           now: () => NOW + 60_000,
         });
         started = performance.now();
-        const result = fresh.loadBytes(sized.bytes);
+        const result = await fresh.loadBytes(sized.bytes);
         load.push(performance.now() - started);
         if (!result.ok) throw result.error;
       }
     }
-    if (!runtime.loadBytes(sized.bytes).ok) throw new Error('the sized bundle does not load');
+    if (!(await runtime.loadBytes(sized.bytes)).ok) throw new Error('the sized bundle does not load');
 
     // Memory: what a runtime holding the 10,000-flag bundle keeps after the file bytes are gone.
     await gc();
     const before = memory();
     const holder = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW + 60_000 });
-    loadCopy(holder, full.bytes);
+    await loadCopy(holder, full.bytes);
     await gc();
     const after = memory();
     const held = holder.keys().length;

@@ -1,4 +1,4 @@
-import { verify } from 'node:crypto';
+import { KeyObject, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemberTable } from '../core/bundle/content.js';
@@ -86,7 +86,7 @@ export class UnusableStart extends Error {}
  * The published bundles and records in `dir` for `environments`, verified; throws UnusableStart
  * with the reason when they cannot serve as a start (the build then starts from the flag files).
  */
-export function readPublishedStart(
+export async function readPublishedStart(
   dir: string,
   options: {
     environments: readonly string[];
@@ -97,7 +97,7 @@ export function readPublishedStart(
     policyHash: string;
     checkKey: string;
   },
-): PublishedStart {
+): Promise<PublishedStart> {
   let snapshot: CheckSnapshot | undefined;
   let keys: string[] | undefined;
   let hashes: string[] | undefined;
@@ -105,9 +105,9 @@ export function readPublishedStart(
   for (const environment of options.environments) {
     const bundlePath = join(dir, bundleFileName(environment));
     const bundle = readOrNull(bundlePath);
-    let verified: ReturnType<typeof verifyBundle>;
+    let verified: Awaited<ReturnType<typeof verifyBundle>>;
     try {
-      verified = verifyBundle(bundle, { keyset: options.keyset, environment, now: options.now });
+      verified = await verifyBundle(bundle, { keyset: options.keyset, environment, now: options.now });
     } catch (error) {
       throw new UnusableStart(`${bundlePath}: ${(error as Error).message}`);
     }
@@ -201,7 +201,7 @@ function verifiedRecord(
     if (!key || key.development || !key.environments.has(environment)) return false;
     if (!(key.notBefore <= options.now && options.now < key.notAfter)) return false;
     try {
-      return verify(null, signed, key.publicKey, Buffer.from(sig, 'base64'));
+      return verify(null, signed, KeyObject.from(key.publicKey), Buffer.from(sig, 'base64'));
     } catch {
       return false;
     }

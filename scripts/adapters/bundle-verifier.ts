@@ -127,11 +127,10 @@ export class BundleVerifier {
   }
 }
 
-function verifyHere(bytes: Uint8Array, options: VerifyOptions): Promise<void> {
+async function verifyHere(bytes: Uint8Array, options: VerifyOptions): Promise<void> {
   try {
-    verifyBundle(bytes, options);
-    return Promise.resolve();
+    await verifyBundle(bytes, options);
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    throw error instanceof Error ? error : new Error(String(error));
   }
 }

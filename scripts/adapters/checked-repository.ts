@@ -67,7 +67,10 @@ export interface CheckOptions extends LoadOptions {
    * A trusted snapshot from elsewhere than the cache (a verified build record), asked for once the
    * files are read; undefined when it has none valid under `key`.
    */
-  snapshotFrom?: (key: string, read: RepositoryFiles) => CheckSnapshot | undefined;
+  snapshotFrom?: (
+    key: string,
+    read: RepositoryFiles,
+  ) => CheckSnapshot | undefined | Promise<CheckSnapshot | undefined>;
   /** Return the check's snapshot (a signing build writes it into its build records). */
   keepSnapshot?: boolean;
 }
@@ -96,7 +99,7 @@ export async function checkRepositoryAt(root: string, options: CheckOptions): Pr
     options.onStep?.('read');
     const key = checkStateKey(read, options.today);
     const snapshot = options.snapshotFrom
-      ? options.snapshotFrom(key, read)
+      ? await options.snapshotFrom(key, read)
       : cache && readCheckState(cache.dir, cache.key, key);
     if (!snapshot) {
       const adopted = pool;

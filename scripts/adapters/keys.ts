@@ -16,6 +16,7 @@ import { createKeyset, keysetEntry, serializeKeysetFile } from '../core/bundle/k
 import { InputError, UsageError } from '../errors.js';
 import { VerificationError } from '../runtime/errors.js';
 import type { TrustedKeyset } from '../runtime/keyset.js';
+import { fileStateStore } from '../runtime/node-files.js';
 import { verifyKeysetWithState } from '../runtime/state.js';
 import { writeFileAtomic } from './files.js';
 import { defaultCacheDir } from './repository.js';
@@ -260,14 +261,18 @@ export function resolveSigningKeys(options: ResolveKeysOptions): ResolvedKeys {
  * Verifies a keyset file's chain of versions (held to a state file when given one, as the runtime
  * does); a refusal becomes an InputError naming the file.
  */
-export function verifyKeysetFile(
+export async function verifyKeysetFile(
   path: string,
   bytes: Uint8Array | string,
   root?: string,
   stateFile?: string,
-): TrustedKeyset {
+): Promise<TrustedKeyset> {
   try {
-    return verifyKeysetWithState(bytes, root ? { root } : {}, stateFile);
+    return await verifyKeysetWithState(
+      bytes,
+      root ? { root } : {},
+      stateFile === undefined ? undefined : fileStateStore(stateFile),
+    );
   } catch (error) {
     if (error instanceof VerificationError)
       throw new InputError(`keyset refused [${error.code}]: ${error.message}`, {

@@ -17,9 +17,9 @@ export type VerifyReply = { id: number; ok: true } | { id: number; error: string
 const port = parentPort;
 if (!port) throw new Error('verify-worker runs as a worker thread');
 
-port.on('message', ({ id, bytes, options }: VerifyRequest) => {
+port.on('message', async ({ id, bytes, options }: VerifyRequest) => {
   try {
-    verifyBundle(bytes, options);
+    await verifyBundle(bytes, options);
     port.postMessage({ id, ok: true } satisfies VerifyReply);
   } catch (error) {
     port.postMessage({

@@ -212,7 +212,7 @@ async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promi
  * The published bundles and records the build starts from, verified (build-record.ts); undefined,
  * with a note, when they cannot serve: the build then starts from the flag files.
  */
-function publishedStart(build: StartedBuild, key: string, read: RepositoryFiles) {
+async function publishedStart(build: StartedBuild, key: string, read: RepositoryFiles) {
   const dir = resolve(build.options.sinceBundles!);
   try {
     const keysetPath = build.options.keyset
@@ -222,7 +222,7 @@ function publishedStart(build: StartedBuild, key: string, read: RepositoryFiles)
     if (!bytes) throw new UnusableStart(`no keyset at ${keysetPath} to verify them with`);
     let keyset: TrustedKeyset;
     try {
-      keyset = verifyKeyset(bytes);
+      keyset = await verifyKeyset(bytes);
     } catch (error) {
       throw new UnusableStart(`${keysetPath}: ${(error as Error).message}`);
     }
@@ -230,7 +230,7 @@ function publishedStart(build: StartedBuild, key: string, read: RepositoryFiles)
       build.options.env && build.options.env.length > 0
         ? [...new Set(build.options.env)]
         : read.policy.environments;
-    build.start = readPublishedStart(dir, {
+    build.start = await readPublishedStart(dir, {
       environments,
       project: read.policy.project,
       keyset,
@@ -432,9 +432,9 @@ export async function finishBuild(
         );
       if (source.dirty)
         process.stderr.write('note: flags/ has uncommitted changes; the bundles say so (source.dirty)\n');
-      const keyset = checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
+      const keyset = await checkKeysAgainstKeyset(root, options.keyset, realKeys, now);
       const devKeyset = keys.development
-        ? verifyKeyset(readFileSync(keys.development.keysetPath))
+        ? await verifyKeyset(readFileSync(keys.development.keysetPath))
         : undefined;
       cache =
         build.cacheDir && build.cacheKey
@@ -570,12 +570,12 @@ function announceDevelopmentKey(keys: ResolvedKeys): void {
 }
 
 /** A real signing key must be in the committed keyset, for the environment it signs, and valid now. */
-function checkKeysAgainstKeyset(
+async function checkKeysAgainstKeyset(
   root: string,
   keysetOption: string | undefined,
   keys: readonly { environment: string; signer: { keyid: string }; origin: string }[],
   now: number,
-): TrustedKeyset | undefined {
+): Promise<TrustedKeyset | undefined> {
   if (keys.length === 0) return undefined;
   const path = keysetOption ? resolve(keysetOption) : resolve(root, DEFAULT_KEYSET_FILE);
   const bytes = readKeysetBytes(path);
@@ -588,7 +588,7 @@ function checkKeysAgainstKeyset(
   }
   let keyset: TrustedKeyset;
   try {
-    keyset = verifyKeyset(bytes);
+    keyset = await verifyKeyset(bytes);
   } catch (error) {
     if (error instanceof VerificationError)
       throw new InputError(`${path}: ${error.message}`, { location: { file: path } });

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { assertOutsideRepository, writePrivateKeyFile } from '../adapters/keys.js';
 import { writeFileAtomic } from '../adapters/files.js';
 import { encodeBase64 } from '../runtime/base64.js';
-import { keyIdOf, spkiOf } from '../runtime/keys.js';
+import { keyIdOf, spkiOf } from '../core/bundle/key-ids.js';
 
 /**
  * `flags keygen`: an Ed25519 key pair. The private key goes to a file with mode 0600 (never inside

@@ -62,7 +62,7 @@ export function registerKeyset(program: Command): void {
       )
       .option('--valid-days <n>', 'key validity in days', '730')
       .option('--force', 'replace an existing keyset'),
-  ).action((options: KeysetCommonOptions & { key: string[]; validDays: string; force?: boolean }) => {
+  ).action(async (options: KeysetCommonOptions & { key: string[]; validDays: string; force?: boolean }) => {
     const { root, path, policy } = context(options);
     if (readKeysetBytes(path) && !options.force)
       throw new UsageError(
@@ -84,7 +84,7 @@ export function registerKeyset(program: Command): void {
       keys[keyid] = entry;
       signers.push(signerOf(key));
     }
-    write(root, path, createKeyset(policy.project, keys, signers, now), undefined);
+    await write(root, path, createKeyset(policy.project, keys, signers, now), undefined);
   });
 
   common(
@@ -94,9 +94,9 @@ export function registerKeyset(program: Command): void {
       .requiredOption('--key <file=envs>', 'the new private key file and its environments')
       .requiredOption('--sign-with <file>', 'a private key of the current version; repeat', collect)
       .option('--valid-days <n>', 'key validity in days', '730'),
-  ).action((options: KeysetCommonOptions & { key: string; signWith: string[]; validDays: string }) => {
+  ).action(async (options: KeysetCommonOptions & { key: string; signWith: string[]; validDays: string }) => {
     const { root, path, policy } = context(options);
-    const { file, trusted } = current(path);
+    const { file, trusted } = await current(path);
     const now = resolveNow(options.now);
     const { key, environments } = readKeySpec(options.key);
     checkEnvironments(environments, policy, options.key);
@@ -108,7 +108,7 @@ export function registerKeyset(program: Command): void {
     });
     const keys = { ...trusted.payload.keys, [keyid]: entry };
     const signers = [signerOf(key), ...options.signWith.map((s) => signerOf(readKeySource(s).key))];
-    write(root, path, appendKeysetVersion(file, trusted, keys, signers, now), trusted);
+    await write(root, path, appendKeysetVersion(file, trusted, keys, signers, now), trusted);
   });
 
   common(
@@ -124,7 +124,7 @@ export function registerKeyset(program: Command): void {
       )
       .option('--valid-days <n>', 'validity of the new key in days', '730'),
   ).action(
-    (
+    async (
       options: KeysetCommonOptions & {
         old: string;
         new: string;
@@ -134,7 +134,7 @@ export function registerKeyset(program: Command): void {
       },
     ) => {
       const { root, path, policy } = context(options);
-      const { file, trusted } = current(path);
+      const { file, trusted } = await current(path);
       const now = resolveNow(options.now);
       const oldSigner = signerOf(readKeySource(options.old).key);
       const newKey = readKeySource(options.new).key;
@@ -176,9 +176,9 @@ export function registerKeyset(program: Command): void {
       .command('remove <keyid>')
       .description('remove a key: signed by an existing key for its environments')
       .requiredOption('--sign-with <file>', 'a private key of the current version; repeat', collect),
-  ).action((keyid: string, options: KeysetCommonOptions & { signWith: string[] }) => {
+  ).action(async (keyid: string, options: KeysetCommonOptions & { signWith: string[] }) => {
     const { root, path } = context(options);
-    const { file, trusted } = current(path);
+    const { file, trusted } = await current(path);
     const matches = [...trusted.keys.keys()].filter((id) => id.startsWith(keyid));
     if (matches.length !== 1)
       throw new UsageError(
@@ -188,7 +188,12 @@ export function registerKeyset(program: Command): void {
     delete keys[matches[0]!];
     if (Object.keys(keys).length === 0) throw new UsageError('a keyset keeps at least one key');
     const signers = options.signWith.map((s) => signerOf(readKeySource(s).key));
-    write(root, path, appendKeysetVersion(file, trusted, keys, signers, resolveNow(options.now)), trusted);
+    await write(
+      root,
+      path,
+      appendKeysetVersion(file, trusted, keys, signers, resolveNow(options.now)),
+      trusted,
+    );
   });
 
   common(
@@ -197,11 +202,11 @@ export function registerKeyset(program: Command): void {
       .description('verify the whole chain of versions and print the keys')
       .option('--root <sha256>', 'pin: the expected digest of version 1')
       .option('--json', 'print as JSON'),
-  ).action((options: KeysetCommonOptions & { root?: string }) => {
+  ).action(async (options: KeysetCommonOptions & { root?: string }) => {
     const { path } = context(options, false);
     const bytes = readKeysetBytes(path);
     if (!bytes) throw new UsageError(`no keyset at ${path}`, 'create one with flags keyset init');
-    const trusted = verifyKeysetFile(path, bytes, options.root);
+    const trusted = await verifyKeysetFile(path, bytes, options.root);
     const now = resolveNow(options.now);
     const keys = [...trusted.keys.values()].map((k) => ({
       keyid: k.keyid,
@@ -245,19 +250,24 @@ function context(
   return { root, path, policy };
 }
 
-function current(path: string): { file: KeysetFile; trusted: TrustedKeyset } {
+async function current(path: string): Promise<{ file: KeysetFile; trusted: TrustedKeyset }> {
   const bytes = readKeysetBytes(path);
   if (!bytes) throw new UsageError(`no keyset at ${path}`, 'create one with flags keyset init');
-  const trusted = verifyKeysetFile(path, bytes);
+  const trusted = await verifyKeysetFile(path, bytes);
   return { file: JSON.parse(new TextDecoder().decode(bytes)) as KeysetFile, trusted };
 }
 
 /** Verifies the new chain as a verifier would (and against the old one), then writes it atomically. */
-function write(root: string, path: string, file: KeysetFile, before: TrustedKeyset | undefined): void {
+async function write(
+  root: string,
+  path: string,
+  file: KeysetFile,
+  before: TrustedKeyset | undefined,
+): Promise<void> {
   const text = serializeKeysetFile(file);
   let trusted: TrustedKeyset;
   try {
-    trusted = verifyKeyset(
+    trusted = await verifyKeyset(
       text,
       before ? { previous: { version: before.version, digest: before.digest } } : {},
     );

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { DEFAULT_KEYSET_FILE } from '../adapters/bundle-files.js';
 import { developmentKeyDir, verifyKeysetFile } from '../adapters/keys.js';
 import { InputError, UsageError } from '../errors.js';
+import { fileStateStore } from '../runtime/node-files.js';
 import { readSource } from '../runtime/sources.js';
 import { VerificationError } from '../runtime/errors.js';
 import type { TrustedKey, TrustedKeyset } from '../runtime/keyset.js';
@@ -61,12 +62,13 @@ export async function runVerify(bundle: string, options: VerifyCommandOptions): 
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
     throw new UsageError(`--max-bytes ${options.maxBytes} is not a size`);
   const state = options.state ? resolve(options.state) : undefined;
-  const keyset = loadTrust(options, state);
+  const store = state === undefined ? undefined : fileStateStore(state);
+  const keyset = await loadTrust(options, state);
   try {
     const key = bundleStateKey(options.project ?? keyset.project, options.env);
-    const previous = rememberedBundle(state, key);
+    const previous = await rememberedBundle(store, key);
     const bytes = await readSource({ path: bundle }, maxBytes);
-    const verified = verifyBundle(bytes, {
+    const verified = await verifyBundle(bytes, {
       keyset,
       environment: options.env,
       project: options.project,
@@ -77,7 +79,7 @@ export async function runVerify(bundle: string, options: VerifyCommandOptions): 
     });
     const content = parseContent(verified);
     const s = verified.statement;
-    if (state && (!previous || s.serial > previous.serial)) rememberBundle(state, key, s);
+    if (store && (!previous || s.serial > previous.serial)) await rememberBundle(store, key, s);
     const flags = Object.keys(content.flags).length;
     if (options.json) {
       process.stdout.write(
@@ -115,17 +117,17 @@ export async function runVerify(bundle: string, options: VerifyCommandOptions): 
  * The committed keyset (held to the state file, as the runtime holds it) and, with
  * --allow-development, the local development keyset, which no state file remembers.
  */
-function loadTrust(options: VerifyCommandOptions, state: string | undefined): TrustedKeyset {
+async function loadTrust(options: VerifyCommandOptions, state: string | undefined): Promise<TrustedKeyset> {
   const root = resolveRoot(options.repo);
   const path = options.keyset ? resolve(options.keyset) : resolve(root, DEFAULT_KEYSET_FILE);
   const devPath = resolve(developmentKeyDir(root), 'keyset.json');
-  const main = readKeyset(
+  const main = await readKeyset(
     path,
     options.keysetRoot,
     !options.allowDevelopment || options.keyset !== undefined,
     state,
   );
-  const dev = options.allowDevelopment ? readKeyset(devPath, undefined, false, undefined) : undefined;
+  const dev = options.allowDevelopment ? await readKeyset(devPath, undefined, false, undefined) : undefined;
   if (main && dev) return mergeKeysets(main, dev);
   const trust = main ?? dev;
   if (!trust)
@@ -136,12 +138,12 @@ function loadTrust(options: VerifyCommandOptions, state: string | undefined): Tr
   return trust;
 }
 
-function readKeyset(
+async function readKeyset(
   path: string,
   root: string | undefined,
   required: boolean,
   state: string | undefined,
-): TrustedKeyset | undefined {
+): Promise<TrustedKeyset | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);

@@ -18,12 +18,16 @@ export interface DsseEnvelope {
   signatures: DsseSignature[];
 }
 
-export function pae(payloadType: string, payload: Uint8Array): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.length} `, 'ascii'),
-    type,
-    Buffer.from(` ${payload.byteLength} `, 'ascii'),
-    payload,
-  ]);
+const utf8 = new TextEncoder();
+
+export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
+  const type = utf8.encode(payloadType);
+  const head = utf8.encode(`DSSEv1 ${type.length} `);
+  const middle = utf8.encode(` ${payload.byteLength} `);
+  const out = new Uint8Array(head.length + type.length + middle.length + payload.byteLength);
+  out.set(head, 0);
+  out.set(type, head.length);
+  out.set(middle, head.length + type.length);
+  out.set(payload, head.length + type.length + middle.length);
+  return out;
 }

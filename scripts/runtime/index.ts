@@ -15,6 +15,7 @@ import {
   bundleStateKey,
   readState,
   rememberBundle,
+  type StateStore,
   rememberedBundle,
   verifyKeysetWithState,
 } from './state.js';
@@ -23,10 +24,12 @@ import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, type VerifiedBundle, verifyBund
 
 /**
  * The runtime entry point (`@flags-as-code/runtime`): load a signed bundle from a file, a URL or
- * bytes, verify it against a keyset, and evaluate flags from it. It depends on nothing but Node's
- * own modules. It remembers the newest serial it accepted (in memory, and in a state file when
- * given one) and, when a newer bundle fails verification, keeps serving the last good one and
- * says why.
+ * bytes, verify it against a keyset, and evaluate flags from it. It depends on nothing but the
+ * standard APIs every JavaScript runtime has (WebCrypto, fetch, TextEncoder), so it runs alike in
+ * Node 20+, Deno, Bun, Workers and browsers; a path (a file, a state file) loads its Node-only
+ * module when used. It remembers the newest serial it accepted (in memory, and in a state store
+ * when given one) and, when a newer bundle fails verification, keeps serving the last good one
+ * and says why.
  */
 
 export type {
@@ -57,7 +60,7 @@ export {
 } from './keyset.js';
 export { pae } from './dsse.js';
 export { type FetchLike, readSource, type Source } from './sources.js';
-export { type RuntimeState, readState } from './state.js';
+export { type RuntimeState, readState, type StateStore } from './state.js';
 export {
   ATTRIBUTES,
   COUNTER_NAME,
@@ -70,19 +73,36 @@ export {
 } from './telemetry.js';
 export { parseContent, type VerifiedBundle, type VerifyOptions, verifyBundle } from './verify.js';
 
-export interface LoadKeysetOptions extends Omit<KeysetOptions, 'previous'> {
-  /** Remember the newest keyset version here and refuse older ones. */
+export interface StateOptions {
+  /** File remembering the newest serial and keyset version across restarts (Node). */
   stateFile?: string;
+  /** Where to remember them where there is no filesystem (Workers, browsers); wins over stateFile. */
+  stateStore?: StateStore;
+}
+
+/** The store of the options: the application's, or a state file (its Node module loaded only then). */
+async function stateStoreOf(options: StateOptions): Promise<StateStore | undefined> {
+  if (options.stateStore) return options.stateStore;
+  if (options.stateFile === undefined) return undefined;
+  const { fileStateStore } = await import('./node-files.js');
+  return fileStateStore(options.stateFile);
+}
+
+export interface LoadKeysetOptions extends Omit<KeysetOptions, 'previous'>, StateOptions {
   fetch?: FetchLike;
 }
 
 /** Reads and verifies a keyset file (its whole chain of versions). Throws VerificationError. */
 export async function loadKeyset(source: Source, options: LoadKeysetOptions = {}): Promise<TrustedKeyset> {
   const bytes = await readSource(source, options.maxBytes ?? 1_048_576, options.fetch);
-  return verifyKeysetWithState(bytes, { root: options.root, maxBytes: options.maxBytes }, options.stateFile);
+  return verifyKeysetWithState(
+    bytes,
+    { root: options.root, maxBytes: options.maxBytes },
+    await stateStoreOf(options),
+  );
 }
 
-export interface RuntimeOptions {
+export interface RuntimeOptions extends StateOptions {
   /** The environment this application runs in; bundles for any other are refused. */
   environment: string;
   /** A verified keyset (see loadKeyset), or where to read one. */
@@ -90,8 +110,6 @@ export interface RuntimeOptions {
   /** Pin of the keyset's version 1 (sha256 of its payload), when `keyset` is a source. */
   keysetRoot?: string;
   project?: string;
-  /** File remembering the newest serial (and keyset version) across restarts. */
-  stateFile?: string;
   /** Accept development-signed bundles: workstations only. */
   allowDevelopment?: boolean;
   maxBytes?: number;
@@ -151,6 +169,7 @@ export class FlagsRuntime {
   private constructor(
     private readonly options: RuntimeOptions,
     readonly keyset: TrustedKeyset,
+    private readonly store: StateStore | undefined,
   ) {
     this.now = options.now ?? Date.now;
     this.claimClock = new ClaimClock(this.now, (at) => this.clockPassed(at));
@@ -166,16 +185,17 @@ export class FlagsRuntime {
 
   /** Makes a runtime: verifies the keyset and reads the state file (a corrupt one is an error). */
   static async create(options: RuntimeOptions): Promise<FlagsRuntime> {
+    const store = await stateStoreOf(options);
     const keyset =
       'keys' in options.keyset
         ? options.keyset
         : await loadKeyset(options.keyset, {
             root: options.keysetRoot,
-            stateFile: options.stateFile,
+            stateStore: store,
             fetch: options.fetch,
           });
-    const runtime = new FlagsRuntime(options, keyset);
-    if (options.stateFile) readState(options.stateFile);
+    const runtime = new FlagsRuntime(options, keyset, store);
+    if (store) await readState(store);
     return runtime;
   }
 
@@ -191,14 +211,14 @@ export class FlagsRuntime {
   }
 
   /** Verifies bytes and serves them when they pass; the bytes are used as they are, never re-read. */
-  loadBytes(bytes: Uint8Array): LoadResult {
+  async loadBytes(bytes: Uint8Array): Promise<LoadResult> {
     const project = this.options.project ?? this.keyset.project;
     const key = bundleStateKey(project, this.options.environment);
     let verified: VerifiedBundle;
     let content: BundleContent;
     try {
-      const previous = rememberedBundle(this.options.stateFile, key, this.highest);
-      verified = verifyBundle(bytes, {
+      const previous = await rememberedBundle(this.store, key, this.highest);
+      verified = await verifyBundle(bytes, {
         keyset: this.keyset,
         environment: this.options.environment,
         project,
@@ -224,11 +244,11 @@ export class FlagsRuntime {
     let warning: string | undefined;
     if (!this.highest || statement.serial > this.highest.serial) {
       this.highest = { serial: statement.serial, sha256: statement.content.sha256 };
-      if (this.options.stateFile) {
+      if (this.store) {
         try {
-          rememberBundle(this.options.stateFile, key, statement);
+          await rememberBundle(this.store, key, statement);
         } catch (error) {
-          warning = `the bundle is served, but the state file could not be written: ${(error as Error).message}`;
+          warning = `the bundle is served, but the state could not be written: ${(error as Error).message}`;
         }
       }
     }

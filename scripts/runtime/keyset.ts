@@ -1,10 +1,9 @@
-import { createHash, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
 import { canonicalJson } from './canonical-json.js';
 import type { DsseEnvelope } from './dsse.js';
 import { VerificationError } from './errors.js';
 import { formatInstant, parseInstant } from './instant.js';
-import { importPublicKey, keyIdOf } from './keys.js';
+import { importEd25519Spki, sha256Hex } from './crypto.js';
 import { checkSignatures, type DecodedEnvelope, decodeEnvelope, short } from './signature.js';
 import { parseStrictJson, StrictJsonError } from './strict-json.js';
 
@@ -64,7 +63,7 @@ export interface KeysetFile {
 
 export interface TrustedKey {
   keyid: string;
-  publicKey: KeyObject;
+  publicKey: CryptoKey;
   environments: ReadonlySet<string>;
   notBefore: number;
   /** Epoch ms; Infinity when the key does not expire. */
@@ -100,15 +99,17 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const ENVIRONMENT = /^[a-z][a-z0-9-]{0,31}$/;
 const PROJECT = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const invalid = (message: string) => new VerificationError('keyset-invalid', `keyset: ${message}`);
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Parses the keyset file strictly and verifies its whole chain of versions. */
-export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions = {}): TrustedKeyset {
+export async function verifyKeyset(
+  input: Uint8Array | string,
+  options: KeysetOptions = {},
+): Promise<TrustedKeyset> {
   const maxBytes = options.maxBytes ?? MAX_KEYSET_BYTES;
-  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+  const size = typeof input === 'string' ? new TextEncoder().encode(input).byteLength : input.byteLength;
   if (size > maxBytes)
     throw new VerificationError('too-large', `keyset: ${size} bytes, over the cap of ${maxBytes}`);
   let text: string;
@@ -143,7 +144,7 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
   let previous: { payload: KeysetPayload; digest: string; keys: Map<string, TrustedKey> } | undefined;
   let root = '';
   const digests: string[] = [];
-  versions.forEach((envelope: unknown, index) => {
+  for (const [index, envelope] of (versions as unknown[]).entries()) {
     const what = `keyset version ${index + 1}`;
     const decoded = decodeEnvelope(envelope, what, 'keyset-invalid');
     if (decoded.payloadType !== KEYSET_PAYLOAD_TYPE)
@@ -151,9 +152,9 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
         `version ${index + 1} has payload type "${decoded.payloadType}", not "${KEYSET_PAYLOAD_TYPE}"`,
       );
     const payload = parsePayload(decoded.payload, index + 1);
-    const digest = sha256Hex(decoded.payload);
-    const keys = importKeys(payload);
-    const signedBy = signersOf(decoded, what, keys, previous?.keys);
+    const digest = await sha256Hex(decoded.payload);
+    const keys = await importKeys(payload);
+    const signedBy = await signersOf(decoded, what, keys, previous?.keys);
     if (!previous) {
       if (payload.previous !== null) throw invalid('version 1 names a previous version');
       for (const keyid of keys.keys())
@@ -185,7 +186,7 @@ export function verifyKeyset(input: Uint8Array | string, options: KeysetOptions 
     }
     digests.push(digest);
     previous = { payload, digest, keys };
-  });
+  }
   const latest = previous!;
   const trusted: TrustedKeyset = {
     project: latest.payload.project,
@@ -268,15 +269,15 @@ function parsePayload(bytes: Uint8Array, version: number): KeysetPayload {
   return value as unknown as KeysetPayload;
 }
 
-function importKeys(payload: KeysetPayload): Map<string, TrustedKey> {
+async function importKeys(payload: KeysetPayload): Promise<Map<string, TrustedKey>> {
   const keys = new Map<string, TrustedKey>();
   for (const keyid of Object.keys(payload.keys).sort()) {
     const entry = payload.keys[keyid]!;
     const der = decodeBase64Strict(entry.publicKey);
-    const publicKey = der ? importPublicKey(der) : undefined;
+    const publicKey = der ? await importEd25519Spki(der) : undefined;
     if (!der || !publicKey)
       throw invalid(`version ${payload.version}, key ${short(keyid)}: not an Ed25519 public key`);
-    if (keyIdOf(der) !== keyid)
+    if ((await sha256Hex(der)) !== keyid)
       throw invalid(`version ${payload.version}: key id ${short(keyid)} is not the sha256 of its public key`);
     keys.set(keyid, {
       keyid,
@@ -297,13 +298,13 @@ function importKeys(payload: KeysetPayload): Map<string, TrustedKey> {
  * keyset is a reviewed file, so a stray signature is tampering, never noise. A signature naming no
  * key is tried against the keys of both versions.
  */
-function signersOf(
+async function signersOf(
   envelope: DecodedEnvelope,
   what: string,
   keys: Map<string, TrustedKey>,
   previousKeys: Map<string, TrustedKey> | undefined,
-): Set<string> {
-  const check = checkSignatures(
+): Promise<Set<string>> {
+  const check = await checkSignatures(
     envelope,
     what,
     (keyid) => keys.get(keyid) ?? previousKeys?.get(keyid),

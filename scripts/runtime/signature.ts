@@ -1,5 +1,5 @@
-import { type KeyObject, verify } from 'node:crypto';
 import { decodeBase64Strict } from './base64.js';
+import { verifyEd25519 } from './crypto.js';
 import { type DsseEnvelope, type DsseSignature, pae } from './dsse.js';
 import { VerificationError } from './errors.js';
 
@@ -71,9 +71,10 @@ export function decodeEnvelope(
 }
 
 /** The bytes every signature of the envelope covers: PAE(payloadType, payload). */
-export const signedBytes = (envelope: DecodedEnvelope): Buffer => pae(envelope.payloadType, envelope.payload);
+export const signedBytes = (envelope: DecodedEnvelope): Uint8Array =>
+  pae(envelope.payloadType, envelope.payload);
 
-export interface SignatureCheck<K extends { keyid: string; publicKey: KeyObject }> {
+export interface SignatureCheck<K extends { keyid: string; publicKey: CryptoKey }> {
   /** Keys with a signature that verifies, each once, in key id order. */
   verified: K[];
   /** Key ids named by a signature that is not by a known key. */
@@ -89,12 +90,12 @@ export interface SignatureCheck<K extends { keyid: string; publicKey: KeyObject 
  * id only selects; a trusted id with another key's signature fails), one naming none against each
  * key of `anonymousCandidates`. The answer does not depend on the order of the signatures.
  */
-export function checkSignatures<K extends { keyid: string; publicKey: KeyObject }>(
+export async function checkSignatures<K extends { keyid: string; publicKey: CryptoKey }>(
   envelope: DecodedEnvelope,
   what: string,
   lookup: (keyid: string) => K | undefined,
   anonymousCandidates: () => readonly K[],
-): SignatureCheck<K> {
+): Promise<SignatureCheck<K>> {
   const anonymous = envelope.signatures.filter((s) => s.keyid === undefined).length;
   const candidates = anonymous > 0 ? anonymousCandidates() : [];
   const checks = envelope.signatures.length - anonymous + anonymous * candidates.length;
@@ -110,14 +111,19 @@ export function checkSignatures<K extends { keyid: string; publicKey: KeyObject 
   let anonymousFailed = 0;
   for (const { keyid, sig } of envelope.signatures) {
     if (keyid === undefined) {
-      const by = candidates.find((key) => verifySignature(key.publicKey, signed, sig));
+      let by: K | undefined;
+      for (const key of candidates)
+        if (await verifyEd25519(key.publicKey, signed, sig)) {
+          by = key;
+          break;
+        }
       if (by) verified.set(by.keyid, by);
       else anonymousFailed++;
       continue;
     }
     const key = lookup(keyid);
     if (!key) unknown.push(keyid);
-    else if (verifySignature(key.publicKey, signed, sig)) verified.set(keyid, key);
+    else if (await verifyEd25519(key.publicKey, signed, sig)) verified.set(keyid, key);
     else failed.push(keyid);
   }
   return {
@@ -126,16 +132,6 @@ export function checkSignatures<K extends { keyid: string; publicKey: KeyObject 
     failed: [...new Set(failed)].sort(),
     anonymousFailed,
   };
-}
-
-/** Ed25519 over the PAE bytes. */
-export function verifySignature(key: KeyObject, signed: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.byteLength !== 64) return false;
-  try {
-    return verify(null, signed, key, signature);
-  } catch {
-    return false;
-  }
 }
 
 export const short = (keyid: string): string => (keyid.length > 16 ? `${keyid.slice(0, 16)}…` : keyid);

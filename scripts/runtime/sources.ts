@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { VerificationError } from './errors.js';
 
 /**
@@ -26,40 +25,16 @@ export async function readSource(
     if (source.bytes.byteLength > maxBytes) throw tooLarge(source.bytes.byteLength, maxBytes);
     return source.bytes;
   }
-  if ('path' in source) return readFileCapped(source.path, maxBytes);
+  if ('path' in source) {
+    // Node only, loaded only when used: the runtime's other modules import no `node:` module.
+    const { readFileCapped } = await import('./node-files.js');
+    return readFileCapped(source.path, maxBytes);
+  }
   return fetchCapped(source.url, source.init, maxBytes, fetchImpl ?? globalThis.fetch);
 }
 
 const tooLarge = (size: number | string, maxBytes: number) =>
   new VerificationError('too-large', `the input is ${size} bytes, over the cap of ${maxBytes}`);
-
-async function readFileCapped(path: string, maxBytes: number): Promise<Uint8Array> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw new VerificationError(
-      'unreadable',
-      `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size > maxBytes) throw tooLarge(size, maxBytes);
-    // Read one byte past the size: a file that grew since the stat is caught too.
-    const buffer = Buffer.allocUnsafe(size + 1);
-    let read = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-      if (read > size) throw tooLarge(`more than ${size}`, maxBytes);
-    }
-    return buffer.subarray(0, read);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function fetchCapped(
   url: string | URL,
@@ -96,5 +71,12 @@ async function fetchCapped(
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, total);
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }

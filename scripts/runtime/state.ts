@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
 import type { BundleStatement } from './bundle-format.js';
 import { VerificationError } from './errors.js';
 import { checkNotRolledBack, type KeysetOptions, type TrustedKeyset, verifyKeyset } from './keyset.js';
@@ -10,7 +8,19 @@ import { checkNotRolledBack, type KeysetOptions, type TrustedKeyset, verifyKeyse
  * fsync, rename) and merged on write, so two processes sharing a file only ever raise it. The
  * runtime and `flags verify --state` hold bundles and keysets to it through the functions below,
  * so one file gives one verdict whichever of them reads it.
+ *
+ * Where it is kept is the application's choice: a StateStore. On Node a state file is one
+ * (node-files.ts, loaded only when a path is given); where there is no filesystem (Workers,
+ * browsers) the application passes its own (a KV entry, a Durable Object, localStorage).
  */
+
+/** Where the state is kept: the text written last, or undefined when nothing was written yet. */
+export interface StateStore {
+  read(): Promise<string | undefined>;
+  write(text: string): Promise<void>;
+  /** How errors name it (a file's path). */
+  readonly name?: string;
+}
 
 export const STATE_FORMAT = 'flags-runtime-state/v1';
 
@@ -40,17 +50,19 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Reads a state file; a missing one is empty, an unreadable or foreign one an error (never silently reset). */
-export function readState(path: string): RuntimeState {
-  let text: string;
+/** Reads the state from its store (nothing stored yet is the empty state; a corrupt one is an error). */
+export async function readState(store: StateStore): Promise<RuntimeState> {
+  const path = store.name ?? "(the application's state store)";
+  let text: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = await store.read();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return empty();
     throw new VerificationError(
       'bad-state',
       `cannot read the state file ${path}: ${(error as Error).message}`,
     );
   }
+  if (text === undefined) return empty();
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -94,11 +106,11 @@ export function readState(path: string): RuntimeState {
 }
 
 /** Raises the marks in the state file (re-read first, so a newer mark written by another process stays). */
-export function recordState(
-  path: string,
+export async function recordState(
+  store: StateStore,
   update: { bundle?: { key: string; mark: BundleMark }; keyset?: { project: string; mark: KeysetMark } },
-): void {
-  const state = readState(path);
+): Promise<void> {
+  const state = await readState(store);
   if (update.bundle) {
     const current = state.bundles[update.bundle.key];
     if (!current || update.bundle.mark.serial >= current.serial)
@@ -109,7 +121,7 @@ export function recordState(
     if (!current || update.keyset.mark.version >= current.version)
       state.keysets[update.keyset.project] = update.keyset.mark;
   }
-  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+  await store.write(`${JSON.stringify(state, null, 2)}\n`);
 }
 
 /**
@@ -117,35 +129,39 @@ export function recordState(
  * different version of the same number (a substitution), is refused; a newer one raises the mark
  * at once. Without a state file, the keyset is only verified.
  */
-export function verifyKeysetWithState(
+export async function verifyKeysetWithState(
   bytes: Uint8Array | string,
   options: Omit<KeysetOptions, 'previous'>,
-  stateFile: string | undefined,
-): TrustedKeyset {
-  const keyset = verifyKeyset(bytes, options);
-  if (!stateFile) return keyset;
-  const seen = readState(stateFile).keysets[keyset.project];
+  store: StateStore | undefined,
+): Promise<TrustedKeyset> {
+  const keyset = await verifyKeyset(bytes, options);
+  if (!store) return keyset;
+  const seen = (await readState(store)).keysets[keyset.project];
   if (seen) checkNotRolledBack(keyset, seen);
   if (!seen || keyset.version > seen.version)
-    recordState(stateFile, {
+    await recordState(store, {
       keyset: { project: keyset.project, mark: { version: keyset.version, digest: keyset.digest } },
     });
   return keyset;
 }
 
 /** The newest bundle remembered for a project and environment (or known in memory, when newer). */
-export function rememberedBundle(
-  stateFile: string | undefined,
+export async function rememberedBundle(
+  store: StateStore | undefined,
   key: string,
   inMemory?: { serial: number; sha256: string },
-): { serial: number; sha256: string } | undefined {
-  const remembered = stateFile ? readState(stateFile).bundles[key] : undefined;
+): Promise<{ serial: number; sha256: string } | undefined> {
+  const remembered = store ? (await readState(store)).bundles[key] : undefined;
   return remembered && (!inMemory || remembered.serial > inMemory.serial) ? remembered : inMemory;
 }
 
 /** Raises the bundle mark to an accepted bundle's statement. */
-export function rememberBundle(stateFile: string, key: string, statement: BundleStatement): void {
-  recordState(stateFile, {
+export async function rememberBundle(
+  store: StateStore,
+  key: string,
+  statement: BundleStatement,
+): Promise<void> {
+  await recordState(store, {
     bundle: {
       key,
       mark: { serial: statement.serial, sha256: statement.content.sha256, issuedAt: statement.issuedAt },

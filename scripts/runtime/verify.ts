@@ -1,6 +1,4 @@
-import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import { decodeBase64Strict } from './base64.js';
+import { decodeBase64Codes, decodeBase64Strict } from './base64.js';
 import {
   type BundleContent,
   READABLE_CONTENT_FORMATS,
@@ -10,6 +8,7 @@ import {
   STATEMENT_PAYLOAD_TYPE,
 } from './bundle-format.js';
 import { canonicalJson } from './canonical-json.js';
+import { sha256Hex } from './crypto.js';
 import { type VerificationCode, VerificationError } from './errors.js';
 import { formatInstant, parseInstant } from './instant.js';
 import type { TrustedKey, TrustedKeyset } from './keyset.js';
@@ -56,7 +55,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): VerifiedBundle {
+export async function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Promise<VerifiedBundle> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES;
   if (bytes.byteLength > maxBytes)
     throw new VerificationError(
@@ -78,7 +77,7 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
   // suffices, whatever else the envelope carries.
   const keyset = options.keyset;
   const environment = options.environment;
-  const check = checkSignatures(
+  const check = await checkSignatures(
     envelope,
     'bundle',
     (keyid) => keyset.keys.get(keyid),
@@ -154,7 +153,7 @@ export function verifyBundle(bytes: Uint8Array, options: VerifyOptions): Verifie
       'content-mismatch',
       `the content is ${contentBytes.byteLength} bytes, the signed statement says ${statement.content.size}`,
     );
-  const sha256 = createHash('sha256').update(contentBytes).digest('hex');
+  const sha256 = await sha256Hex(contentBytes);
   if (sha256 !== statement.content.sha256)
     throw new VerificationError(
       'content-mismatch',
@@ -251,14 +250,11 @@ const parseBundleFile = (bytes: Uint8Array): BundleFile =>
 /** The bundle file read by the strict JSON parser: any spelling, every refusal with its reason. */
 export function strictBundleFile(bytes: Uint8Array): BundleFile {
   let text: string;
-  // A bundle is ASCII (its JSON escapes everything else), and ASCII needs no UTF-8 validation.
-  if (isAscii(bytes)) text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  else
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
-      throw new VerificationError('not-utf8', 'the bundle is not valid UTF-8');
-    }
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new VerificationError('not-utf8', 'the bundle is not valid UTF-8');
+  }
   let value: unknown;
   try {
     value = parseStrictJson(text);
@@ -294,24 +290,30 @@ const CONTENT_FIRST = '{"content":"';
  * verifying a 5 MB bundle takes ~9 ms instead of ~14 (measured).
  */
 export function canonicalBundleFile(bytes: Uint8Array): BundleFile | undefined {
-  if (!isAscii(bytes)) return undefined;
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = CONTENT_FIRST.length;
-  if (buffer.toString('latin1', 0, start) !== CONTENT_FIRST) return undefined;
-  const end = buffer.indexOf(0x22, start);
+  if (bytes.byteLength < start) return undefined;
+  for (let i = 0; i < start; i++) if (bytes[i] !== CONTENT_FIRST_CODES[i]) return undefined;
+  const end = bytes.indexOf(0x22, start);
   if (end < 0) return undefined;
-  const content = buffer.toString('latin1', start, end);
-  const contentBytes = decodeBase64Strict(content);
+  // Decoding checks every character of the content is base64 (so ASCII); the rest is checked here.
+  const contentCodes = bytes.subarray(start, end);
+  const contentBytes = decodeBase64Codes(contentCodes);
   if (!contentBytes) return undefined;
+  const rest = bytes.subarray(end + 1);
+  for (let i = 0; i < rest.length; i++) if (rest[i]! >= 0x80) return undefined;
   let value: unknown;
   try {
-    value = parseStrictJson(`${CONTENT_FIRST}"${buffer.toString('latin1', end + 1)}`);
+    value = parseStrictJson(`${CONTENT_FIRST}"${ascii.decode(rest)}`);
   } catch {
     return undefined;
   }
   if (!isRecord(value) || value.format !== SIGNED_BUNDLE_FORMAT) return undefined;
-  return { content, envelope: value.envelope, contentBytes };
+  return { content: ascii.decode(contentCodes), envelope: value.envelope, contentBytes };
 }
+
+const CONTENT_FIRST_CODES = new TextEncoder().encode(CONTENT_FIRST);
+// For ASCII bytes (checked first), every decoder of an ASCII-compatible encoding gives the same text.
+const ascii = new TextDecoder('utf-8');
 
 /** Only for a better message when no trusted key signed: never used for a decision to accept. */
 function unverifiedDevelopmentClaim(payload: Uint8Array): boolean {

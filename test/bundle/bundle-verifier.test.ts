@@ -18,7 +18,7 @@ import {
  */
 
 const key = newKey();
-const { trusted } = keysetFor([{ key, environments: ['production'] }]);
+const { trusted } = await keysetFor([{ key, environments: ['production'] }]);
 const options = { keyset: trusted, environment: 'production', now: NOW };
 
 function tampered(): Uint8Array {

@@ -11,12 +11,12 @@ import { keysetFor, NOW, newKey, sampleContent, signedBundle } from '../runtime/
  */
 
 const production = newKey();
-const { trusted: keyset } = keysetFor([{ key: production, environments: ['production'] }]);
+const { trusted: keyset } = await keysetFor([{ key: production, environments: ['production'] }]);
 const ORG = 'org_granted01';
 
 async function loaded(): Promise<FlagsRuntime> {
   const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW + 60_000 });
-  const result = runtime.loadBytes(signedBundle({ signers: [production.signer] }));
+  const result = await runtime.loadBytes(signedBundle({ signers: [production.signer] }));
   if (!result.ok) throw result.error;
   return runtime;
 }
@@ -59,7 +59,7 @@ describe('values handed out', () => {
       signers: [production.signer],
       statement: { serial: 8, issuedAt: NOW + 1000 },
     });
-    const result = runtime.loadBytes(fresher);
+    const result = await runtime.loadBytes(fresher);
     expect(result.ok && result.changed).toBe(false);
     expect(runtime.statement!.serial).toBe(8);
     expect(runtime.evaluator).toBe(before);

@@ -46,7 +46,7 @@ beforeAll(async () => {
     notBefore: NOW - 86_400_000,
   });
   const file = createKeyset(example.policy.project, { [keyid]: entry }, [signer], NOW - 86_400_000);
-  keyset = verifyKeyset(canonicalJson(file));
+  keyset = await verifyKeyset(canonicalJson(file));
 });
 afterAll(async () => {
   await OpenFeature.close();
@@ -67,7 +67,7 @@ describe('the OpenFeature provider over the runtime client', () => {
     });
 
     const ready = new Promise((resolve) => client.addHandler(ProviderEvents.Ready, resolve));
-    expect(runtime.loadBytes(bundle('production', 1))).toMatchObject({ ok: true });
+    expect(await runtime.loadBytes(bundle('production', 1))).toMatchObject({ ok: true });
     await ready;
     expect(client.providerStatus).toBe(ProviderStatus.READY);
     expect(await client.getBooleanDetails('sso-saml', false, context)).toMatchObject({
@@ -95,7 +95,7 @@ describe('the OpenFeature provider over the runtime client', () => {
     const changed = new Promise<EventDetails>((resolve) =>
       client.addHandler(ProviderEvents.ConfigurationChanged, (details) => resolve(details!)),
     );
-    expect(runtime.loadBytes(bundle('production', 2, withoutGrants))).toMatchObject({ ok: true });
+    expect(await runtime.loadBytes(bundle('production', 2, withoutGrants))).toMatchObject({ ok: true });
     // No grants and no rollout left: every organization gets the same answer.
     expect(await client.getBooleanDetails('sso-saml', true, context)).toMatchObject({
       value: false,
@@ -106,12 +106,12 @@ describe('the OpenFeature provider over the runtime client', () => {
 
   it('keeps answering from the last good bundle when a newer one is refused', async () => {
     const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW });
-    expect(runtime.loadBytes(bundle('production', 5))).toMatchObject({ ok: true });
+    expect(await runtime.loadBytes(bundle('production', 5))).toMatchObject({ ok: true });
     await OpenFeature.setProviderAndWait('refusal', new FlagsProvider(runtime));
     const client = OpenFeature.getClient('refusal');
     // A staging bundle given to a production runtime, and an older serial: both refused.
-    expect(runtime.loadBytes(bundle('staging', 6))).toMatchObject({ ok: false });
-    expect(runtime.loadBytes(bundle('production', 4))).toMatchObject({ ok: false });
+    expect(await runtime.loadBytes(bundle('staging', 6))).toMatchObject({ ok: false });
+    expect(await runtime.loadBytes(bundle('production', 4))).toMatchObject({ ok: false });
     expect(
       await client.getBooleanDetails('sso-saml', false, { targetingKey: 'org_umbrella5521' }),
     ).toMatchObject({ value: true, flagMetadata: { environment: 'production' } });

@@ -27,7 +27,9 @@ import { keysetFor, NOW, newKey, PROJECT, sampleContent } from './support.js';
  */
 
 const production = newKey();
-const { trusted: keyset, text: keysetText } = keysetFor([{ key: production, environments: ['production'] }]);
+const { trusted: keyset, text: keysetText } = await keysetFor([
+  { key: production, environments: ['production'] },
+]);
 const AT = NOW + 3_600_000;
 
 const statementFor = (contentBytes: Uint8Array): BundleStatement =>
@@ -61,9 +63,9 @@ const canonicalText = new TextDecoder().decode(contentBytesOf(sampleContent()));
 const bytesOf = (text: string) => new TextEncoder().encode(text);
 
 /** The verdict of the runtime: undefined when it serves the bundle, else the refusal's code. */
-function runtimeVerdict(bytes: Uint8Array): { code?: string; message?: string } {
+async function runtimeVerdict(bytes: Uint8Array): Promise<{ code?: string; message?: string }> {
   try {
-    parseContent(verifyBundle(bytes, { keyset, environment: 'production', now: AT }));
+    parseContent(await verifyBundle(bytes, { keyset, environment: 'production', now: AT }));
     return {};
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
@@ -76,12 +78,12 @@ const withFlags = (flags: Record<string, unknown>): BundleContent =>
 const sso = sampleContent().flags.sso!;
 
 describe('verification refuses signed content that flags build would not write', () => {
-  it('accepts what the build writes, including integer-like organization ids', () => {
-    expect(runtimeVerdict(bundleOver(bytesOf(canonicalText)))).toEqual({});
+  it('accepts what the build writes, including integer-like organization ids', async () => {
+    expect(await runtimeVerdict(bundleOver(bytesOf(canonicalText)))).toEqual({});
     const numeric = withFlags({
       sso: { ...sso, grants: { '10': { variant: 'on' }, '9': { variant: 'on' } } },
     });
-    expect(runtimeVerdict(bundleOver(canonicalBytes(numeric)))).toEqual({});
+    expect(await runtimeVerdict(bundleOver(canonicalBytes(numeric)))).toEqual({});
   });
 
   const nonCanonical: [string, string][] = [
@@ -98,18 +100,18 @@ describe('verification refuses signed content that flags build would not write',
     ['a number spelled 25.0', canonicalText.replace('"percentage":25', '"percentage":25.0')],
   ];
   for (const [what, text] of nonCanonical)
-    it(`refuses content with ${what}`, () => {
+    it(`refuses content with ${what}`, async () => {
       expect(text).not.toBe(canonicalText);
-      const verdict = runtimeVerdict(bundleOver(bytesOf(text)));
+      const verdict = await runtimeVerdict(bundleOver(bytesOf(text)));
       expect(verdict.code).toBe('non-canonical');
       expect(verdict.message).toContain('rebuild');
     });
 
-  it('refuses a non-canonical statement, signed', () => {
+  it('refuses a non-canonical statement, signed', async () => {
     const contentBytes = bytesOf(canonicalText);
     const statement = statementFor(contentBytes);
     const canonical = canonicalBytes(statement);
-    expect(runtimeVerdict(bundleWithStatement(contentBytes, canonical))).toEqual({});
+    expect(await runtimeVerdict(bundleWithStatement(contentBytes, canonical))).toEqual({});
     const { source, ...rest } = statement;
     const cases: [string, string][] = [
       [JSON.stringify(statement, null, 2), 'non-canonical'],
@@ -118,34 +120,34 @@ describe('verification refuses signed content that flags build would not write',
       [canonicalJson(statement).replace('"serial":7', '"serial":7,"serial":7'), 'bad-statement'],
     ];
     for (const [text, code] of cases)
-      expect(runtimeVerdict(bundleWithStatement(contentBytes, bytesOf(text))).code, text).toBe(code);
+      expect((await runtimeVerdict(bundleWithStatement(contentBytes, bytesOf(text)))).code, text).toBe(code);
   });
 
-  it('refuses a flag key with a Unicode hyphen lookalike beside the real key, naming the code point', () => {
+  it('refuses a flag key with a Unicode hyphen lookalike beside the real key, naming the code point', async () => {
     const content = withFlags({ 'new\u2011checkout': sso, 'new-checkout': sso });
-    const verdict = runtimeVerdict(bundleOver(canonicalBytes(content)));
+    const verdict = await runtimeVerdict(bundleOver(canonicalBytes(content)));
     expect(verdict.code).toBe('bad-content');
     expect(verdict.message).toContain('U+2011');
   });
 
-  it('refuses NFC and NFD twins of one key, either way round', () => {
+  it('refuses NFC and NFD twins of one key, either way round', async () => {
     for (const key of ['caf\u00e9', 'cafe\u0301']) {
-      const verdict = runtimeVerdict(bundleOver(canonicalBytes(withFlags({ [key]: sso }))));
+      const verdict = await runtimeVerdict(bundleOver(canonicalBytes(withFlags({ [key]: sso }))));
       expect(verdict.code, key).toBe('bad-content');
       expect(verdict.message).toContain('outside the key pattern');
     }
   });
 
-  it('refuses a key over 100 characters, a variant name off the pattern, and a variant that does not exist', () => {
-    expect(runtimeVerdict(bundleOver(canonicalBytes(withFlags({ ['a'.repeat(101)]: sso })))).code).toBe(
-      'bad-content',
-    );
+  it('refuses a key over 100 characters, a variant name off the pattern, and a variant that does not exist', async () => {
+    expect(
+      (await runtimeVerdict(bundleOver(canonicalBytes(withFlags({ ['a'.repeat(101)]: sso }))))).code,
+    ).toBe('bad-content');
     const proto = { ...sso, variants: { ...sso.variants, __proto__x: true } };
-    expect(runtimeVerdict(bundleOver(canonicalBytes(withFlags({ sso: proto })))).message).toContain(
+    expect((await runtimeVerdict(bundleOver(canonicalBytes(withFlags({ sso: proto }))))).message).toContain(
       'variant name "__proto__x"',
     );
     const ghost = { ...sso, grants: { org_ghost: { variant: 'ghost' } } };
-    expect(runtimeVerdict(bundleOver(canonicalBytes(withFlags({ sso: ghost })))).message).toContain(
+    expect((await runtimeVerdict(bundleOver(canonicalBytes(withFlags({ sso: ghost }))))).message).toContain(
       'serves a variant it does not define',
     );
   });
@@ -158,7 +160,7 @@ describe('verification refuses signed content that flags build would not write',
   it('refuses them in the runtime (which keeps serving nothing) and in flags verify, with exit 1', async () => {
     const lookalike = bundleOver(canonicalBytes(withFlags({ 'new\u2011checkout': sso })));
     const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => AT });
-    const result = runtime.loadBytes(lookalike);
+    const result = await runtime.loadBytes(lookalike);
     expect(result.ok).toBe(false);
     expect(runtime.ready).toBe(false);
 

@@ -24,16 +24,26 @@ function reachable(entry: string): Map<string, string[]> {
 }
 
 describe('the runtime entry point', () => {
-  it('depends on nothing but Node built-ins and its own folder', () => {
-    const modules = reachable(join(RUNTIME, 'index.ts'));
-    expect(modules.size).toBeGreaterThan(5);
-    for (const [file, specifiers] of modules) {
-      expect(file.startsWith(RUNTIME), file).toBe(true);
-      for (const specifier of specifiers)
-        expect(specifier.startsWith('node:') || specifier.startsWith('./'), `${file}: ${specifier}`).toBe(
-          true,
-        );
+  it('loads nothing but its own folder and standard APIs: no node: module, no Buffer', () => {
+    for (const entry of ['index.ts', 'openfeature.ts']) {
+      const modules = reachable(join(RUNTIME, entry));
+      expect(modules.size).toBeGreaterThan(5);
+      for (const [file, specifiers] of modules) {
+        expect(file.startsWith(RUNTIME), file).toBe(true);
+        for (const specifier of specifiers)
+          expect(specifier.startsWith('./'), `${file}: ${specifier}`).toBe(true);
+        // Code, not comments: a comment may name Buffer to say why it is not used.
+        const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+        expect(code, file).not.toMatch(/\bBuffer\.|\bprocess\.|\brequire\(/);
+      }
     }
+  });
+
+  it('loads its Node-only module (paths, state files) only when given a path', () => {
+    const modules = reachable(join(RUNTIME, 'index.ts'));
+    expect([...modules.keys()].some((file) => file.endsWith('node-files.ts'))).toBe(false);
+    const code = [...modules.keys()].map((file) => readFileSync(file, 'utf8')).join('\n');
+    expect(code).toContain("await import('./node-files.js')");
   });
 
   it('is published as flags-as-code/runtime, with types', () => {

@@ -22,12 +22,16 @@ const first = (keys: [TestKey, string[]][]): KeysetFile =>
     NOW,
   );
 
-const next = (file: KeysetFile, keys: Record<string, KeysetKey>, signers: Signer[]): KeysetFile =>
-  appendKeysetVersion(file, verifyKeyset(serializeKeysetFile(file)), keys, signers, NOW + 1000);
+const next = async (
+  file: KeysetFile,
+  keys: Record<string, KeysetKey>,
+  signers: Signer[],
+): Promise<KeysetFile> =>
+  appendKeysetVersion(file, await verifyKeyset(serializeKeysetFile(file)), keys, signers, NOW + 1000);
 
-function refusal(file: KeysetFile | string, options = {}): VerificationError {
+async function refusal(file: KeysetFile | string, options = {}): Promise<VerificationError> {
   try {
-    verifyKeyset(typeof file === 'string' ? file : serializeKeysetFile(file), options);
+    await verifyKeyset(typeof file === 'string' ? file : serializeKeysetFile(file), options);
   } catch (error) {
     if (error instanceof VerificationError) return error;
     throw error;
@@ -43,111 +47,111 @@ describe('keysets', () => {
     [stage, ['development', 'staging']],
   ]);
 
-  it('version 1 verifies when every key it holds signed it, and yields the keys by id', () => {
-    const trusted = verifyKeyset(serializeKeysetFile(v1));
+  it('version 1 verifies when every key it holds signed it, and yields the keys by id', async () => {
+    const trusted = await verifyKeyset(serializeKeysetFile(v1));
     expect(trusted.version).toBe(1);
     expect([...trusted.keys.get(prod.keyid)!.environments]).toEqual(['production']);
     expect(trusted.root).toBe(trusted.digest);
   });
 
-  it('rejects version 1 missing the signature of one of its keys', () => {
+  it('rejects version 1 missing the signature of one of its keys', async () => {
     const file = createKeyset(
       PROJECT,
       Object.fromEntries([entry(prod, ['production']), entry(stage, ['staging'])]),
       [prod.signer],
       NOW,
     );
-    expect(refusal(file).code).toBe('keyset-new-key-missing');
+    expect((await refusal(file)).code).toBe('keyset-new-key-missing');
   });
 
-  it('accepts a rotation signed by both the old and the new key', () => {
+  it('accepts a rotation signed by both the old and the new key', async () => {
     const fresh = newKey();
-    const before = verifyKeyset(serializeKeysetFile(v1));
+    const before = await verifyKeyset(serializeKeysetFile(v1));
     const keys = rotatedKeys(
       before.payload.keys,
       prod.keyid,
       { publicKey: fresh.publicKey, notBefore: NOW },
       NOW + 3_600_000,
     );
-    const v2 = next(v1, keys, [prod.signer, fresh.signer]);
-    const trusted = verifyKeyset(serializeKeysetFile(v2), { root: before.root });
+    const v2 = await next(v1, keys, [prod.signer, fresh.signer]);
+    const trusted = await verifyKeyset(serializeKeysetFile(v2), { root: before.root });
     expect(trusted.version).toBe(2);
     expect([...trusted.keys.get(fresh.keyid)!.environments]).toEqual(['production']);
     expect(trusted.keys.get(prod.keyid)!.notAfter).toBe(NOW + 3_600_000);
   });
 
-  it('rejects a rotation signed by only the old key', () => {
+  it('rejects a rotation signed by only the old key', async () => {
     const fresh = newKey();
-    const keys = rotatedKeys(verifyKeyset(serializeKeysetFile(v1)).payload.keys, prod.keyid, {
+    const keys = rotatedKeys((await verifyKeyset(serializeKeysetFile(v1))).payload.keys, prod.keyid, {
       publicKey: fresh.publicKey,
       notBefore: NOW,
     });
-    expect(refusal(next(v1, keys, [prod.signer])).code).toBe('keyset-new-key-missing');
+    expect((await refusal(await next(v1, keys, [prod.signer]))).code).toBe('keyset-new-key-missing');
   });
 
-  it('rejects a rotation signed by only the new key', () => {
+  it('rejects a rotation signed by only the new key', async () => {
     const fresh = newKey();
-    const keys = rotatedKeys(verifyKeyset(serializeKeysetFile(v1)).payload.keys, prod.keyid, {
+    const keys = rotatedKeys((await verifyKeyset(serializeKeysetFile(v1))).payload.keys, prod.keyid, {
       publicKey: fresh.publicKey,
       notBefore: NOW,
     });
-    expect(refusal(next(v1, keys, [fresh.signer])).code).toBe('keyset-old-key-missing');
+    expect((await refusal(await next(v1, keys, [fresh.signer]))).code).toBe('keyset-old-key-missing');
   });
 
-  it('rejects a staging key signing in a new production key', () => {
+  it('rejects a staging key signing in a new production key', async () => {
     const intruder = newKey();
     const keys = {
-      ...verifyKeyset(serializeKeysetFile(v1)).payload.keys,
+      ...(await verifyKeyset(serializeKeysetFile(v1))).payload.keys,
       ...Object.fromEntries([entry(intruder, ['production'])]),
     };
-    const error = refusal(next(v1, keys, [stage.signer, intruder.signer]));
+    const error = await refusal(await next(v1, keys, [stage.signer, intruder.signer]));
     expect(error.code).toBe('keyset-old-key-missing');
     expect(error.message).toContain('production');
   });
 
-  it('rejects a version that does not chain to the one before', () => {
+  it('rejects a version that does not chain to the one before', async () => {
     const fresh = newKey();
     const keys = {
-      ...verifyKeyset(serializeKeysetFile(v1)).payload.keys,
+      ...(await verifyKeyset(serializeKeysetFile(v1))).payload.keys,
       ...Object.fromEntries([entry(fresh, ['staging'])]),
     };
-    const v2 = next(v1, keys, [stage.signer, fresh.signer]);
+    const v2 = await next(v1, keys, [stage.signer, fresh.signer]);
     const other = first([[newKey(), ['production']]]);
     const grafted: KeysetFile = { ...v2, versions: [other.versions[0]!, v2.versions[1]!] };
-    expect(refusal(grafted).code).toBe('keyset-chain-broken');
+    expect((await refusal(grafted)).code).toBe('keyset-chain-broken');
   });
 
-  it('rejects a keyset whose version 1 is not the pinned root', () => {
+  it('rejects a keyset whose version 1 is not the pinned root', async () => {
     const other = first([[newKey(), ['production']]]);
-    const root = verifyKeyset(serializeKeysetFile(v1)).root;
-    expect(refusal(other, { root }).code).toBe('keyset-root-mismatch');
+    const root = (await verifyKeyset(serializeKeysetFile(v1))).root;
+    expect((await refusal(other, { root })).code).toBe('keyset-root-mismatch');
   });
 
-  it('rejects going back to an older version than one seen before', () => {
+  it('rejects going back to an older version than one seen before', async () => {
     const fresh = newKey();
     const keys = {
-      ...verifyKeyset(serializeKeysetFile(v1)).payload.keys,
+      ...(await verifyKeyset(serializeKeysetFile(v1))).payload.keys,
       ...Object.fromEntries([entry(fresh, ['staging'])]),
     };
-    const v2 = verifyKeyset(serializeKeysetFile(next(v1, keys, [stage.signer, fresh.signer])));
-    expect(refusal(v1, { previous: { version: 2, digest: v2.digest } }).code).toBe('keyset-rollback');
+    const v2 = await verifyKeyset(serializeKeysetFile(await next(v1, keys, [stage.signer, fresh.signer])));
+    expect((await refusal(v1, { previous: { version: 2, digest: v2.digest } })).code).toBe('keyset-rollback');
   });
 
-  it('rejects a key whose id is not the sha256 of its public key', () => {
+  it('rejects a key whose id is not the sha256 of its public key', async () => {
     const file = JSON.parse(serializeKeysetFile(v1)) as KeysetFile;
     const payload = JSON.parse(Buffer.from(file.versions[0]!.payload, 'base64').toString());
     const [id, key] = Object.entries(payload.keys)[0]!;
     // Change the last hex digit to a different one, so the id always differs from the real one.
     payload.keys = { [`${id.slice(0, 63)}${id.endsWith('0') ? '1' : '0'}`]: key };
     file.versions[0]!.payload = Buffer.from(JSON.stringify(payload)).toString('base64');
-    const error = refusal(file);
+    const error = await refusal(file);
     expect(error.code).toBe('keyset-invalid');
     expect(error.message).toContain('not the sha256 of its public key');
   });
 
-  it('rejects duplicate keys in the keyset file', () => {
+  it('rejects duplicate keys in the keyset file', async () => {
     const text = serializeKeysetFile(v1).replace('"format":', '"format": "x",\n  "format":');
-    expect(refusal(text).code).toBe('duplicate-key');
+    expect((await refusal(text)).code).toBe('duplicate-key');
   });
 });
 
@@ -155,7 +159,7 @@ describe('keysets', () => {
  * Issue 12, item 5: a retired key keeps no authority. `rotate` retires the old key when its
  * successor takes over; from then on it signs nothing, however its holder dates what it signs.
  */
-describe('keysets after a rotation', () => {
+describe('keysets after a rotation', async () => {
   const HOUR = 3_600_000;
   const prod = newKey();
   const stage = newKey();
@@ -164,7 +168,7 @@ describe('keysets after a rotation', () => {
     [prod, ['production']],
     [stage, ['staging']],
   ]);
-  const t1 = verifyKeyset(serializeKeysetFile(v1));
+  const t1 = await verifyKeyset(serializeKeysetFile(v1));
   const rotation = NOW + HOUR;
   const graceEnds = rotation + 24 * HOUR;
   const v2 = appendKeysetVersion(
@@ -179,7 +183,7 @@ describe('keysets after a rotation', () => {
     [prod.signer, successor.signer],
     rotation,
   );
-  const t2 = verifyKeyset(serializeKeysetFile(v2));
+  const t2 = await verifyKeyset(serializeKeysetFile(v2));
   const rogue = newKey();
   const withRogue = { ...t2.payload.keys, ...Object.fromEntries([entry(rogue, ['production'])]) };
   const append = (keys: Record<string, KeysetKey>, signers: Signer[], issuedAt: number) =>
@@ -192,39 +196,41 @@ describe('keysets after a rotation', () => {
     expect(t2.payload.keys[prod.keyid]!.retiredAt).toBe('2026-11-24T13:00:00Z');
   });
 
-  it('refuses a version adding a key that the retired key co-signs after its end date', () => {
-    const error = refusal(append(withRogue, [prod.signer, rogue.signer], graceEnds + HOUR));
+  it('refuses a version adding a key that the retired key co-signs after its end date', async () => {
+    const error = await refusal(append(withRogue, [prod.signer, rogue.signer], graceEnds + HOUR));
     expect(error.code).toBe('keyset-key-not-valid');
     expect(error.message).toContain(`key ${prod.keyid.slice(0, 16)}… was retired at 2026-11-24T13:00:00Z`);
     expect(error.message).toContain('sign with a current key');
   });
 
-  it('refuses the same version dated back into the grace period, or before the rotation', () => {
-    expect(refusal(append(withRogue, [prod.signer, rogue.signer], rotation + HOUR)).code).toBe(
+  it('refuses the same version dated back into the grace period, or before the rotation', async () => {
+    expect((await refusal(append(withRogue, [prod.signer, rogue.signer], rotation + HOUR))).code).toBe(
       'keyset-key-not-valid',
     );
-    const backdated = refusal(append(withRogue, [prod.signer, rogue.signer], rotation - HOUR));
+    const backdated = await refusal(append(withRogue, [prod.signer, rogue.signer], rotation - HOUR));
     expect(backdated.code).toBe('keyset-chain-broken');
     expect(backdated.message).toContain('never go back in time');
   });
 
-  it('refuses a retired key giving itself a new life', () => {
+  it('refuses a retired key giving itself a new life', async () => {
     const revived = {
       ...t2.payload.keys,
       [prod.keyid]: { ...t1.payload.keys[prod.keyid]!, notAfter: '2030-01-01T00:00:00Z' },
     };
-    expect(refusal(append(revived, [prod.signer], graceEnds + HOUR)).code).toBe('keyset-key-not-valid');
+    expect((await refusal(append(revived, [prod.signer], graceEnds + HOUR))).code).toBe(
+      'keyset-key-not-valid',
+    );
   });
 
-  it('accepts the same change signed by the successor, and keeps verifying the rotation long after the grace period', () => {
-    const trusted = verifyKeyset(
+  it('accepts the same change signed by the successor, and keeps verifying the rotation long after the grace period', async () => {
+    const trusted = await verifyKeyset(
       serializeKeysetFile(append(withRogue, [successor.signer, rogue.signer], NOW + 400 * 24 * HOUR)),
     );
     expect(trusted.version).toBe(3);
     expect(trusted.keys.has(rogue.keyid)).toBe(true);
   });
 
-  it('refuses a key past its end date (never rotated) adding a key, and lets a current key do it', () => {
+  it('refuses a key past its end date (never rotated) adding a key, and lets a current key do it', async () => {
     const short = newKey();
     const file = createKeyset(
       PROJECT,
@@ -240,29 +246,29 @@ describe('keysets after a rotation', () => {
       [short.signer, prod.signer],
       NOW,
     );
-    const trusted = verifyKeyset(serializeKeysetFile(file));
+    const trusted = await verifyKeyset(serializeKeysetFile(file));
     const keys = { ...trusted.payload.keys, ...Object.fromEntries([entry(rogue, ['production'])]) };
     const late = appendKeysetVersion(file, trusted, keys, [short.signer, rogue.signer], NOW + 2 * HOUR);
-    const error = refusal(late);
+    const error = await refusal(late);
     expect(error.code).toBe('keyset-key-not-valid');
     expect(error.message).toContain('past its end date (2026-11-24T13:00:00Z)');
     const fine = appendKeysetVersion(file, trusted, keys, [prod.signer, rogue.signer], NOW + 2 * HOUR);
-    expect(verifyKeyset(serializeKeysetFile(fine)).version).toBe(2);
+    expect((await verifyKeyset(serializeKeysetFile(fine))).version).toBe(2);
   });
 
-  it('tries a keyset signature naming no key against the keys of both versions', () => {
+  it('tries a keyset signature naming no key against the keys of both versions', async () => {
     const file = JSON.parse(serializeKeysetFile(v2)) as KeysetFile;
     for (const signature of file.versions[1]!.signatures) delete (signature as { keyid?: string }).keyid;
-    expect(verifyKeyset(serializeKeysetFile(file)).version).toBe(2);
+    expect((await verifyKeyset(serializeKeysetFile(file))).version).toBe(2);
     const stranger = first([[newKey(), ['production']]]).versions[0]!.signatures[0]!;
     file.versions[1]!.signatures.push({ sig: stranger.sig } as KeysetFile['versions'][0]['signatures'][0]);
-    expect(refusal(file).code).toBe('keyset-bad-signature');
+    expect((await refusal(file)).code).toBe('keyset-bad-signature');
   });
 
-  it('refuses a retiredAt outside the key window', () => {
+  it('refuses a retiredAt outside the key window', async () => {
     const keys = { ...t2.payload.keys };
     keys[prod.keyid] = { ...keys[prod.keyid]!, retiredAt: '2020-01-01T00:00:00Z' };
-    const error = refusal(append(keys, [successor.signer], rotation + HOUR));
+    const error = await refusal(append(keys, [successor.signer], rotation + HOUR));
     expect(error.code).toBe('keyset-invalid');
     expect(error.message).toContain('bad retiredAt');
   });

@@ -9,7 +9,9 @@ import { tempDir } from '../helpers/gitdir.js';
 import { keysetFor, NOW, newKey, openFile, closeFile, sampleContent, signedBundle } from './support.js';
 
 const key = newKey();
-const { text: keysetText, trusted: keyset } = keysetFor([{ key, environments: ['production', 'staging'] }]);
+const { text: keysetText, trusted: keyset } = await keysetFor([
+  { key, environments: ['production', 'staging'] },
+]);
 const now = () => NOW + 60_000;
 const bundle = (serial: number, variant = 0) =>
   signedBundle({
@@ -38,7 +40,7 @@ async function serve(
 describe('the runtime', () => {
   it('loads a bundle from bytes and evaluates it: isEnabled, typed values with reasons, claims', async () => {
     const flags = await FlagsRuntime.create({ environment: 'production', keyset, now });
-    const result = flags.loadBytes(bundle(7));
+    const result = await flags.loadBytes(bundle(7));
     expect(result.ok).toBe(true);
     expect(flags.isEnabled('new-checkout', { organizationId: 'org_granted01' })).toBe(true);
     expect(flags.isEnabled('sso', { organizationId: 'org_someone1' })).toBe(false);
@@ -126,10 +128,10 @@ describe('the runtime', () => {
       now,
       onError: (e) => errors.push(e),
     });
-    expect(flags.loadBytes(bundle(7)).ok).toBe(true);
+    expect((await flags.loadBytes(bundle(7))).ok).toBe(true);
     const tampered = openFile(bundle(8, 1));
     tampered.content = openFile(bundle(7)).content;
-    const result = flags.loadBytes(closeFile(tampered));
+    const result = await flags.loadBytes(closeFile(tampered));
     expect(result.ok).toBe(false);
     expect(!result.ok && result.serving?.serial).toBe(7);
     expect(errors.map((e) => e.code)).toEqual(['content-mismatch']);
@@ -141,11 +143,11 @@ describe('the runtime', () => {
 
   it('remembers the highest serial in memory: an older one is refused', async () => {
     const flags = await FlagsRuntime.create({ environment: 'production', keyset, now });
-    expect(flags.loadBytes(bundle(8)).ok).toBe(true);
-    const older = flags.loadBytes(bundle(7));
+    expect((await flags.loadBytes(bundle(8))).ok).toBe(true);
+    const older = await flags.loadBytes(bundle(7));
     expect(!older.ok && older.error.code).toBe('rollback');
     expect(flags.statement?.serial).toBe(8);
-    const reused = flags.loadBytes(bundle(8, 1));
+    const reused = await flags.loadBytes(bundle(8, 1));
     expect(!reused.ok && reused.error.code).toBe('serial-reused');
   });
 
@@ -153,15 +155,15 @@ describe('the runtime', () => {
     const dir = tempDir();
     const stateFile = join(dir, 'state', 'flags-state.json');
     const first = await FlagsRuntime.create({ environment: 'production', keyset, now, stateFile });
-    expect(first.loadBytes(bundle(9)).ok).toBe(true);
+    expect((await first.loadBytes(bundle(9))).ok).toBe(true);
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).bundles['acme-platform/production'].serial).toBe(9);
     expect(readdirSync(join(dir, 'state')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     const restarted = await FlagsRuntime.create({ environment: 'production', keyset, now, stateFile });
-    const older = restarted.loadBytes(bundle(8));
+    const older = await restarted.loadBytes(bundle(8));
     expect(!older.ok && older.error.code).toBe('rollback');
     expect(restarted.ready).toBe(false);
-    expect(restarted.loadBytes(bundle(9)).ok).toBe(true);
+    expect((await restarted.loadBytes(bundle(9))).ok).toBe(true);
   });
 
   it('refuses to start from a corrupt state file rather than forget what it saw', async () => {
@@ -191,7 +193,7 @@ describe('the runtime', () => {
   it('reports an expired bundle it keeps serving', async () => {
     let clock = now();
     const flags = await FlagsRuntime.create({ environment: 'production', keyset, now: () => clock });
-    flags.loadBytes(bundle(7));
+    await flags.loadBytes(bundle(7));
     clock = NOW + 200 * 3_600_000;
     expect(flags.status()).toMatchObject({ ready: true, expired: true });
   });

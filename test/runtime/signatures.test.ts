@@ -14,7 +14,7 @@ import { closeFile, flipBase64Byte, keysetFor, NOW, newKey, openFile, signedBund
 
 const production = newKey();
 const staging = newKey();
-const { trusted: keyset, text } = keysetFor([
+const { trusted: keyset, text } = await keysetFor([
   { key: production, environments: ['production'] },
   { key: staging, environments: ['staging'] },
 ]);
@@ -25,9 +25,9 @@ const options = (extra: Partial<VerifyOptions> = {}): VerifyOptions => ({
   ...extra,
 });
 
-function refusal(bytes: Uint8Array, extra: Partial<VerifyOptions> = {}): VerificationError {
+async function refusal(bytes: Uint8Array, extra: Partial<VerifyOptions> = {}): Promise<VerificationError> {
   try {
-    verifyBundle(bytes, options(extra));
+    await verifyBundle(bytes, options(extra));
   } catch (error) {
     if (error instanceof VerificationError) return error;
     throw error;
@@ -49,15 +49,15 @@ const orders = (bytes: Uint8Array, first: string) => [
 ];
 
 describe('the signatures of a bundle', () => {
-  it('accept a production bundle whose valid staging signature comes first, in either order', () => {
+  it('accept a production bundle whose valid staging signature comes first, in either order', async () => {
     const bundle = signedBundle({ signers: [production.signer, staging.signer] });
     for (const bytes of orders(bundle, staging.keyid)) {
-      const verified = verifyBundle(bytes, options());
+      const verified = await verifyBundle(bytes, options());
       expect(verified.keyid).toBe(production.keyid);
     }
   });
 
-  it("accept a bundle whose retired key's signature comes before its successor's", () => {
+  it("accept a bundle whose retired key's signature comes before its successor's", async () => {
     const successor = newKey();
     const file = JSON.parse(text) as KeysetFile;
     const rotation = NOW + 60_000;
@@ -67,7 +67,7 @@ describe('the signatures of a bundle', () => {
       { publicKey: successor.publicKey, notBefore: rotation },
       rotation + 86_400_000,
     );
-    const rotated = verifyKeyset(
+    const rotated = await verifyKeyset(
       serializeKeysetFile(
         appendKeysetVersion(file, keyset, keys, [production.signer, successor.signer], rotation),
       ),
@@ -77,19 +77,19 @@ describe('the signatures of a bundle', () => {
       statement: { issuedAt: rotation + 1000 },
     });
     for (const bytes of orders(bundle, production.keyid)) {
-      const verified = verifyBundle(bytes, options({ keyset: rotated }));
+      const verified = await verifyBundle(bytes, options({ keyset: rotated }));
       expect(verified.keyid).toBe(successor.keyid);
     }
     // The retired key alone signs nothing issued since its retirement.
     const alone = signedBundle({ signers: [production.signer], statement: { issuedAt: rotation + 1000 } });
-    const error = refusal(alone, { keyset: rotated });
+    const error = await refusal(alone, { keyset: rotated });
     expect(error.code).toBe('key-not-valid');
     expect(error.message).toContain('retired at');
   });
 
-  it('accept a valid signature beside one by a trusted key that does not verify, in either order', () => {
+  it('accept a valid signature beside one by a trusted key that does not verify, in either order', async () => {
     const also = newKey();
-    const { trusted } = keysetFor([
+    const { trusted } = await keysetFor([
       { key: production, environments: ['production'] },
       { key: also, environments: ['production'] },
     ]);
@@ -97,58 +97,58 @@ describe('the signatures of a bundle', () => {
       s.map((x) => (x.keyid === also.keyid ? { ...x, sig: flipBase64Byte(x.sig, 5) } : x)),
     );
     for (const bytes of orders(bundle, also.keyid))
-      expect(verifyBundle(bytes, options({ keyset: trusted })).keyid).toBe(production.keyid);
+      expect((await verifyBundle(bytes, options({ keyset: trusted }))).keyid).toBe(production.keyid);
     const broken = arranged(bundle, (s) => s.filter(byKey(also.keyid)));
-    expect(refusal(broken, { keyset: trusted }).code).toBe('bad-signature');
+    expect((await refusal(broken, { keyset: trusted })).code).toBe('bad-signature');
   });
 
-  it('refuse a bundle signed only by keys that may not sign it, naming each reason, in any order', () => {
+  it('refuse a bundle signed only by keys that may not sign it, naming each reason, in any order', async () => {
     const bundle = signedBundle({ signers: [staging.signer] });
-    const error = refusal(bundle);
+    const error = await refusal(bundle);
     expect(error.code).toBe('key-not-for-environment');
     expect(error.message).toContain('not for production');
   });
 
-  it('accept a signature naming no key (absent or empty keyid), tried against the production keys', () => {
+  it('accept a signature naming no key (absent or empty keyid), tried against the production keys', async () => {
     const bundle = signedBundle({ signers: [production.signer] });
     for (const keyid of [undefined, '']) {
       const bytes = arranged(bundle, (s) =>
         s.map(({ sig }) => (keyid === undefined ? { sig } : { keyid, sig })),
       );
       expect(openFile(bytes).envelope.signatures[0].keyid).toBe(keyid);
-      expect(verifyBundle(bytes, options()).keyid).toBe(production.keyid);
+      expect((await verifyBundle(bytes, options())).keyid).toBe(production.keyid);
     }
   });
 
-  it('refuse a signature naming no key when no key allowed for the environment made it', () => {
+  it('refuse a signature naming no key when no key allowed for the environment made it', async () => {
     const bytes = arranged(signedBundle({ signers: [staging.signer] }), (s) => s.map(({ sig }) => ({ sig })));
-    const error = refusal(bytes);
+    const error = await refusal(bytes);
     expect(error.code).toBe('unknown-key');
     expect(error.message).toContain('1 signature naming no key');
   });
 
-  it('refuse a keyid that is not a string', () => {
+  it('refuse a keyid that is not a string', async () => {
     const bytes = arranged(signedBundle({ signers: [production.signer] }), (s) =>
       s.map(({ sig }) => ({ keyid: 7, sig }) as unknown as Signature),
     );
-    expect(refusal(bytes).code).toBe('bad-format');
+    expect((await refusal(bytes)).code).toBe('bad-format');
   });
 
-  it(`bound the work: more than ${MAX_SIGNATURES} signatures, or more than ${MAX_SIGNATURE_CHECKS} checks, are refused before any is tried`, () => {
+  it(`bound the work: more than ${MAX_SIGNATURES} signatures, or more than ${MAX_SIGNATURE_CHECKS} checks, are refused before any is tried`, async () => {
     const bundle = signedBundle({ signers: [production.signer] });
     const many = arranged(bundle, (s) => Array.from({ length: MAX_SIGNATURES + 1 }, () => s[0]!));
-    expect(refusal(many).message).toContain(`more than ${MAX_SIGNATURES} signatures`);
+    expect((await refusal(many)).message).toContain(`more than ${MAX_SIGNATURES} signatures`);
 
     const productionKeys = Array.from({ length: 5 }, () => newKey());
-    const { trusted } = keysetFor(productionKeys.map((key) => ({ key, environments: ['production'] })));
+    const { trusted } = await keysetFor(productionKeys.map((key) => ({ key, environments: ['production'] })));
     const anonymous = arranged(signedBundle({ signers: [productionKeys[0]!.signer] }), (s) =>
       Array.from({ length: MAX_SIGNATURES }, () => ({ sig: s[0]!.sig })),
     );
-    const error = refusal(anonymous, { keyset: trusted });
+    const error = await refusal(anonymous, { keyset: trusted });
     expect(error.code).toBe('bad-format');
     expect(error.message).toContain(`over the cap of ${MAX_SIGNATURE_CHECKS}`);
     // Within the cap, the same signatures pass.
     const few = arranged(anonymous, (s) => s.slice(0, 3));
-    expect(verifyBundle(few, options({ keyset: trusted })).keyid).toBe(productionKeys[0]!.keyid);
+    expect((await verifyBundle(few, options({ keyset: trusted }))).keyid).toBe(productionKeys[0]!.keyid);
   });
 });

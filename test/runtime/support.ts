@@ -34,10 +34,10 @@ export interface KeyUse {
   notAfter?: number;
 }
 
-export function keysetFor(
+export async function keysetFor(
   uses: readonly KeyUse[],
   project = PROJECT,
-): { text: string; trusted: TrustedKeyset } {
+): Promise<{ text: string; trusted: TrustedKeyset }> {
   const keys = Object.fromEntries(
     uses.map((u) =>
       keysetEntry({
@@ -57,7 +57,7 @@ export function keysetFor(
       NOW,
     ),
   );
-  return { text, trusted: verifyKeyset(text) };
+  return { text, trusted: await verifyKeyset(text) };
 }
 
 const flag = (key: string, extra: Partial<Flag>): Flag =>

@@ -91,7 +91,7 @@ describe('a key past its end date or retired', () => {
     expect(add.stderr).toContain('retired at 2026-11-25T12:00:00Z');
 
     // A forged version, signed by the retired key and the rogue key, dated inside the grace period.
-    const trusted = verifyKeyset(rotated);
+    const trusted = await verifyKeyset(rotated);
     const [rogueId, rogueEntry] = keysetEntry({
       publicKey: createPublicKey(signer('rogue').privateKey),
       environments: ['production'],

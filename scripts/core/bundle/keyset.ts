@@ -1,7 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { encodeBase64 } from '../../runtime/base64.js';
 import { formatInstant } from '../../runtime/instant.js';
-import { keyIdOf, spkiOf } from '../../runtime/keys.js';
+import { keyIdOf, spkiOf } from './key-ids.js';
 import {
   KEYSET_FILE_FORMAT,
   KEYSET_FORMAT,

@@ -7,7 +7,7 @@ import {
   STATEMENT_PAYLOAD_TYPE,
 } from '../../runtime/bundle-format.js';
 import { type DsseEnvelope, pae } from '../../runtime/dsse.js';
-import { keyIdOf, spkiOf } from '../../runtime/keys.js';
+import { keyIdOf, spkiOf } from './key-ids.js';
 import { canonicalBytes, canonicalJson } from '../canonical-json.js';
 
 /** DSSE signing with Ed25519 (node:crypto), and the bundle file that carries content and envelope. */
