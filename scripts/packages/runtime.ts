@@ -13,7 +13,8 @@ const ENTRIES = ['index', 'openfeature'];
 
 /**
  * Lays out the runtime package for applications in `out`: the verifier and evaluator of
- * scripts/runtime/ (which import nothing but Node's modules) and the OpenFeature provider, each
+ * scripts/runtime/ (standard APIs only; node-files.ts, loaded only for a path, is Node's) and the
+ * OpenFeature provider, each
  * file as an ES module in dist/esm/ and as CommonJS in dist/cjs/, with tsc's declarations beside
  * both (`tscOut`: build/scripts/runtime/ of `npm run build`).
  *

@@ -30,8 +30,13 @@ describe('the runtime entry point', () => {
       expect(modules.size).toBeGreaterThan(5);
       for (const [file, specifiers] of modules) {
         expect(file.startsWith(RUNTIME), file).toBe(true);
+        // The provider's one import beyond the folder is its peer dependency, OpenFeature's SDK.
         for (const specifier of specifiers)
-          expect(specifier.startsWith('./'), `${file}: ${specifier}`).toBe(true);
+          expect(
+            specifier.startsWith('./') ||
+              (entry === 'openfeature.ts' && specifier === '@openfeature/server-sdk'),
+            `${file}: ${specifier}`,
+          ).toBe(true);
         // Code, not comments: a comment may name Buffer to say why it is not used.
         const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
         expect(code, file).not.toMatch(/\bBuffer\.|\bprocess\.|\brequire\(/);
