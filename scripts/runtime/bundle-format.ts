@@ -1,6 +1,6 @@
 /**
  * The compiled content of a bundle: what evaluation needs and what an audit needs, nothing else.
- * The runtime imports only this folder and node:crypto, so applications carry no other dependency.
+ * The runtime imports only this folder and standard APIs (WebCrypto), so applications carry no other dependency.
  */
 
 /**

@@ -9,7 +9,7 @@ import {
 import { keysetFor, NOW, newKey, sampleContent, signedBundle } from './support.js';
 
 const key = newKey();
-const { trusted: keyset } = keysetFor([{ key, environments: ['production'] }]);
+const { trusted: keyset } = await keysetFor([{ key, environments: ['production'] }]);
 
 const withRanges = (ranges: ClaimChangeRange[] | undefined, variant = 0): BundleContent => {
   const content = sampleContent('production', variant);
@@ -47,9 +47,9 @@ const TRIAL_REMOVED: ClaimChangeRange = {
 describe('claim changes in the runtime', () => {
   it('reports, after a swap, the organizations the new bundle names for the serial it replaced', async () => {
     const { runtime, changes } = await runtimeAt({ now: NOW });
-    expect(runtime.loadBytes(bundle(6, withRanges(undefined))).ok).toBe(true);
+    expect((await runtime.loadBytes(bundle(6, withRanges(undefined)))).ok).toBe(true);
     expect(changes).toEqual([]); // the first bundle replaces nothing
-    const result = runtime.loadBytes(bundle(7, withRanges([TRIAL_REMOVED], 1)));
+    const result = await runtime.loadBytes(bundle(7, withRanges([TRIAL_REMOVED], 1)));
     expect(result.ok && result.claimChange).toEqual({
       serial: 7,
       organizations: ['org_trial0001'],
@@ -67,8 +67,8 @@ describe('claim changes in the runtime', () => {
 
   it('treats a serial the bundle cannot bridge, or a range for everyone, as everyone changed', async () => {
     const { runtime, changes } = await runtimeAt({ now: NOW });
-    runtime.loadBytes(bundle(3, withRanges(undefined)));
-    runtime.loadBytes(bundle(7, withRanges([TRIAL_REMOVED, { from: 1, to: 2, everyone: true }], 1)));
+    await runtime.loadBytes(bundle(3, withRanges(undefined)));
+    await runtime.loadBytes(bundle(7, withRanges([TRIAL_REMOVED, { from: 1, to: 2, everyone: true }], 1)));
     expect(changes.map((c) => c.organizations)).toEqual(['everyone']);
     expect(runtime.claimChangedSince('org_granted01', 3)).toBe(true); // 3 is in no range
     expect(runtime.claimChangedSince('org_granted01', 2)).toBe(true); // everyone
@@ -80,21 +80,21 @@ describe('claim changes in the runtime', () => {
     const odd = [
       { from: 5, to: 6, organizations: { org_trial0001: { added: 'sso' } } },
     ] as unknown as ClaimChangeRange[];
-    runtime.loadBytes(bundle(7, withRanges(odd)));
+    await runtime.loadBytes(bundle(7, withRanges(odd)));
     expect(runtime.claimChangedSince('org_granted01', 6)).toBe(true);
   });
 
   it('accepts a flags-bundle/v1 bundle, which names no changes: a swap to it is everyone', async () => {
     const { runtime, changes } = await runtimeAt({ now: NOW });
     const v1 = { ...withRanges(undefined), format: 'flags-bundle/v1' } as BundleContent;
-    runtime.loadBytes(bundle(6, withRanges(undefined)));
-    const result = runtime.loadBytes(v1Bundle(7, v1));
+    await runtime.loadBytes(bundle(6, withRanges(undefined)));
+    const result = await runtime.loadBytes(v1Bundle(7, v1));
     expect(result.ok).toBe(true);
     expect(changes.map((c) => c.organizations)).toEqual(['everyone']);
     expect(runtime.isEnabled('sso', 'org_granted01')).toBe(true);
   });
 
-  it('refuses a newer content format and says to upgrade the runtime', () => {
+  it('refuses a newer content format and says to upgrade the runtime', async () => {
     const newer = signedBundle({
       signers: [key.signer],
       content: withRanges(undefined),
@@ -102,7 +102,7 @@ describe('claim changes in the runtime', () => {
     });
     let error: unknown;
     try {
-      verifyBundle(newer, { keyset, environment: 'production', now: NOW });
+      await verifyBundle(newer, { keyset, environment: 'production', now: NOW });
     } catch (caught) {
       error = caught;
     }
@@ -114,7 +114,7 @@ describe('claim changes in the runtime', () => {
 
   it('refuses a content whose format is not the one its statement signs', async () => {
     const { runtime } = await runtimeAt({ now: NOW });
-    const result = runtime.loadBytes(v1Bundle(7, withRanges(undefined)));
+    const result = await runtime.loadBytes(v1Bundle(7, withRanges(undefined)));
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error.code).toBe('bad-content');
   });
@@ -122,7 +122,7 @@ describe('claim changes in the runtime', () => {
   it("recomputes when a grant's last day ends and reports the organizations whose claim changed", async () => {
     const clock = { now: NOW };
     const { runtime, changes } = await runtimeAt(clock);
-    runtime.loadBytes(bundle(7, withRanges(undefined)));
+    await runtime.loadBytes(bundle(7, withRanges(undefined)));
     const mintedAt = clock.now;
     // org_trial0001's sso grant lasts through 2026-11-30.
     expect(runtime.nextClaimChangeAt).toBe(Date.parse('2026-12-01T00:00:00Z'));
@@ -144,7 +144,7 @@ describe('claim changes in the runtime', () => {
   it('arms for the nextChangeAt its statement names, and after it for what the content says', async () => {
     const clock = { now: NOW };
     const { runtime } = await runtimeAt(clock);
-    runtime.loadBytes(bundle(7, withRanges(undefined), { nextChangeAt: Date.parse('2026-11-25T00:00:00Z') }));
+    await runtime.loadBytes(bundle(7, withRanges(undefined), { nextChangeAt: Date.parse('2026-11-25T00:00:00Z') }));
     expect(runtime.nextClaimChangeAt).toBe(Date.parse('2026-11-25T00:00:00Z'));
     clock.now = Date.parse('2026-11-25T00:00:00Z');
     runtime.checkClaimClock();
@@ -153,7 +153,7 @@ describe('claim changes in the runtime', () => {
 
   it('calls the onChange of a watch while it runs', async () => {
     const { runtime } = await runtimeAt({ now: NOW });
-    runtime.loadBytes(bundle(6, withRanges(undefined)));
+    await runtime.loadBytes(bundle(6, withRanges(undefined)));
     const seen: ClaimChange[] = [];
     const watch = runtime.watch({ bytes: bundle(7, withRanges([TRIAL_REMOVED], 1)) }, 10, {
       onChange: (change) => seen.push(change),
