@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertOutsideRepository, writePrivateKeyFile } from '../adapters/keys.js';
 import { writeFileAtomic } from '../adapters/files.js';
-import { encodeBase64 } from '../runtime/base64.js';
+import { encodeBase64 } from '../core/bundle/base64.js';
 import { keyIdOf, spkiOf } from '../core/bundle/key-ids.js';
 
 /**

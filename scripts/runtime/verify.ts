@@ -1,4 +1,4 @@
-import { decodeBase64Codes, decodeBase64Strict } from './base64.js';
+import { decodeBase64Strict } from './base64.js';
 import {
   type BundleContent,
   READABLE_CONTENT_FORMATS,
@@ -280,7 +280,7 @@ const CONTENT_FIRST = '{"content":"';
 
 /**
  * The usual bundle, as `flags build` writes it (ASCII, content first), read without a string of the
- * whole file: its multi-megabyte content is decoded straight from its own bytes, and the rest of
+ * whole file: its multi-megabyte content is decoded from the text of its own bytes, and the rest of
  * the file, with the content's string emptied, is parsed strictly as always. The content is the
  * bytes up to the next quote; strict base64 admits no character a JSON string could not hold as
  * it is (no quote, backslash or control character), so where it decodes, the file is what the
@@ -296,8 +296,8 @@ export function canonicalBundleFile(bytes: Uint8Array): BundleFile | undefined {
   const end = bytes.indexOf(0x22, start);
   if (end < 0) return undefined;
   // Decoding checks every character of the content is base64 (so ASCII); the rest is checked here.
-  const contentCodes = bytes.subarray(start, end);
-  const contentBytes = decodeBase64Codes(contentCodes);
+  const content = ascii.decode(bytes.subarray(start, end));
+  const contentBytes = decodeBase64Strict(content);
   if (!contentBytes) return undefined;
   const rest = bytes.subarray(end + 1);
   for (let i = 0; i < rest.length; i++) if (rest[i]! >= 0x80) return undefined;
@@ -308,7 +308,7 @@ export function canonicalBundleFile(bytes: Uint8Array): BundleFile | undefined {
     return undefined;
   }
   if (!isRecord(value) || value.format !== SIGNED_BUNDLE_FORMAT) return undefined;
-  return { content: ascii.decode(contentCodes), envelope: value.envelope, contentBytes };
+  return { content, envelope: value.envelope, contentBytes };
 }
 
 const CONTENT_FIRST_CODES = new TextEncoder().encode(CONTENT_FIRST);

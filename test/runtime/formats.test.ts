@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Strict } from '../../scripts/runtime/base64.js';
+import { availableDecoders, decodeBase64Strict, strictBase64 } from '../../scripts/runtime/base64.js';
 import { canonicalJson } from '../../scripts/runtime/canonical-json.js';
 import { pae } from '../../scripts/runtime/dsse.js';
 import { formatInstant, parseInstant } from '../../scripts/runtime/instant.js';
@@ -75,6 +75,19 @@ describe('the strict JSON parser', () => {
 });
 
 describe('strict base64', () => {
+  it("decodes with the runtime's fastest decoder: on Node, Buffer; the portable one is always there", () => {
+    const names = availableDecoders.map((d) => d.name);
+    expect(names.at(-1)).toBe('portable');
+    expect(names).toContain('Buffer');
+    const fastest = strictBase64(availableDecoders[0]!.decode);
+    expect(decodeBase64Strict('+//+AQ==')).toEqual(fastest('+//+AQ=='));
+  });
+});
+
+// The same cases for every decoder this runtime has (Deno, Bun and browsers run fromBase64's in test/edge).
+describe.each(availableDecoders)('strict base64 with the $name decoder', ({ decode }) => {
+  const decodeBase64Strict = strictBase64(decode);
+
   it('decodes the standard and URL-safe alphabets, padded or (URL-safe) not', () => {
     const bytes = Buffer.from([0xfb, 0xff, 0xfe, 0x01]);
     for (const text of ['+//+AQ==', '-__-AQ', '-__-AQ=='])

@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { encodeBase64 } from '../../runtime/base64.js';
+import { encodeBase64 } from './base64.js';
 import { formatInstant } from '../../runtime/instant.js';
 import { keyIdOf, spkiOf } from './key-ids.js';
 import {

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject, sign } from 'node:crypto';
-import { encodeBase64 } from '../../runtime/base64.js';
+import { encodeBase64 } from './base64.js';
 import {
   type BundleStatement,
   SIGNED_BUNDLE_FORMAT,
