@@ -1,3 +1,5 @@
+import { fromBase64, nativeBuffer } from './native.js';
+
 /**
  * Strict base64: the text must be exactly what encoding the bytes gives, in the standard alphabet
  * with padding or the URL-safe one with or without it (DSSE allows both): no skipped characters,
@@ -15,14 +17,6 @@
 
 /** Decodes base64 of the given alphabet; may skip characters it does not know, or throw. */
 export type Base64Decoder = (text: string, urlSafe: boolean) => Uint8Array;
-
-interface NativeBuffer {
-  from(text: string, encoding: 'base64'): Uint8Array;
-}
-type FromBase64 = (text: string, options: { alphabet: string; lastChunkHandling: string }) => Uint8Array;
-
-const fromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
-const nativeBuffer = (globalThis as { Buffer?: NativeBuffer }).Buffer;
 
 /** Sextet of each character code of either alphabet; 255 for any other code. */
 const SEXTET = new Uint8Array(256).fill(255);
@@ -54,21 +48,22 @@ export const portableDecoder: Base64Decoder = (text) => {
 };
 
 /** The decoders this JavaScript runtime has, fastest first; the portable one is always last. */
-export const availableDecoders: ReadonlyArray<{ name: string; decode: Base64Decoder }> = [
-  ...(fromBase64
-    ? [
-        {
-          name: 'Uint8Array.fromBase64',
-          decode: (text: string, urlSafe: boolean) =>
-            fromBase64(text, { alphabet: urlSafe ? 'base64url' : 'base64', lastChunkHandling: 'loose' }),
-        },
-      ]
-    : []),
-  ...(nativeBuffer
-    ? [{ name: 'Buffer', decode: (text: string) => nativeBuffer.from(text, 'base64') }]
-    : []),
-  { name: 'portable', decode: portableDecoder },
-];
+export const availableDecoders: ReadonlyArray<{ name: string; decode: Base64Decoder }> = decoders();
+
+function decoders(): { name: string; decode: Base64Decoder }[] {
+  const found: { name: string; decode: Base64Decoder }[] = [];
+  const native = fromBase64;
+  if (native)
+    found.push({
+      name: 'Uint8Array.fromBase64',
+      decode: (text, urlSafe) =>
+        native(text, { alphabet: urlSafe ? 'base64url' : 'base64', lastChunkHandling: 'loose' }),
+    });
+  const buffer = nativeBuffer;
+  if (buffer) found.push({ name: 'buffer', decode: (text) => buffer.from(text, 'base64') });
+  found.push({ name: 'portable', decode: portableDecoder });
+  return found;
+}
 
 /** Strict decoding over a decoder: undefined for anything but the exact encoding of some bytes. */
 export function strictBase64(decode: Base64Decoder): (text: unknown) => Uint8Array | undefined {

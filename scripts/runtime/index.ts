@@ -10,7 +10,16 @@ import { isVerificationError, VerificationError } from './errors.js';
 import { type EvaluationContext, Evaluator, type OrganizationInput, type Resolution } from './evaluate.js';
 import { parseInstant } from './instant.js';
 import type { KeysetOptions, TrustedKeyset } from './keyset.js';
-import { type FetchLike, readSource, type Source } from './sources.js';
+import {
+  conditionalInit,
+  DEFAULT_JITTER,
+  DEFAULT_MAX_INTERVAL_MS,
+  freshnessMs,
+  startPolling,
+  type Validators,
+  validatorsOf,
+} from './poll.js';
+import { type Fetched, type FetchLike, fetchCapped, readSource, type Source } from './sources.js';
 import {
   bundleStateKey,
   readState,
@@ -131,6 +140,10 @@ export interface WatchOptions {
   onResult?: (result: LoadResult) => void;
   /** As RuntimeOptions.onChange, while this watch runs. */
   onChange?: (change: ClaimChange) => void;
+  /** Share of the interval added at random to each wait, so a fleet spreads its polls (0 to 1; default 0.2). */
+  jitter?: number;
+  /** Longest wait between polls: caps the backoff after failures and a long max-age (default 5 minutes). */
+  maxIntervalMs?: number;
 }
 
 export type LoadResult =
@@ -141,6 +154,8 @@ export type LoadResult =
       warning?: string;
       /** Whose claims the swap changed (absent for the first bundle and for the same one again). */
       claimChange?: ClaimChange;
+      /** The URL answered 304 Not Modified: the bundle served is still current (nothing was verified). */
+      notModified?: true;
     }
   | { ok: false; error: VerificationError; serving: BundleStatement | undefined };
 
@@ -328,32 +343,82 @@ export class FlagsRuntime {
     for (const listener of this.changeListeners) listener(change);
   }
 
-  /** Reloads from a source every `intervalMs` (timer unref'd: it never keeps the process alive). */
+  /**
+   * Reloads from a source every `intervalMs` plus jitter (timers unref'd: they never keep the
+   * process alive). A URL is polled with conditional requests: a 304 answer costs no parse and no
+   * verification, an answer's Cache-Control max-age defers the next poll, and failures back off.
+   */
   watch(
     source: Source,
     intervalMs: number,
     listeners?: ((result: LoadResult) => void) | WatchOptions,
   ): { stop(): void } {
-    const { onResult, onChange } =
+    const options: WatchOptions =
       typeof listeners === 'function' ? { onResult: listeners } : (listeners ?? {});
+    const onChange = options.onChange;
     if (onChange) this.changeListeners.add(onChange);
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      this.load(source)
-        .then((result) => onResult?.(result))
-        .finally(() => {
-          running = false;
-        });
-    }, intervalMs);
-    timer.unref?.();
+    let validators: Validators | undefined;
+    const polling = startPolling(
+      async () => {
+        const polled = await this.poll(source, validators);
+        validators = polled.validators;
+        options.onResult?.(polled.result);
+        return { failed: !polled.result.ok, freshForMs: polled.freshForMs };
+      },
+      {
+        intervalMs,
+        jitter: options.jitter ?? DEFAULT_JITTER,
+        maxIntervalMs: options.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS,
+      },
+    );
     return {
       stop: () => {
-        clearInterval(timer);
+        polling.stop();
         if (onChange) this.changeListeners.delete(onChange);
       },
     };
+  }
+
+  /** One poll of a watch; a URL conditionally, with the validators of the bundle it served last. */
+  private async poll(
+    source: Source,
+    validators: Validators | undefined,
+  ): Promise<{ result: LoadResult; validators?: Validators; freshForMs: number }> {
+    if (!('url' in source)) return { result: await this.load(source), freshForMs: 0 };
+    const served = this.current?.verified.statement;
+    let fetched: Fetched;
+    try {
+      fetched = await fetchCapped(
+        source.url,
+        conditionalInit(source.init, served ? validators : undefined),
+        this.options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
+        this.options.fetch,
+      );
+    } catch (error) {
+      return { result: this.refuse(error), freshForMs: 0 };
+    }
+    const freshForMs = freshnessMs(fetched.headers);
+    if (!fetched.bytes) {
+      if (!served || !validators)
+        return {
+          result: this.refuse(
+            new VerificationError(
+              'fetch-failed',
+              `fetching ${String(source.url)} answered 304 to a request that was not conditional`,
+            ),
+          ),
+          freshForMs: 0,
+        };
+      this.error = undefined;
+      return {
+        result: { ok: true, changed: false, notModified: true, statement: served },
+        validators,
+        freshForMs,
+      };
+    }
+    const result = await this.loadBytes(fetched.bytes);
+    // A refused bundle's validators are not kept: the next poll fetches it whole and verifies again.
+    return { result, validators: result.ok ? validatorsOf(fetched.headers) : undefined, freshForMs };
   }
 
   get ready(): boolean {

@@ -30,23 +30,40 @@ export async function readSource(
     const { readFileCapped } = await import('./node-files.js');
     return readFileCapped(source.path, maxBytes);
   }
-  return fetchCapped(source.url, source.init, maxBytes, fetchImpl ?? globalThis.fetch);
+  const fetched = await fetchCapped(source.url, source.init, maxBytes, fetchImpl);
+  if (!fetched.bytes)
+    throw new VerificationError(
+      'fetch-failed',
+      `fetching ${String(source.url)} answered 304 to a request that was not conditional`,
+    );
+  return fetched.bytes;
+}
+
+/** A fetched body with its headers; no bytes for a 304 (Not Modified) answer, which has no body. */
+export interface Fetched {
+  bytes: Uint8Array | undefined;
+  headers: Headers;
 }
 
 const tooLarge = (size: number | string, maxBytes: number) =>
   new VerificationError('too-large', `the input is ${size} bytes, over the cap of ${maxBytes}`);
 
-async function fetchCapped(
+export async function fetchCapped(
   url: string | URL,
   init: RequestInit | undefined,
   maxBytes: number,
-  fetchImpl: FetchLike,
-): Promise<Uint8Array> {
+  fetchImpl: FetchLike = globalThis.fetch,
+): Promise<Fetched> {
   let response: Response;
   try {
     response = await fetchImpl(url, { redirect: 'follow', ...init });
   } catch (error) {
     throw new VerificationError('fetch-failed', `cannot fetch ${String(url)}: ${(error as Error).message}`);
+  }
+  const headers = response.headers;
+  if (response.status === 304) {
+    await response.body?.cancel().catch(() => undefined);
+    return { bytes: undefined, headers };
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
@@ -57,7 +74,7 @@ async function fetchCapped(
     await response.body?.cancel().catch(() => undefined);
     throw tooLarge(declared, maxBytes);
   }
-  if (!response.body) return new Uint8Array(0);
+  if (!response.body) return { bytes: new Uint8Array(0), headers };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -71,12 +88,12 @@ async function fetchCapped(
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
+  if (chunks.length === 1) return { bytes: chunks[0]!, headers };
   const bytes = new Uint8Array(total);
   let at = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, at);
     at += chunk.byteLength;
   }
-  return bytes;
+  return { bytes, headers };
 }

@@ -10,6 +10,7 @@ import {
 import { canonicalJson } from './canonical-json.js';
 import { sha256Hex } from './crypto.js';
 import { type VerificationCode, VerificationError } from './errors.js';
+import { asciiText } from './native.js';
 import { formatInstant, parseInstant } from './instant.js';
 import type { TrustedKey, TrustedKeyset } from './keyset.js';
 import { checkSignatures, decodeEnvelope, short } from './signature.js';
@@ -290,20 +291,19 @@ const CONTENT_FIRST = '{"content":"';
  * verifying a 5 MB bundle takes ~9 ms instead of ~14 (measured).
  */
 export function canonicalBundleFile(bytes: Uint8Array): BundleFile | undefined {
-  const start = CONTENT_FIRST.length;
-  if (bytes.byteLength < start) return undefined;
-  for (let i = 0; i < start; i++) if (bytes[i] !== CONTENT_FIRST_CODES[i]) return undefined;
-  const end = bytes.indexOf(0x22, start);
+  const text = asciiText(bytes);
+  if (!text.startsWith(CONTENT_FIRST)) return undefined;
+  const end = text.indexOf('"', CONTENT_FIRST.length);
   if (end < 0) return undefined;
   // Decoding checks every character of the content is base64 (so ASCII); the rest is checked here.
-  const content = ascii.decode(bytes.subarray(start, end));
+  const content = text.slice(CONTENT_FIRST.length, end);
   const contentBytes = decodeBase64Strict(content);
   if (!contentBytes) return undefined;
-  const rest = bytes.subarray(end + 1);
-  for (let i = 0; i < rest.length; i++) if (rest[i]! >= 0x80) return undefined;
+  const rest = text.slice(end + 1);
+  if (NOT_ASCII.test(rest)) return undefined;
   let value: unknown;
   try {
-    value = parseStrictJson(`${CONTENT_FIRST}"${ascii.decode(rest)}`);
+    value = parseStrictJson(`${CONTENT_FIRST}"${rest}`);
   } catch {
     return undefined;
   }
@@ -311,9 +311,7 @@ export function canonicalBundleFile(bytes: Uint8Array): BundleFile | undefined {
   return { content, envelope: value.envelope, contentBytes };
 }
 
-const CONTENT_FIRST_CODES = new TextEncoder().encode(CONTENT_FIRST);
-// For ASCII bytes (checked first), every decoder of an ASCII-compatible encoding gives the same text.
-const ascii = new TextDecoder('utf-8');
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** Only for a better message when no trusted key signed: never used for a decision to accept. */
 function unverifiedDevelopmentClaim(payload: Uint8Array): boolean {

@@ -144,7 +144,9 @@ describe('claim changes in the runtime', () => {
   it('arms for the nextChangeAt its statement names, and after it for what the content says', async () => {
     const clock = { now: NOW };
     const { runtime } = await runtimeAt(clock);
-    await runtime.loadBytes(bundle(7, withRanges(undefined), { nextChangeAt: Date.parse('2026-11-25T00:00:00Z') }));
+    await runtime.loadBytes(
+      bundle(7, withRanges(undefined), { nextChangeAt: Date.parse('2026-11-25T00:00:00Z') }),
+    );
     expect(runtime.nextClaimChangeAt).toBe(Date.parse('2026-11-25T00:00:00Z'));
     clock.now = Date.parse('2026-11-25T00:00:00Z');
     runtime.checkClaimClock();
