@@ -96,6 +96,8 @@ interface Fleet {
   /** When each instance first held each serial (ms, performance.now). */
   heldAt: Map<number, number[]>;
   polled: number;
+  /** Refusals by code (a fetch that failed, a bundle refused). */
+  errors: Map<string, number>;
   stop(): void;
 }
 
@@ -108,7 +110,13 @@ async function startFleet(
   const heldAt = new Map<number, number[]>();
   const stops: { stop(): void }[] = [];
   const instances: FlagsRuntime[] = [];
-  const fleet: Fleet = { instances, heldAt, polled: 0, stop: () => stops.forEach((s) => s.stop()) };
+  const fleet: Fleet = {
+    instances,
+    heldAt,
+    polled: 0,
+    errors: new Map(),
+    stop: () => stops.forEach((s) => s.stop()),
+  };
   for (let i = 0; i < count; i++) {
     const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW + 60_000 });
     let last: number | undefined;
@@ -118,7 +126,10 @@ async function startFleet(
         jitter: JITTER,
         onResult: (result) => {
           fleet.polled++;
-          if (!result.ok) throw result.error;
+          if (!result.ok) {
+            fleet.errors.set(result.error.code, (fleet.errors.get(result.error.code) ?? 0) + 1);
+            return;
+          }
           const serial = result.statement.serial;
           if (serial !== last) {
             last = serial;
@@ -133,10 +144,10 @@ async function startFleet(
   return fleet;
 }
 
-async function until(test: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function until(test: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!test()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
     await sleep(20);
   }
 }
@@ -144,9 +155,9 @@ async function until(test: () => boolean, timeoutMs: number, what: string): Prom
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const count = Number(value(argv, '--instances') ?? 1000);
-  const intervalMs = Number(value(argv, '--interval') ?? 2000);
-  const idleMs = Number(value(argv, '--idle') ?? 3 * intervalMs);
-  const flagCount = Number(value(argv, '--flags') ?? 200);
+  const intervalMs = Number(value(argv, '--interval') ?? 5000);
+  const idleMs = Number(value(argv, '--idle') ?? 2 * intervalMs);
+  const flagCount = Number(value(argv, '--flags') ?? 100);
   const log = (text: string) => process.stderr.write(`${text}\n`);
 
   const work = mkdtempSync(join(tmpdir(), 'flags-bench-poll-'));
@@ -187,6 +198,7 @@ async function main(): Promise<void> {
         baseline: { bytes: 0, requests: 0, notModified: 0 },
       };
     let publishMs: number[] = [];
+    const refusals = { conditional: new Map<string, number>(), baseline: new Map<string, number>() };
     let bundleBytes = 0;
     for (const mode of ['conditional', 'baseline'] as const) {
       const published: Published = { body: sign(1), etag: '"serial-1"', conditional: mode === 'conditional' };
@@ -200,7 +212,8 @@ async function main(): Promise<void> {
         await until(
           () => (fleet.heldAt.get(1)?.length ?? 0) === count,
           60_000 + 4 * intervalMs,
-          'every instance to load serial 1',
+          () =>
+            `every instance to load serial 1 (${fleet.heldAt.get(1)?.length ?? 0} did; refusals ${JSON.stringify(Object.fromEntries(fleet.errors))})`,
         );
         // A full interval more, so every instance has validators and polls at its own pace.
         await sleep(intervalMs * (1 + JITTER));
@@ -219,10 +232,12 @@ async function main(): Promise<void> {
           await until(
             () => (fleet.heldAt.get(2)?.length ?? 0) === count,
             60_000 + 4 * intervalMs,
-            'every instance to hold serial 2',
+            () =>
+              `every instance to hold serial 2 (${fleet.heldAt.get(2)?.length ?? 0} do; refusals ${JSON.stringify(Object.fromEntries(fleet.errors))})`,
           );
           publishMs = fleet.heldAt.get(2)!.map((at) => at - publishedAt);
         }
+        refusals[mode] = fleet.errors;
       } finally {
         fleet.stop();
         await server.close();
@@ -246,6 +261,7 @@ async function main(): Promise<void> {
         `| baseline: unconditional (no validator)   | ${perSecond(idle.baseline.requests).toFixed(0).padStart(10)} | ${kib(perSecond(idle.baseline.bytes)).padStart(12)} | ${kib(idle.baseline.bytes / Math.max(1, idle.baseline.requests)).padStart(11)} |`,
         `| conditional (ETag, If-None-Match → 304)  | ${perSecond(idle.conditional.requests).toFixed(0).padStart(10)} | ${kib(perSecond(idle.conditional.bytes)).padStart(12)} | ${`${(idle.conditional.bytes / Math.max(1, idle.conditional.requests)).toFixed(0)} B`.padStart(11)} |`,
         '',
+        `refusals: conditional ${JSON.stringify(Object.fromEntries(refusals.conditional))}, baseline ${JSON.stringify(Object.fromEntries(refusals.baseline))}`,
         `conditional polling sends ${(share * 100).toFixed(2)}% of the baseline's bytes (${(1 / share).toFixed(0)}× fewer; target ≤ ${TARGET_BYTE_SHARE * 100}% ${share <= TARGET_BYTE_SHARE ? 'ok' : 'MISSED'}); ${idle.conditional.notModified} of ${idle.conditional.requests} polls answered 304`,
         `after a publish: half the instances held the new serial after ${quantile(publishMs, 0.5).toFixed(0)} ms, 95% after ${quantile(publishMs, 0.95).toFixed(0)} ms, all ${count} after ${allHeld.toFixed(0)} ms (target ≤ interval + jitter + ${TARGET_MARGIN_MS} ms = ${bound.toFixed(0)} ms ${allHeld <= bound ? 'ok' : 'MISSED'})`,
         '',

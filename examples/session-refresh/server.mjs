@@ -8,7 +8,8 @@ import { createSessionApp } from './app.mjs';
  *   FLAGS_KEYSET       path (or URL) of the committed keyset, keys/keyset.json (required)
  *   FLAGS_ENVIRONMENT  the environment this application runs in (default production)
  *   POLL_MS            how often the bundle is polled (default 60000)
- *   JITTER_MS          the first poll waits up to this long more, so instances spread (default POLL_MS / 10)
+ *   JITTER_MS          the first poll waits up to this long more, so instances started together spread
+ *                      (default POLL_MS / 10); each wait after is POLL_MS plus up to a fifth of it (watch's jitter)
  *   HOST, PORT         where to listen (default 127.0.0.1, 3000)
  *   FLAGS_NOW          start the clock at this instant (ISO 8601; tests pin time), else the real clock
  * Run: node examples/session-refresh/server.mjs (after npm run build).

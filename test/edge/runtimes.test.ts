@@ -3,7 +3,10 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Miniflare } from 'miniflare';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageRuntime } from '../../scripts/packages/runtime.js';
 import * as base64 from '../../scripts/runtime/base64.js';
@@ -89,6 +92,13 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** One folder holding the package's ES modules (runtime/) and this folder's files beside them. */
+function servedRoot(): string {
+  cpSync(dist, join(work, 'runtime'), { recursive: true });
+  for (const file of ['worker.mjs', 'check-runtime.mjs']) cpSync(join(HERE, file), join(work, file));
+  return work;
+}
+
 /** The answers that must not depend on the runtime (which native paths it has may). */
 function expectSameAnswers(actual: CheckResult) {
   const { strict, paths: _paths, ...answers } = actual;
@@ -139,10 +149,9 @@ describe('the runtime package in every JavaScript runtime', () => {
     }, 90_000);
 
   it('in workerd (Cloudflare Workers, through miniflare), with no filesystem and no Node API: the same answers', async () => {
-    // All under one root: the runtime's ES modules as the package ships them, and the two test files.
-    // node-files.js is Node's, loaded only for a path (a Worker never has one): it is not there.
-    cpSync(dist, join(work, 'runtime'), { recursive: true });
-    for (const file of ['worker.mjs', 'check-runtime.mjs']) cpSync(join(HERE, file), join(work, file));
+    // All under one root (servedRoot): the runtime's ES modules as the package ships them and the
+    // test's files; node-files.js is Node's, loaded only for a path (a Worker never has one): left out.
+    servedRoot();
     const paths = [
       join(work, 'worker.mjs'),
       join(work, 'check-runtime.mjs'),
@@ -164,6 +173,49 @@ describe('the runtime package in every JavaScript runtime', () => {
       console.log(`workerd: native paths ${JSON.stringify(actual.paths)}`);
     } finally {
       await worker.dispose();
+    }
+  }, 90_000);
+
+  it("in Chromium (Debian's, through playwright-core), loaded as ES modules from 127.0.0.1: the same answers", async () => {
+    const CHROMIUM = '/usr/bin/chromium';
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium is not installed at ${CHROMIUM}; run .ci/setup-browser and try again`);
+    const root = servedRoot();
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (path === '/') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>runtime</title>');
+        return;
+      }
+      const file = join(root, path.replace(/^\/+/, ''));
+      if (!/^\/(runtime\/)?[\w.-]+\.m?js$/.test(path) || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      const actual = (await page.evaluate(async (input) => {
+        const load = (path: string) => import(path);
+        const [runtime, base64, native, harness] = await Promise.all(
+          ['/runtime/index.js', '/runtime/base64.js', '/runtime/native.js', '/check-runtime.mjs'].map(load),
+        );
+        return harness.check(runtime, base64, native, input);
+      }, scenario)) as CheckResult;
+      expectSameAnswers(actual);
+      expect(actual.paths).toMatchObject({ nodeCrypto: false, buffer: false });
+      console.log(`chromium: native paths ${JSON.stringify(actual.paths)}`);
+    } finally {
+      await browser.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }, 90_000);
 });
