@@ -75,7 +75,9 @@ async function origin(published: Published) {
       sockets.delete(socket);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A backlog above the fleet: 1,000 instances connecting at once would otherwise overflow the
+  // default (511) and wait out SYN retries of up to a minute, as no real fleet on many machines does.
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/production.bundle.json`,
     counters: () => {

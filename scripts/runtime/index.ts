@@ -14,10 +14,12 @@ import {
   conditionalInit,
   DEFAULT_JITTER,
   DEFAULT_MAX_INTERVAL_MS,
+  DEFAULT_POLL_TIMEOUT_MS,
   freshnessMs,
   startPolling,
   type Validators,
   validatorsOf,
+  withTimeout,
 } from './poll.js';
 import { type Fetched, type FetchLike, fetchCapped, readSource, type Source } from './sources.js';
 import {
@@ -35,8 +37,9 @@ import { DEFAULT_MAX_BUNDLE_BYTES, parseContent, type VerifiedBundle, verifyBund
  * The runtime entry point (`@flags-as-code/runtime`): load a signed bundle from a file, a URL or
  * bytes, verify it against a keyset, and evaluate flags from it. It depends on nothing but the
  * standard APIs every JavaScript runtime has (WebCrypto, fetch, TextEncoder), so it runs alike in
- * Node 20+, Deno, Bun, Workers and browsers; a path (a file, a state file) loads its Node-only
- * module when used. It remembers the newest serial it accepted (in memory, and in a state store
+ * Node 20+, Deno, Bun, Workers and browsers (Node's crypto and Buffer, where a runtime has them,
+ * are found by feature detection and used for speed: native.ts); a path (a file, a state file)
+ * loads its Node-only module when used. It remembers the newest serial it accepted (in memory, and in a state store
  * when given one) and, when a newer bundle fails verification, keeps serving the last good one
  * and says why.
  */
@@ -144,6 +147,8 @@ export interface WatchOptions {
   jitter?: number;
   /** Longest wait between polls: caps the backoff after failures and a long max-age (default 5 minutes). */
   maxIntervalMs?: number;
+  /** A URL's poll not answered in full by then is abandoned, as a failure (default 30 s). */
+  timeoutMs?: number;
 }
 
 export type LoadResult =
@@ -360,7 +365,7 @@ export class FlagsRuntime {
     let validators: Validators | undefined;
     const polling = startPolling(
       async () => {
-        const polled = await this.poll(source, validators);
+        const polled = await this.poll(source, validators, options.timeoutMs ?? DEFAULT_POLL_TIMEOUT_MS);
         validators = polled.validators;
         options.onResult?.(polled.result);
         return { failed: !polled.result.ok, freshForMs: polled.freshForMs };
@@ -383,6 +388,7 @@ export class FlagsRuntime {
   private async poll(
     source: Source,
     validators: Validators | undefined,
+    timeoutMs: number,
   ): Promise<{ result: LoadResult; validators?: Validators; freshForMs: number }> {
     if (!('url' in source)) return { result: await this.load(source), freshForMs: 0 };
     const served = this.current?.verified.statement;
@@ -390,7 +396,7 @@ export class FlagsRuntime {
     try {
       fetched = await fetchCapped(
         source.url,
-        conditionalInit(source.init, served ? validators : undefined),
+        withTimeout(conditionalInit(source.init, served ? validators : undefined), timeoutMs),
         this.options.maxBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
         this.options.fetch,
       );

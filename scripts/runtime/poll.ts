@@ -28,6 +28,8 @@ export interface PollOutcome {
 }
 
 export const DEFAULT_JITTER = 0.2;
+/** A poll not answered in full by then is abandoned (a failure): one hung request never stops a watch. */
+export const DEFAULT_POLL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_INTERVAL_MS = 300_000;
 
 export function validatorsOf(headers: Headers): Validators | undefined {
@@ -47,6 +49,12 @@ export function conditionalInit(
   if (validators.etag) headers.set('if-none-match', validators.etag);
   else if (validators.lastModified) headers.set('if-modified-since', validators.lastModified);
   return { ...init, headers };
+}
+
+/** The request init, abandoned after `timeoutMs` (and still when the caller's own signal aborts). */
+export function withTimeout(init: RequestInit, timeoutMs: number): RequestInit {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout };
 }
 
 /** Freshness from `Cache-Control: max-age` less `Age`; 0 for no-store, no-cache or none given. */

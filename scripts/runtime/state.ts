@@ -49,7 +49,6 @@ const empty = (): RuntimeState => ({ format: STATE_FORMAT, bundles: {}, keysets:
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Reads a state file; a missing one is empty, an unreadable or foreign one an error (never silently reset). */
 /** Reads the state from its store (nothing stored yet is the empty state; a corrupt one is an error). */
 export async function readState(store: StateStore): Promise<RuntimeState> {
   const path = store.name ?? "(the application's state store)";

@@ -140,6 +140,31 @@ describe('watching a URL', () => {
   });
 });
 
+describe('a poll that is never answered', () => {
+  it('is abandoned after the timeout as a failure, and the watch goes on', async () => {
+    const held: import('node:http').ServerResponse[] = [];
+    const server = createServer((_req, res) => {
+      held.push(res); // never answered
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/production.bundle.json`;
+    const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW + 60_000 });
+    const results: LoadResult[] = [];
+    const watch = runtime.watch({ url }, 15, { jitter: 0, timeoutMs: 100, onResult: (r) => results.push(r) });
+    onTestFinished(() => watch.stop());
+    await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    expect(results.every((r) => !r.ok && r.error.code === 'fetch-failed')).toBe(true);
+    expect(held.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('the wait between polls', () => {
   const timing = { intervalMs: 1000, jitter: 0.2, maxIntervalMs: 30_000 };
   it('is the interval plus up to its share of jitter', () => {
