@@ -117,7 +117,9 @@ async function startFleet(
     heldAt,
     polled: 0,
     errors: new Map(),
-    stop: () => stops.forEach((s) => s.stop()),
+    stop: () => {
+      for (const s of stops) s.stop();
+    },
   };
   for (let i = 0; i < count; i++) {
     const runtime = await FlagsRuntime.create({ environment: 'production', keyset, now: () => NOW + 60_000 });

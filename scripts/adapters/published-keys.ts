@@ -48,8 +48,8 @@ export async function publishedKeys(bundle: string, options: PublishedKeysOption
           `cannot read the keyset ${options.keyset}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
         );
       }
-      const keyset = verifyKeysetFile(path, keysetBytes, undefined, undefined);
-      const verified = verifyBundle(bytes, { keyset, environment: options.env, now: options.now });
+      const keyset = await verifyKeysetFile(path, keysetBytes, undefined, undefined);
+      const verified = await verifyBundle(bytes, { keyset, environment: options.env, now: options.now });
       const content = parseContent(verified);
       return { ...keysOf(content.flags), verified: true, environment: options.env };
     }
