@@ -100,6 +100,7 @@ interface Fleet {
   polled: number;
   /** Refusals by code (a fetch that failed, a bundle refused). */
   errors: Map<string, number>;
+  firstError?: string;
   stop(): void;
 }
 
@@ -132,6 +133,7 @@ async function startFleet(
           fleet.polled++;
           if (!result.ok) {
             fleet.errors.set(result.error.code, (fleet.errors.get(result.error.code) ?? 0) + 1);
+            if (!fleet.firstError) fleet.firstError = result.error.message;
             return;
           }
           const serial = result.statement.serial;
@@ -242,6 +244,7 @@ async function main(): Promise<void> {
           publishMs = fleet.heldAt.get(2)!.map((at) => at - publishedAt);
         }
         refusals[mode] = fleet.errors;
+        if (fleet.firstError) log(`${mode}: first refusal: ${fleet.firstError}`);
       } finally {
         fleet.stop();
         await server.close();
