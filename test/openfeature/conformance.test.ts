@@ -81,7 +81,7 @@ let keyset: TrustedKeyset;
 let stagingOnly: TrustedKeyset;
 let domains = 0;
 
-function keysetFor(environments: string[]): TrustedKeyset {
+function keysetFor(environments: string[]): Promise<TrustedKeyset> {
   const [keyid, entry] = keysetEntry({
     publicKey: createPublicKey(signer.privateKey),
     environments,
@@ -117,7 +117,7 @@ async function runtimeIn(state: ProviderState): Promise<FlagsRuntime> {
     now: () => now,
   });
   if (state === 'stable' || state === 'stale')
-    expect(runtime.loadBytes(bundle())).toMatchObject({ ok: true });
+    expect(await runtime.loadBytes(bundle())).toMatchObject({ ok: true });
   // The bundle served outlives its 24 hours: the publishing pipeline no longer reaches the app.
   if (state === 'stale') now += 25 * HOUR;
   if (state === 'error') {
@@ -125,7 +125,9 @@ async function runtimeIn(state: ProviderState): Promise<FlagsRuntime> {
     const tampered = JSON.parse(new TextDecoder().decode(bundle()));
     const sig: string = tampered.envelope.signatures[0].sig;
     tampered.envelope.signatures[0].sig = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
-    expect(runtime.loadBytes(new TextEncoder().encode(canonicalJson(tampered)))).toMatchObject({ ok: false });
+    expect(await runtime.loadBytes(new TextEncoder().encode(canonicalJson(tampered)))).toMatchObject({
+      ok: false,
+    });
   }
   return runtime;
 }
@@ -142,8 +144,8 @@ beforeAll(async () => {
   flags = await loadFlags(`${SPEC}repository`);
   const { privateKey } = generateKeyPairSync('ed25519');
   signer = signerOf(privateKey);
-  keyset = keysetFor(['production']);
-  stagingOnly = keysetFor(['staging']);
+  keyset = await keysetFor(['production']);
+  stagingOnly = await keysetFor(['staging']);
   OpenFeature.setTransactionContextPropagator(new AsyncLocalStorageTransactionContextPropagator());
 });
 afterEach(() => {

@@ -32,7 +32,7 @@ async function runtimeWith(options: {
   telemetry?: EvaluationTelemetry;
   onDeprecated?: (flag: DeprecatedFlag) => void;
 }): Promise<FlagsRuntime> {
-  const { trusted } = keysetFor([{ key, environments: ['production', 'staging'] }]);
+  const { trusted } = await keysetFor([{ key, environments: ['production', 'staging'] }]);
   return FlagsRuntime.create({ environment: 'production', keyset: trusted, now: () => NOW, ...options });
 }
 
@@ -71,7 +71,7 @@ describe('evaluation telemetry', () => {
   it('counts evaluations per flag and environment, read through an OpenTelemetry MeterProvider', async () => {
     const telemetry = new EvaluationTelemetry();
     const runtime = await runtimeWith({ telemetry });
-    expect(runtime.loadBytes(bundleOf(sampleContent(), 1))).toMatchObject({ ok: true });
+    expect(await runtime.loadBytes(bundleOf(sampleContent(), 1))).toMatchObject({ ok: true });
     const { provider, collect } = meterProvider();
     const observation = telemetry.observe(provider.getMeter('app'));
 
@@ -97,7 +97,7 @@ describe('evaluation telemetry', () => {
     );
 
     // A newer bundle keeps counting on the same series: the counter stays monotonic.
-    expect(runtime.loadBytes(bundleOf(sampleContent('production', 1), 2))).toMatchObject({
+    expect(await runtime.loadBytes(bundleOf(sampleContent('production', 1), 2))).toMatchObject({
       ok: true,
       changed: true,
     });
@@ -115,7 +115,7 @@ describe('evaluation telemetry', () => {
   it('counts per variant when asked, with feature_flag.result.variant', async () => {
     const telemetry = new EvaluationTelemetry({ variants: true });
     const runtime = await runtimeWith({ telemetry });
-    runtime.loadBytes(bundleOf(sampleContent(), 1));
+    await runtime.loadBytes(bundleOf(sampleContent(), 1));
     const { provider, collect } = meterProvider();
     telemetry.observe(provider.getMeter('app'));
 
@@ -139,7 +139,7 @@ describe('evaluation telemetry', () => {
     let now = NOW;
     const telemetry = new EvaluationTelemetry({ variants: true, now: () => now });
     const runtime = await runtimeWith({ telemetry });
-    runtime.loadBytes(bundleOf(sampleContent(), 1));
+    await runtime.loadBytes(bundleOf(sampleContent(), 1));
 
     runtime.isEnabled('sso', 'org_granted01');
     runtime.isEnabled('sso-typo', 'org_granted01');
@@ -198,7 +198,7 @@ describe('evaluation telemetry', () => {
   it('caps the unknown keys it counts, so made-up keys cannot grow memory', async () => {
     const telemetry = new EvaluationTelemetry();
     const runtime = await runtimeWith({ telemetry });
-    runtime.loadBytes(bundleOf(sampleContent(), 1));
+    await runtime.loadBytes(bundleOf(sampleContent(), 1));
     for (let i = 0; i < MAX_UNKNOWN_KEYS + 50; i++) runtime.isEnabled(`made-up-${i}`);
     runtime.isEnabled('made-up-0');
     const { unknown } = telemetry.snapshot();
@@ -208,7 +208,7 @@ describe('evaluation telemetry', () => {
 
   it('costs nothing to read when not asked for: no telemetry, no counts', async () => {
     const runtime = await runtimeWith({});
-    runtime.loadBytes(bundleOf(sampleContent(), 1));
+    await runtime.loadBytes(bundleOf(sampleContent(), 1));
     expect(runtime.isEnabled('sso', 'org_granted01')).toBe(true);
     const telemetry = new EvaluationTelemetry();
     expect(telemetry.snapshot().evaluations).toEqual([]);
@@ -219,7 +219,7 @@ describe('deprecated flags', () => {
   it('are reported once per key at their first evaluation, across bundles', async () => {
     const reported: DeprecatedFlag[] = [];
     const runtime = await runtimeWith({ onDeprecated: (flag) => reported.push(flag) });
-    runtime.loadBytes(bundleOf(deprecatedContent(['new-checkout', 'theme']), 1));
+    await runtime.loadBytes(bundleOf(deprecatedContent(['new-checkout', 'theme']), 1));
     expect(reported).toEqual([]);
 
     runtime.isEnabled('sso', 'org_granted01');
@@ -239,7 +239,7 @@ describe('deprecated flags', () => {
     // The next bundle still marks it: still once. A newly evaluated deprecated flag is reported.
     const next = deprecatedContent(['new-checkout', 'theme']);
     next.flags['api-limits']!.variants.scale = { rpm: 7000 };
-    expect(runtime.loadBytes(bundleOf(next, 2))).toMatchObject({ ok: true, changed: true });
+    expect(await runtime.loadBytes(bundleOf(next, 2))).toMatchObject({ ok: true, changed: true });
     runtime.isEnabled('new-checkout', 'org_granted01');
     runtime.resolveString('theme', 'light', 'org_granted01');
     runtime.resolveString('theme', 'light', 'org_granted01');
@@ -250,7 +250,7 @@ describe('deprecated flags', () => {
     const reported: string[] = [];
     const telemetry = new EvaluationTelemetry();
     const runtime = await runtimeWith({ telemetry, onDeprecated: (flag) => reported.push(flag.key) });
-    runtime.loadBytes(bundleOf(deprecatedContent(['sso']), 1));
+    await runtime.loadBytes(bundleOf(deprecatedContent(['sso']), 1));
     for (let i = 0; i < 3; i++) runtime.isEnabled('sso', 'org_granted01');
     expect(reported).toEqual(['sso']);
     expect(telemetry.snapshot().evaluations.find((e) => e.key === 'sso')?.count).toBe(3);

@@ -57,11 +57,11 @@ describe('the OpenFeature provider with @openfeature/open-telemetry-hooks', () =
     const deprecations: DeprecatedFlag[] = [];
     const runtime = await FlagsRuntime.create({
       environment: 'production',
-      keyset: keysetFor([{ key, environments: ['production'] }]).trusted,
+      keyset: (await keysetFor([{ key, environments: ['production'] }])).trusted,
       now: () => NOW,
       telemetry,
     });
-    runtime.loadBytes(
+    await runtime.loadBytes(
       signedBundle({ content: deprecated(sampleContent(), 'new-checkout'), signers: [key.signer] }),
     );
     telemetry.observe(meterProvider.getMeter('app'));
