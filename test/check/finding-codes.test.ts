@@ -113,6 +113,20 @@ const CASES: Case[] = [
     ],
   },
   {
+    code: 'model/archived-key-reused',
+    findings: [
+      {
+        file: 'flags/billing/invoice-preview.yaml',
+        line: 2,
+        col: 6,
+        message:
+          'key "invoice-preview" belongs to the archived flag in flags/invoice-preview.yaml; an archived key is never used again',
+        hint: 'give this flag a key of its own (e.g. "invoice-preview-v2") and name its file after it; flags/invoice-preview.yaml stays as the record of the old flag',
+        path: 'key',
+      },
+    ],
+  },
+  {
     code: 'model/unknown-environment',
     findings: [
       {

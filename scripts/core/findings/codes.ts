@@ -35,6 +35,7 @@ export const CODES = {
 
   'model/key-mismatch': code('model', 'error', 'The key differs from the file name'),
   'model/duplicate-key': code('model', 'error', 'Two files declare the same key'),
+  'model/archived-key-reused': code('model', 'error', 'A flag with the key of an archived flag'),
   'model/unknown-environment': code('model', 'error', 'An environment the policy does not declare'),
   'model/invalid-org-id': code('model', 'error', 'An organization id that does not match the policy pattern'),
   'model/invalid-agreement': code(

@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const flag = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/flag.schema.json","type":"object","properties":{"key":{"type":"string","maxLength":100,"pattern":"^[a-z0-9]+(?:-[a-z0-9]+)*$","description":"Lowercase kebab-case; equals the file name."},"description":{"type":"string","minLength":1,"maxLength":2000},"owner":{"type":"string","pattern":"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$","description":"Accountable GitHub team (@org/team) or user (@user)."},"type":{"type":"string","enum":["entitlement","release","experiment","operational"]},"contract":{"description":"Entitlements: the agreement, plan or SKU reference the flag belongs to.","type":"string","minLength":1,"maxLength":128},"ticket":{"description":"A tracking reference (issue, ticket) for temporary flags.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Required for temporary types; bounded by the policy lifetime.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"reviewed":{"description":"Date of the last review; long-lived types are reviewed on a cadence.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"tags":{"maxItems":32,"type":"array","items":{"type":"string","minLength":1,"maxLength":64}},"variants":{"description":"Typed variants. Without them the flag is boolean.","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"additionalProperties":{"anyOf":[{"type":"boolean"},{"type":"string"},{"type":"number"},{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}],"description":"A variant value: boolean, string, number or object. All variants of a flag share one type."}},"defaultVariant":{"description":"With variants: served when an environment is off.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"environments":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"object","properties":{"enabled":{"type":"boolean","description":"Off means every organization gets the off value (false, or defaultVariant)."},"default":{"description":"Value for organizations not granted: true/false for boolean flags, a variant name otherwise.","anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}]},"grants":{"maxItems":10000,"type":"array","items":{"type":"object","properties":{"org":{"type":"string","minLength":1,"maxLength":128,"description":"The organization id that receives the feature."},"agreement":{"description":"The customer agreement this grant reflects. Required for types whose policy requires agreements.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Last day the grant applies (trials, betas, support cases).","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"ticket":{"description":"A tracking reference, e.g. the support case behind a temporary grant.","type":"string","minLength":1,"maxLength":128},"variant":{"description":"For flags with variants: the variant this organization receives.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"note":{"type":"string","maxLength":500}},"required":["org"],"additionalProperties":false,"description":"One organization granted the feature in this environment."}},"rollout":{"type":"object","properties":{"percentage":{"type":"integer","minimum":0,"maximum":100,"description":"Share of organizations, bucketed as flagd fractional does."},"variant":{"description":"For flags with variants: the variant served to the rolled-out share.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}},"required":["percentage"],"additionalProperties":false,"description":"A deterministic percentage rollout over organizations."}},"required":["enabled"],"additionalProperties":false,"description":"How the flag behaves in one environment declared by the policy."}}},"required":["key","description","owner","type","environments"],"additionalProperties":false,"title":"Feature flag","description":"One feature flag of a flags-as-code repository."};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/flag.schema.json","type":"object","properties":{"key":{"type":"string","maxLength":100,"pattern":"^[a-z0-9]+(?:-[a-z0-9]+)*$","description":"Lowercase kebab-case; equals the file name."},"description":{"type":"string","minLength":1,"maxLength":2000},"owner":{"type":"string","pattern":"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$","description":"Accountable GitHub team (@org/team) or user (@user)."},"type":{"type":"string","enum":["entitlement","release","experiment","operational"]},"contract":{"description":"Entitlements: the agreement, plan or SKU reference the flag belongs to.","type":"string","minLength":1,"maxLength":128},"ticket":{"description":"A tracking reference (issue, ticket) for temporary flags.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Required for temporary types; bounded by the policy lifetime.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"reviewed":{"description":"Date of the last review; long-lived types are reviewed on a cadence.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"tags":{"maxItems":32,"type":"array","items":{"type":"string","minLength":1,"maxLength":64}},"variants":{"description":"Typed variants. Without them the flag is boolean.","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"additionalProperties":{"anyOf":[{"type":"boolean"},{"type":"string"},{"type":"number"},{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}],"description":"A variant value: boolean, string, number or object. All variants of a flag share one type."}},"defaultVariant":{"description":"With variants: served when an environment is off.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"deprecated":{"description":"Still served, and marked so in the bundle: applications are told to remove their references. See docs/lifecycle.md.","type":"boolean","const":true},"archived":{"description":"Kept in git for the audit trail, left out of bundles and claims; its key is never reused. See docs/lifecycle.md.","type":"boolean","const":true},"environments":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"object","properties":{"enabled":{"type":"boolean","description":"Off means every organization gets the off value (false, or defaultVariant)."},"default":{"description":"Value for organizations not granted: true/false for boolean flags, a variant name otherwise.","anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}]},"grants":{"maxItems":10000,"type":"array","items":{"type":"object","properties":{"org":{"type":"string","minLength":1,"maxLength":128,"description":"The organization id that receives the feature."},"agreement":{"description":"The customer agreement this grant reflects. Required for types whose policy requires agreements.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Last day the grant applies (trials, betas, support cases).","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"ticket":{"description":"A tracking reference, e.g. the support case behind a temporary grant.","type":"string","minLength":1,"maxLength":128},"variant":{"description":"For flags with variants: the variant this organization receives.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"note":{"type":"string","maxLength":500}},"required":["org"],"additionalProperties":false,"description":"One organization granted the feature in this environment."}},"rollout":{"type":"object","properties":{"percentage":{"type":"integer","minimum":0,"maximum":100,"description":"Share of organizations, bucketed as flagd fractional does."},"variant":{"description":"For flags with variants: the variant served to the rolled-out share.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}},"required":["percentage"],"additionalProperties":false,"description":"A deterministic percentage rollout over organizations."}},"required":["enabled"],"additionalProperties":false,"description":"How the flag behaves in one environment declared by the policy."}}},"required":["key","description","owner","type","environments"],"additionalProperties":false,"title":"Feature flag","description":"One feature flag of a flags-as-code repository."};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 const pattern4 = new RegExp("^[a-z0-9]+(?:-[a-z0-9]+)*$", "u");
@@ -566,13 +566,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data.environments !== undefined){
-let data13 = data.environments;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key4 in data13){
-const _errs44 = errors;
-if(typeof key4 !== "string"){
-const err44 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.propertyNames.type,parentSchema:schema31.properties.environments.propertyNames,data:key4,propertyName:key4};
+if(data.deprecated !== undefined){
+let data13 = data.deprecated;
+if(typeof data13 !== "boolean"){
+const err44 = {instancePath:instancePath+"/deprecated",schemaPath:"#/properties/deprecated/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.deprecated.type,parentSchema:schema31.properties.deprecated,data:data13};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -581,9 +578,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-var valid7 = _errs44 === errors;
-if(!valid7){
-const err45 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema31.properties.environments.propertyNames,parentSchema:schema31.properties.environments,data:data13};
+if(true !== data13){
+const err45 = {instancePath:instancePath+"/deprecated",schemaPath:"#/properties/deprecated/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant",schema:true,parentSchema:schema31.properties.deprecated,data:data13};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -593,11 +589,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-for(const key5 in data13){
-let data14 = data13[key5];
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.enabled === undefined){
-const err46 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema31.properties.environments.additionalProperties.required,parentSchema:schema31.properties.environments.additionalProperties,data:data14};
+if(data.archived !== undefined){
+let data14 = data.archived;
+if(typeof data14 !== "boolean"){
+const err46 = {instancePath:instancePath+"/archived",schemaPath:"#/properties/archived/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.archived.type,parentSchema:schema31.properties.archived,data:data14};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -606,9 +601,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-for(const key6 in data14){
-if(!((((key6 === "enabled") || (key6 === "default")) || (key6 === "grants")) || (key6 === "rollout"))){
-const err47 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties,data:data14};
+if(true !== data14){
+const err47 = {instancePath:instancePath+"/archived",schemaPath:"#/properties/archived/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant",schema:true,parentSchema:schema31.properties.archived,data:data14};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -618,10 +612,13 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data14.enabled !== undefined){
-let data15 = data14.enabled;
-if(typeof data15 !== "boolean"){
-const err48 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/environments/additionalProperties/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.enabled.type,parentSchema:schema31.properties.environments.additionalProperties.properties.enabled,data:data15};
+if(data.environments !== undefined){
+let data15 = data.environments;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+for(const key4 in data15){
+const _errs48 = errors;
+if(typeof key4 !== "string"){
+const err48 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.propertyNames.type,parentSchema:schema31.properties.environments.propertyNames,data:key4,propertyName:key4};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -630,14 +627,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-if(data14.default !== undefined){
-let data16 = data14.default;
-const _errs53 = errors;
-let valid10 = false;
-const _errs54 = errors;
-if(typeof data16 !== "boolean"){
-const err49 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0],data:data16};
+var valid7 = _errs48 === errors;
+if(!valid7){
+const err49 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema31.properties.environments.propertyNames,parentSchema:schema31.properties.environments,data:data15};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -646,12 +638,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid1 = _errs54 === errors;
-valid10 = valid10 || _valid1;
-const _errs56 = errors;
-if(typeof data16 === "string"){
-if(!pattern8.test(data16)){
-const err50 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data16};
+}
+for(const key5 in data15){
+let data16 = data15[key5];
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.enabled === undefined){
+const err50 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema31.properties.environments.additionalProperties.required,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -660,9 +652,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-else {
-const err51 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data16};
+for(const key6 in data16){
+if(!((((key6 === "enabled") || (key6 === "default")) || (key6 === "grants")) || (key6 === "rollout"))){
+const err51 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -671,10 +663,11 @@ vErrors.push(err51);
 }
 errors++;
 }
-var _valid1 = _errs56 === errors;
-valid10 = valid10 || _valid1;
-if(!valid10){
-const err52 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf,parentSchema:schema31.properties.environments.additionalProperties.properties.default,data:data16};
+}
+if(data16.enabled !== undefined){
+let data17 = data16.enabled;
+if(typeof data17 !== "boolean"){
+const err52 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/environments/additionalProperties/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.enabled.type,parentSchema:schema31.properties.environments.additionalProperties.properties.enabled,data:data17};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -683,23 +676,14 @@ vErrors.push(err52);
 }
 errors++;
 }
-else {
-errors = _errs53;
-if(vErrors !== null){
-if(_errs53){
-vErrors.length = _errs53;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data14.grants !== undefined){
-let data17 = data14.grants;
-if(Array.isArray(data17)){
-if(data17.length > 10000){
-const err53 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items",schema:10000,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data17};
+if(data16.default !== undefined){
+let data18 = data16.default;
+const _errs57 = errors;
+let valid10 = false;
+const _errs58 = errors;
+if(typeof data18 !== "boolean"){
+const err53 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0],data:data18};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -708,12 +692,12 @@ vErrors.push(err53);
 }
 errors++;
 }
-const len1 = data17.length;
-for(let i1=0; i1<len1; i1++){
-let data18 = data17[i1];
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.org === undefined){
-const err54 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/required",keyword:"required",params:{missingProperty: "org"},message:"must have required property '"+"org"+"'",schema:schema31.properties.environments.additionalProperties.properties.grants.items.required,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data18};
+var _valid1 = _errs58 === errors;
+valid10 = valid10 || _valid1;
+const _errs60 = errors;
+if(typeof data18 === "string"){
+if(!pattern8.test(data18)){
+const err54 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data18};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -722,9 +706,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key7 in data18){
-if(!((((((key7 === "org") || (key7 === "agreement")) || (key7 === "expires")) || (key7 === "ticket")) || (key7 === "variant")) || (key7 === "note"))){
-const err55 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data18};
+}
+else {
+const err55 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data18};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -733,12 +717,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data18.org !== undefined){
-let data19 = data18.org;
-if(typeof data19 === "string"){
-if(func2(data19) > 128){
-const err56 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data19};
+var _valid1 = _errs60 === errors;
+valid10 = valid10 || _valid1;
+if(!valid10){
+const err56 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf,parentSchema:schema31.properties.environments.additionalProperties.properties.default,data:data18};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -747,8 +729,23 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(func2(data19) < 1){
-const err57 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data19};
+else {
+errors = _errs57;
+if(vErrors !== null){
+if(_errs57){
+vErrors.length = _errs57;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data16.grants !== undefined){
+let data19 = data16.grants;
+if(Array.isArray(data19)){
+if(data19.length > 10000){
+const err57 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items",schema:10000,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data19};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -757,9 +754,12 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data19};
+const len1 = data19.length;
+for(let i1=0; i1<len1; i1++){
+let data20 = data19[i1];
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.org === undefined){
+const err58 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/required",keyword:"required",params:{missingProperty: "org"},message:"must have required property '"+"org"+"'",schema:schema31.properties.environments.additionalProperties.properties.grants.items.required,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -768,12 +768,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data18.agreement !== undefined){
-let data20 = data18.agreement;
-if(typeof data20 === "string"){
-if(func2(data20) > 128){
-const err59 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data20};
+for(const key7 in data20){
+if(!((((((key7 === "org") || (key7 === "agreement")) || (key7 === "expires")) || (key7 === "ticket")) || (key7 === "variant")) || (key7 === "note"))){
+const err59 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -782,8 +779,12 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(func2(data20) < 1){
-const err60 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data20};
+}
+if(data20.org !== undefined){
+let data21 = data20.org;
+if(typeof data21 === "string"){
+if(func2(data21) > 128){
+const err60 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data21};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -792,9 +793,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-else {
-const err61 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data20};
+if(func2(data21) < 1){
+const err61 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data21};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -804,11 +804,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data18.expires !== undefined){
-let data21 = data18.expires;
-if(typeof data21 === "string"){
-if(!pattern6.test(data21)){
-const err62 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data21};
+else {
+const err62 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data21};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -818,8 +815,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data21};
+if(data20.agreement !== undefined){
+let data22 = data20.agreement;
+if(typeof data22 === "string"){
+if(func2(data22) > 128){
+const err63 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data22};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -828,12 +828,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data18.ticket !== undefined){
-let data22 = data18.ticket;
-if(typeof data22 === "string"){
-if(func2(data22) > 128){
-const err64 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data22};
+if(func2(data22) < 1){
+const err64 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data22};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -842,8 +838,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(func2(data22) < 1){
-const err65 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data22};
+}
+else {
+const err65 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data22};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -853,8 +850,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-else {
-const err66 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data22};
+if(data20.expires !== undefined){
+let data23 = data20.expires;
+if(typeof data23 === "string"){
+if(!pattern6.test(data23)){
+const err66 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data23};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -864,11 +864,8 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data18.variant !== undefined){
-let data23 = data18.variant;
-if(typeof data23 === "string"){
-if(!pattern8.test(data23)){
-const err67 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data23};
+else {
+const err67 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data23};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -878,8 +875,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-else {
-const err68 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data23};
+if(data20.ticket !== undefined){
+let data24 = data20.ticket;
+if(typeof data24 === "string"){
+if(func2(data24) > 128){
+const err68 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -888,12 +888,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data18.note !== undefined){
-let data24 = data18.note;
-if(typeof data24 === "string"){
-if(func2(data24) > 500){
-const err69 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data24};
+if(func2(data24) < 1){
+const err69 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -904,7 +900,7 @@ errors++;
 }
 }
 else {
-const err70 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data24};
+const err70 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -914,9 +910,11 @@ vErrors.push(err70);
 errors++;
 }
 }
-}
-else {
-const err71 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.grants.items.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data18};
+if(data20.variant !== undefined){
+let data25 = data20.variant;
+if(typeof data25 === "string"){
+if(!pattern8.test(data25)){
+const err71 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data25};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -926,9 +924,8 @@ vErrors.push(err71);
 errors++;
 }
 }
-}
 else {
-const err72 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.environments.additionalProperties.properties.grants.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data17};
+const err72 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data25};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -938,11 +935,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data14.rollout !== undefined){
-let data25 = data14.rollout;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.percentage === undefined){
-const err73 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/required",keyword:"required",params:{missingProperty: "percentage"},message:"must have required property '"+"percentage"+"'",schema:schema31.properties.environments.additionalProperties.properties.rollout.required,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data25};
+if(data20.note !== undefined){
+let data26 = data20.note;
+if(typeof data26 === "string"){
+if(func2(data26) > 500){
+const err73 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data26};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -951,9 +948,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-for(const key8 in data25){
-if(!((key8 === "percentage") || (key8 === "variant"))){
-const err74 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data25};
+}
+else {
+const err74 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data26};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -963,10 +960,9 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data25.percentage !== undefined){
-let data26 = data25.percentage;
-if(!((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26)))){
-const err75 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data26};
+}
+else {
+const err75 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.grants.items.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -975,9 +971,10 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(typeof data26 == "number"){
-if(data26 > 100 || isNaN(data26)){
-const err76 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data26};
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.environments.additionalProperties.properties.grants.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data19};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -986,8 +983,12 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data26 < 0 || isNaN(data26)){
-const err77 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data26};
+}
+if(data16.rollout !== undefined){
+let data27 = data16.rollout;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.percentage === undefined){
+const err77 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/required",keyword:"required",params:{missingProperty: "percentage"},message:"must have required property '"+"percentage"+"'",schema:schema31.properties.environments.additionalProperties.properties.rollout.required,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -996,13 +997,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-if(data25.variant !== undefined){
-let data27 = data25.variant;
-if(typeof data27 === "string"){
-if(!pattern8.test(data27)){
-const err78 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data27};
+for(const key8 in data27){
+if(!((key8 === "percentage") || (key8 === "variant"))){
+const err78 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1012,8 +1009,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-else {
-const err79 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data27};
+if(data27.percentage !== undefined){
+let data28 = data27.percentage;
+if(!((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28)))){
+const err79 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1022,10 +1021,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-}
-else {
-const err80 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.rollout.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data25};
+if(typeof data28 == "number"){
+if(data28 > 100 || isNaN(data28)){
+const err80 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1034,10 +1032,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-}
-else {
-const err81 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.type,parentSchema:schema31.properties.environments.additionalProperties,data:data14};
+if(data28 < 0 || isNaN(data28)){
+const err81 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1048,8 +1044,11 @@ errors++;
 }
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.type,parentSchema:schema31.properties.environments,data:data13};
+if(data27.variant !== undefined){
+let data29 = data27.variant;
+if(typeof data29 === "string"){
+if(!pattern8.test(data29)){
+const err82 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data29};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1059,14 +1058,61 @@ vErrors.push(err82);
 errors++;
 }
 }
-}
 else {
-const err83 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err83 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data29};
 if(vErrors === null){
 vErrors = [err83];
 }
 else {
 vErrors.push(err83);
+}
+errors++;
+}
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.rollout.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.type,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.type,parentSchema:schema31.properties.environments,data:data15};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
 }
 errors++;
 }
