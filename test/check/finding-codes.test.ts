@@ -700,6 +700,42 @@ const CASES: Case[] = [
       },
     ],
   },
+  {
+    code: 'stale/past-lifetime',
+    async setup(dir) {
+      // First committed on 2026-09-01: 84 days before the day of judgement, over the policy's 40.
+      const repo = await initRepo(dir);
+      await repo.git.add(['-A']);
+      await repo.git.commit('add new-search', { '--date': '2026-09-01T09:00:00Z' });
+      return {};
+    },
+    findings: [
+      {
+        file: 'flags/new-search.yaml',
+        line: 2,
+        col: 6,
+        message:
+          'release flag new-search is 84 days old (first committed 2026-09-01); release flags are expected to live 40 days',
+        hint: 'finish it: flags retire proposes deprecating or archiving it with its evidence; or raise stale.lifetimeDays.release in the policy',
+        path: 'key',
+      },
+    ],
+  },
+  {
+    code: 'stale/unevaluated',
+    args: ['--usage', 'usage.csv'],
+    findings: [
+      {
+        file: 'flags/invoice-preview.yaml',
+        line: 2,
+        col: 6,
+        message:
+          'flag invoice-preview is not evaluated: last seen 2026-09-01 (84 days ago) in usage.csv; flags unevaluated for 30 days are stale',
+        hint: 'remove its code references and archive it (archived: true; flags retire proposes it), or find out why nothing asks for it',
+        path: 'key',
+      },
+    ],
+  },
 ];
 
 describe('every finding code has a fixture that triggers it', () => {

@@ -13,7 +13,8 @@ export type Category =
   | 'codeowners'
   | 'yaml'
   | 'file'
-  | 'policy';
+  | 'policy'
+  | 'stale';
 
 interface CodeInfo {
   readonly category: Category;
@@ -115,6 +116,9 @@ export const CODES = {
     'error',
     "An organization's feature_flags claim over the byte budget",
   ),
+
+  'stale/past-lifetime': code('stale', 'warning', "A flag older than its type's expected lifetime"),
+  'stale/unevaluated': code('stale', 'warning', 'A flag the usage export shows no recent evaluation of'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CODES;

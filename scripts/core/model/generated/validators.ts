@@ -1122,7 +1122,7 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const policy = validate21;
-const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false},"refs":{"default":{"repositories":[],"sdkMethods":[]},"type":"object","properties":{"repositories":{"default":[],"description":"The repositories whose code reads these flags: flags refs and the unreferenced finding search them.","maxItems":100,"type":"array","items":{"type":"object","properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$","description":"The consuming repository, as flags refs --tree <name>=<path> names it."},"path":{"description":"Where the workflow puts its clone, relative to the flags repository's root.","type":"string","minLength":1,"maxLength":1000}},"required":["name"],"additionalProperties":false}},"sdkMethods":{"default":[],"description":"Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.","maxItems":100,"type":"array","items":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$]*$"}}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
+const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"stale":{"default":{"lifetimeDays":{},"unevaluatedAfterDays":30},"type":"object","properties":{"lifetimeDays":{"default":{},"description":"Per type, the days a flag is expected to live from its first commit; older flags are reported as stale/past-lifetime (docs/lifecycle.md). Unset: no such finding.","type":"object","propertyNames":{"type":"string","enum":["entitlement","operational","release","experiment"]},"additionalProperties":{"type":"integer","minimum":1,"maximum":3650}},"unevaluatedAfterDays":{"default":30,"description":"With a usage export: a flag not evaluated for this many days is unevaluated, and may be archived.","type":"integer","minimum":1,"maximum":3650}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false},"refs":{"default":{"repositories":[],"sdkMethods":[]},"type":"object","properties":{"repositories":{"default":[],"description":"The repositories whose code reads these flags: flags refs and the unreferenced finding search them.","maxItems":100,"type":"array","items":{"type":"object","properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$","description":"The consuming repository, as flags refs --tree <name>=<path> names it."},"path":{"description":"Where the workflow puts its clone, relative to the flags repository's root.","type":"string","minLength":1,"maxLength":1000}},"required":["name"],"additionalProperties":false}},"sdkMethods":{"default":[],"description":"Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.","maxItems":100,"type":"array","items":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$]*$"}}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
 const pattern14 = new RegExp("^[a-z0-9][a-z0-9._-]{0,63}$", "u");
 const pattern15 = new RegExp("^[a-z][a-z0-9-]{0,31}$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", "u");
@@ -2028,12 +2028,12 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data.retire !== undefined){
-let data31 = data.retire;
+if(data.stale !== undefined){
+let data31 = data.stale;
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key10 in data31){
-if(!((((key10 === "maxPullRequestsPerRun") || (key10 === "maxOpenPullRequests")) || (key10 === "labels")) || (key10 === "codeAliases"))){
-const err72 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.retire,data:data31};
+if(!((key10 === "lifetimeDays") || (key10 === "unevaluatedAfterDays"))){
+const err72 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.stale,data:data31};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2043,10 +2043,13 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data31.maxPullRequestsPerRun !== undefined){
-let data32 = data31.maxPullRequestsPerRun;
-if(!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))){
-const err73 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxPullRequestsPerRun.type,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data32};
+if(data31.lifetimeDays !== undefined){
+let data32 = data31.lifetimeDays;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key11 in data32){
+const _errs78 = errors;
+if(typeof key11 !== "string"){
+const err73 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.stale.properties.lifetimeDays.propertyNames.type,parentSchema:schema32.properties.stale.properties.lifetimeDays.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2055,9 +2058,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(typeof data32 == "number"){
-if(data32 > 100 || isNaN(data32)){
-const err74 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data32};
+if(!((((key11 === "entitlement") || (key11 === "operational")) || (key11 === "release")) || (key11 === "experiment"))){
+const err74 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/propertyNames/enum",keyword:"enum",params:{allowedValues: schema32.properties.stale.properties.lifetimeDays.propertyNames.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.stale.properties.lifetimeDays.propertyNames.enum,parentSchema:schema32.properties.stale.properties.lifetimeDays.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2066,8 +2068,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data32 < 0 || isNaN(data32)){
-const err75 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data32};
+var valid13 = _errs78 === errors;
+if(!valid13){
+const err75 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema32.properties.stale.properties.lifetimeDays.propertyNames,parentSchema:schema32.properties.stale.properties.lifetimeDays,data:data32};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2077,11 +2080,10 @@ vErrors.push(err75);
 errors++;
 }
 }
-}
-if(data31.maxOpenPullRequests !== undefined){
-let data33 = data31.maxOpenPullRequests;
+for(const key12 in data32){
+let data33 = data32[key12];
 if(!((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33)))){
-const err76 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxOpenPullRequests.type,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data33};
+const err76 = {instancePath:instancePath+"/stale/lifetimeDays/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/stale/properties/lifetimeDays/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.stale.properties.lifetimeDays.additionalProperties.type,parentSchema:schema32.properties.stale.properties.lifetimeDays.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2091,8 +2093,8 @@ vErrors.push(err76);
 errors++;
 }
 if(typeof data33 == "number"){
-if(data33 > 500 || isNaN(data33)){
-const err77 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 500},message:"must be <= 500",schema:500,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data33};
+if(data33 > 3650 || isNaN(data33)){
+const err77 = {instancePath:instancePath+"/stale/lifetimeDays/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/stale/properties/lifetimeDays/additionalProperties/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3650},message:"must be <= 3650",schema:3650,parentSchema:schema32.properties.stale.properties.lifetimeDays.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2101,8 +2103,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data33 < 0 || isNaN(data33)){
-const err78 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data33};
+if(data33 < 1 || isNaN(data33)){
+const err78 = {instancePath:instancePath+"/stale/lifetimeDays/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/stale/properties/lifetimeDays/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema32.properties.stale.properties.lifetimeDays.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2113,11 +2115,9 @@ errors++;
 }
 }
 }
-if(data31.labels !== undefined){
-let data34 = data31.labels;
-if(Array.isArray(data34)){
-if(data34.length > 10){
-const err79 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema32.properties.retire.properties.labels,data:data34};
+}
+else {
+const err79 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.stale.properties.lifetimeDays.type,parentSchema:schema32.properties.stale.properties.lifetimeDays,data:data32};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2126,12 +2126,11 @@ vErrors.push(err79);
 }
 errors++;
 }
-const len1 = data34.length;
-for(let i1=0; i1<len1; i1++){
-let data35 = data34[i1];
-if(typeof data35 === "string"){
-if(func2(data35) > 50){
-const err80 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema32.properties.retire.properties.labels.items,data:data35};
+}
+if(data31.unevaluatedAfterDays !== undefined){
+let data34 = data31.unevaluatedAfterDays;
+if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
+const err80 = {instancePath:instancePath+"/stale/unevaluatedAfterDays",schemaPath:"#/properties/stale/properties/unevaluatedAfterDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.stale.properties.unevaluatedAfterDays.type,parentSchema:schema32.properties.stale.properties.unevaluatedAfterDays,data:data34};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2140,8 +2139,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(func2(data35) < 1){
-const err81 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.retire.properties.labels.items,data:data35};
+if(typeof data34 == "number"){
+if(data34 > 3650 || isNaN(data34)){
+const err81 = {instancePath:instancePath+"/stale/unevaluatedAfterDays",schemaPath:"#/properties/stale/properties/unevaluatedAfterDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3650},message:"must be <= 3650",schema:3650,parentSchema:schema32.properties.stale.properties.unevaluatedAfterDays,data:data34};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2150,9 +2150,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-else {
-const err82 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.labels.items.type,parentSchema:schema32.properties.retire.properties.labels.items,data:data35};
+if(data34 < 1 || isNaN(data34)){
+const err82 = {instancePath:instancePath+"/stale/unevaluatedAfterDays",schemaPath:"#/properties/stale/properties/unevaluatedAfterDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema32.properties.stale.properties.unevaluatedAfterDays,data:data34};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2163,8 +2162,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err83 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.labels.type,parentSchema:schema32.properties.retire.properties.labels,data:data34};
+const err83 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.stale.type,parentSchema:schema32.properties.stale,data:data31};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2174,14 +2174,12 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data31.codeAliases !== undefined){
-let data36 = data31.codeAliases;
-if(Array.isArray(data36)){
-const len2 = data36.length;
-for(let i2=0; i2<len2; i2++){
-let data37 = data36[i2];
-if(typeof data37 !== "string"){
-const err84 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.codeAliases.items.type,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data37};
+if(data.retire !== undefined){
+let data35 = data.retire;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key13 in data35){
+if(!((((key13 === "maxPullRequestsPerRun") || (key13 === "maxOpenPullRequests")) || (key13 === "labels")) || (key13 === "codeAliases"))){
+const err84 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.retire,data:data35};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2190,8 +2188,11 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(!((((data37 === "camelCase") || (data37 === "snake_case")) || (data37 === "SCREAMING_SNAKE_CASE")) || (data37 === "PascalCase"))){
-const err85 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/enum",keyword:"enum",params:{allowedValues: schema32.properties.retire.properties.codeAliases.items.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.retire.properties.codeAliases.items.enum,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data37};
+}
+if(data35.maxPullRequestsPerRun !== undefined){
+let data36 = data35.maxPullRequestsPerRun;
+if(!((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36)))){
+const err85 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxPullRequestsPerRun.type,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data36};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2200,10 +2201,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/retire/codeAliases",schemaPath:"#/properties/retire/properties/codeAliases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.codeAliases.type,parentSchema:schema32.properties.retire.properties.codeAliases,data:data36};
+if(typeof data36 == "number"){
+if(data36 > 100 || isNaN(data36)){
+const err86 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data36};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2212,10 +2212,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.retire.type,parentSchema:schema32.properties.retire,data:data31};
+if(data36 < 0 || isNaN(data36)){
+const err87 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data36};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2225,12 +2223,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.refs !== undefined){
-let data38 = data.refs;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key11 in data38){
-if(!((key11 === "repositories") || (key11 === "sdkMethods"))){
-const err88 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs,data:data38};
+}
+if(data35.maxOpenPullRequests !== undefined){
+let data37 = data35.maxOpenPullRequests;
+if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
+const err88 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxOpenPullRequests.type,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data37};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2239,12 +2236,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data38.repositories !== undefined){
-let data39 = data38.repositories;
-if(Array.isArray(data39)){
-if(data39.length > 100){
-const err89 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.repositories,data:data39};
+if(typeof data37 == "number"){
+if(data37 > 500 || isNaN(data37)){
+const err89 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 500},message:"must be <= 500",schema:500,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data37};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2253,12 +2247,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-const len3 = data39.length;
-for(let i3=0; i3<len3; i3++){
-let data40 = data39[i3];
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-if(data40.name === undefined){
-const err90 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema32.properties.refs.properties.repositories.items.required,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+if(data37 < 0 || isNaN(data37)){
+const err90 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data37};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2267,9 +2257,13 @@ vErrors.push(err90);
 }
 errors++;
 }
-for(const key12 in data40){
-if(!((key12 === "name") || (key12 === "path"))){
-const err91 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+}
+}
+if(data35.labels !== undefined){
+let data38 = data35.labels;
+if(Array.isArray(data38)){
+if(data38.length > 10){
+const err91 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema32.properties.retire.properties.labels,data:data38};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2278,12 +2272,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data40.name !== undefined){
-let data41 = data40.name;
-if(typeof data41 === "string"){
-if(!pattern16.test(data41)){
-const err92 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data41};
+const len1 = data38.length;
+for(let i1=0; i1<len1; i1++){
+let data39 = data38[i1];
+if(typeof data39 === "string"){
+if(func2(data39) > 50){
+const err92 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema32.properties.retire.properties.labels.items,data:data39};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2292,9 +2286,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.name.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data41};
+if(func2(data39) < 1){
+const err93 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.retire.properties.labels.items,data:data39};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2304,11 +2297,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data40.path !== undefined){
-let data42 = data40.path;
-if(typeof data42 === "string"){
-if(func2(data42) > 1000){
-const err94 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters",schema:1000,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+else {
+const err94 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.labels.items.type,parentSchema:schema32.properties.retire.properties.labels.items,data:data39};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2317,8 +2307,10 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(func2(data42) < 1){
-const err95 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+}
+}
+else {
+const err95 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.labels.type,parentSchema:schema32.properties.retire.properties.labels,data:data38};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2328,8 +2320,14 @@ vErrors.push(err95);
 errors++;
 }
 }
-else {
-const err96 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.path.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+if(data35.codeAliases !== undefined){
+let data40 = data35.codeAliases;
+if(Array.isArray(data40)){
+const len2 = data40.length;
+for(let i2=0; i2<len2; i2++){
+let data41 = data40[i2];
+if(typeof data41 !== "string"){
+const err96 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.codeAliases.items.type,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data41};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2338,10 +2336,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-}
-else {
-const err97 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.properties.repositories.items.type,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+if(!((((data41 === "camelCase") || (data41 === "snake_case")) || (data41 === "SCREAMING_SNAKE_CASE")) || (data41 === "PascalCase"))){
+const err97 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/enum",keyword:"enum",params:{allowedValues: schema32.properties.retire.properties.codeAliases.items.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.retire.properties.codeAliases.items.enum,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data41};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2353,7 +2349,7 @@ errors++;
 }
 }
 else {
-const err98 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.repositories.type,parentSchema:schema32.properties.refs.properties.repositories,data:data39};
+const err98 = {instancePath:instancePath+"/retire/codeAliases",schemaPath:"#/properties/retire/properties/codeAliases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.codeAliases.type,parentSchema:schema32.properties.retire.properties.codeAliases,data:data40};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2363,11 +2359,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data38.sdkMethods !== undefined){
-let data43 = data38.sdkMethods;
-if(Array.isArray(data43)){
-if(data43.length > 100){
-const err99 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data43};
+}
+else {
+const err99 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.retire.type,parentSchema:schema32.properties.retire,data:data35};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2376,12 +2370,13 @@ vErrors.push(err99);
 }
 errors++;
 }
-const len4 = data43.length;
-for(let i4=0; i4<len4; i4++){
-let data44 = data43[i4];
-if(typeof data44 === "string"){
-if(!pattern17.test(data44)){
-const err100 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$]*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$]*$",parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data44};
+}
+if(data.refs !== undefined){
+let data42 = data.refs;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+for(const key14 in data42){
+if(!((key14 === "repositories") || (key14 === "sdkMethods"))){
+const err100 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs,data:data42};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2391,8 +2386,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-else {
-const err101 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.sdkMethods.items.type,parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data44};
+if(data42.repositories !== undefined){
+let data43 = data42.repositories;
+if(Array.isArray(data43)){
+if(data43.length > 100){
+const err101 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.repositories,data:data43};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2401,10 +2399,12 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-}
-else {
-const err102 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.sdkMethods.type,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data43};
+const len3 = data43.length;
+for(let i3=0; i3<len3; i3++){
+let data44 = data43[i3];
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.name === undefined){
+const err102 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema32.properties.refs.properties.repositories.items.required,parentSchema:schema32.properties.refs.properties.repositories.items,data:data44};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2413,10 +2413,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-}
-else {
-const err103 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.type,parentSchema:schema32.properties.refs,data:data38};
+for(const key15 in data44){
+if(!((key15 === "name") || (key15 === "path"))){
+const err103 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs.properties.repositories.items,data:data44};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2426,14 +2425,161 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-else {
-const err104 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(data44.name !== undefined){
+let data45 = data44.name;
+if(typeof data45 === "string"){
+if(!pattern16.test(data45)){
+const err104 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data45};
 if(vErrors === null){
 vErrors = [err104];
 }
 else {
 vErrors.push(err104);
+}
+errors++;
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.name.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data45};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+if(data44.path !== undefined){
+let data46 = data44.path;
+if(typeof data46 === "string"){
+if(func2(data46) > 1000){
+const err106 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters",schema:1000,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data46};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if(func2(data46) < 1){
+const err107 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data46};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.path.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data46};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+else {
+const err109 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.properties.repositories.items.type,parentSchema:schema32.properties.refs.properties.repositories.items,data:data44};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+}
+else {
+const err110 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.repositories.type,parentSchema:schema32.properties.refs.properties.repositories,data:data43};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+if(data42.sdkMethods !== undefined){
+let data47 = data42.sdkMethods;
+if(Array.isArray(data47)){
+if(data47.length > 100){
+const err111 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data47};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+const len4 = data47.length;
+for(let i4=0; i4<len4; i4++){
+let data48 = data47[i4];
+if(typeof data48 === "string"){
+if(!pattern17.test(data48)){
+const err112 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$]*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$]*$",parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data48};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.sdkMethods.items.type,parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data48};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.sdkMethods.type,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data47};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+}
+else {
+const err115 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.type,parentSchema:schema32.properties.refs,data:data42};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+}
+else {
+const err116 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
 }
 errors++;
 }
