@@ -35,8 +35,8 @@ export interface FlagUsage {
   /** Its last evaluation in any environment; undefined when the export has none. */
   lastSeen?: IsoDate;
   count: number;
-  /** Per environment with a row: last evaluation and count. */
-  environments: Record<string, { lastSeen?: IsoDate; count: number }>;
+  /** Per environment with a row: last evaluation and count (a Map: names come from the export). */
+  environments: Map<string, { lastSeen?: IsoDate; count: number }>;
 }
 
 export function usageByKey(usage: UsageExport): Map<string, FlagUsage> {
@@ -44,11 +44,15 @@ export function usageByKey(usage: UsageExport): Map<string, FlagUsage> {
   for (const row of usage.rows) {
     let flag = out.get(row.key);
     if (!flag) {
-      flag = { key: row.key, count: 0, environments: {} };
+      flag = { key: row.key, count: 0, environments: new Map() };
       out.set(row.key, flag);
     }
     flag.count += row.count;
-    const env = (flag.environments[row.environment] ??= { count: 0 });
+    let env = flag.environments.get(row.environment);
+    if (!env) {
+      env = { count: 0 };
+      flag.environments.set(row.environment, env);
+    }
     env.count += row.count;
     if (row.count > 0 && row.lastEvaluated !== undefined) {
       if (env.lastSeen === undefined || row.lastEvaluated > env.lastSeen) env.lastSeen = row.lastEvaluated;
