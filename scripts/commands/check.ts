@@ -107,6 +107,13 @@ export async function runCheck(options: CheckOptions): Promise<number> {
           threads,
         })
       : []),
+    ...(changed
+      ? await (await import('../adapters/archived-deletions.js')).archivedDeletionsSince(
+          root,
+          changed,
+          options.changedSince!,
+        )
+      : []),
   ];
   const findings =
     extra.length > 0 ? [...checked.findings, ...extra].sort(compareFindings) : checked.findings;

@@ -375,6 +375,29 @@ const CASES: Case[] = [
     ],
   },
   {
+    code: 'lifecycle/archived-deleted',
+    async setup(dir) {
+      // main has the archived flag; the branch deletes its file.
+      const repo = await initRepo(dir);
+      await repo.commit('an archived flag on main');
+      await repo.git.checkoutLocalBranch('feature');
+      await repo.git.rm(['flags/invoice-preview.yaml']);
+      await repo.commit('delete the archived flag');
+      return {};
+    },
+    args: ['--changed-since', 'main'],
+    findings: [
+      {
+        file: 'flags/invoice-preview.yaml',
+        line: 1,
+        col: 1,
+        message:
+          'flags/invoice-preview.yaml held the archived flag "invoice-preview" and is deleted by this change; archived flags stay as the record of their key',
+        hint: 'restore it (git checkout main -- flags/invoice-preview.yaml); an archived flag is never deleted, and its key is never reused',
+      },
+    ],
+  },
+  {
     code: 'ownership/no-codeowners',
     findings: [
       {

@@ -65,6 +65,11 @@ export const CODES = {
     'warning',
     'A live flag that no code of the configured repositories reads',
   ),
+  'lifecycle/archived-deleted': code(
+    'lifecycle',
+    'error',
+    "With --changed-since: an archived flag's file deleted",
+  ),
 
   'ownership/no-codeowners': code('ownership', 'warning', 'The repository has no CODEOWNERS file'),
   'ownership/unowned-file': code('ownership', 'error', 'No CODEOWNERS rule covers the flag file'),

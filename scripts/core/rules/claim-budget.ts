@@ -25,10 +25,7 @@ export function claimBudgetFindings(input: {
   today: IsoDate;
 }): Finding[] {
   // A file result is already a { file, flag }: no copy of 10,000 of them per check.
-  // Archived flags are in no claim.
-  const flags = input.files.filter(
-    (r): r is FileResult & { flag: Flag } => r.flag !== undefined && r.flag.archived !== true,
-  );
+  const flags = input.files.filter((r): r is FileResult & { flag: Flag } => r.flag !== undefined);
   if (flags.length === 0) return [];
   const overruns = claimOverruns(flags, input.policy, input.today);
   if (overruns.length === 0) return [];
