@@ -46,7 +46,7 @@ describe('parseUsage', () => {
       [2, 25, 'count "many" is not a whole number'],
       [
         3,
-        15,
+        11,
         'last evaluation "2027-01-02T10:00:00" is a timestamp without a time zone, so its day is unknown',
       ],
       [4, 14, 'flag b was evaluated 5 times in production but has no last evaluation'],
@@ -57,7 +57,7 @@ describe('parseUsage', () => {
       col: 1,
       message: 'the header has no environment, lastEvaluated column',
     });
-    expect(parseUsage('usage.json', '[{"key": "a",\n "count": }]').problems[0]).toMatchObject({
+    expect(parseUsage('usage.json', '[{"key": "a",\n "count": 1]').problems[0]).toMatchObject({
       file: 'usage.json',
       line: 2,
     });

@@ -191,13 +191,22 @@ function parseJson(file: string, text: string): ParsedUsage {
     JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const offset = Number(/position (\d+)/.exec(message)?.[1] ?? 0);
+    // Newer Node versions leave the position out of the message; the yaml parser (JSON is YAML
+    // 1.2) then says where the text breaks.
+    const position = /position (\d+)/.exec(message)?.[1];
+    const yamlError = parseDocument(text, { version: '1.2' }).errors[0];
+    const at =
+      position !== undefined
+        ? positionOf(text, Number(position))
+        : yamlError?.linePos
+          ? { line: yamlError.linePos[0].line, col: yamlError.linePos[0].col }
+          : { line: 1, col: 1 };
     return {
       usage: { file, rows: [] },
       problems: [
         {
           file,
-          ...positionOf(text, offset),
+          ...at,
           message: `not valid JSON: ${message.replace(/ in JSON at position.*$/, '')}`,
           hint: JSON_HINT,
         },
