@@ -18,7 +18,7 @@ import { sha256 } from './repo-files.js';
  */
 
 const STATE_FILE = 'check-state.json';
-const FORMAT = 2;
+const FORMAT = 3;
 
 export function checkStateKey(read: RepositoryFiles, today: IsoDate): string {
   return sha256(
@@ -35,6 +35,7 @@ interface Stored {
   hashes: string[];
   keys: (string | null)[];
   at: number[];
+  archived: number[];
   findings: [number, Finding[]][];
 }
 
@@ -62,8 +63,8 @@ export function checkStateOf(data: unknown, key: string): CheckSnapshot | undefi
   if (!isStored(data) || data.format !== FORMAT || data.key !== key) return undefined;
   const findings = new Map<number, Finding[]>();
   for (const [row, list] of data.findings) findings.set(row, list);
-  const { files, hashes, keys, at } = data;
-  return { files, hashes, keys, at, findings, peaks: data.peaks ?? undefined };
+  const { files, hashes, keys, at, archived } = data;
+  return { files, hashes, keys, at, archived, findings, peaks: data.peaks ?? undefined };
 }
 
 /**
@@ -85,6 +86,7 @@ export function storedCheckState(key: string, snapshot: CheckSnapshot): string {
     hashes: snapshot.hashes,
     keys: snapshot.keys,
     at: snapshot.at,
+    archived: snapshot.archived,
     findings: [...snapshot.findings],
   };
   return JSON.stringify(stored);
@@ -108,7 +110,18 @@ function isStored(value: unknown): value is Stored {
     )
   )
     return false;
-  const { files, hashes, keys, at, findings } = v;
+  const { files, hashes, keys, at, archived, findings } = v;
+  if (
+    !Array.isArray(archived) ||
+    !archived.every(
+      (row, i) =>
+        Number.isInteger(row) &&
+        row >= 0 &&
+        row < (files as unknown[]).length &&
+        (i === 0 || row > archived[i - 1]),
+    )
+  )
+    return false;
   if (!Array.isArray(files) || !Array.isArray(hashes) || !Array.isArray(keys) || !Array.isArray(at))
     return false;
   const rows = files.length;

@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { codeownersChange, codeownersChangeFindings } from '../core/codeowners/changes.js';
 import { CODEOWNERS_LOCATIONS } from '../core/codeowners/parse.js';
 import { compareFindings, type Finding } from '../core/findings/finding.js';
+import { lifetimeConfigured } from '../core/rules/stale.js';
 import {
   inGithubActions,
   parseFormat,
@@ -35,6 +36,7 @@ interface CheckOptions {
   strict?: boolean;
   threads?: string;
   tree?: string[];
+  usage?: string;
 }
 
 export function registerCheck(program: Command): void {
@@ -54,6 +56,7 @@ export function registerCheck(program: Command): void {
     )
     .option('--strict', 'fail on warnings too')
     .option('--threads <n>', 'threads to analyse with (default: all cores)')
+    .option('--usage <file>', 'usage export (CSV or JSON): report flags not evaluated lately as stale')
     .option(
       '--tree <name=path>',
       "a consuming repository's clone, for the unreferenced finding (repeat; or policy refs.repositories[].path)",
@@ -85,6 +88,9 @@ export async function runCheck(options: CheckOptions): Promise<number> {
     changedFiles,
   });
   progress.done();
+  const usage = options.usage
+    ? (await import('../adapters/usage-file.js')).readUsageExport(root, options.usage)
+    : undefined;
   const extra = [
     ...(changed ? await codeownersNotices(root, changed, checked.flags) : []),
     ...(checked.policy.refs.repositories.length > 0 || options.tree
@@ -93,6 +99,19 @@ export async function runCheck(options: CheckOptions): Promise<number> {
           checked.policy,
           checked.flags,
           options.tree,
+        )
+      : []),
+    ...(usage || lifetimeConfigured(checked.policy)
+      ? await (await import('../adapters/stale-inputs.js')).checkStale(root, today, usage, {
+          cacheDir: options.cache ? options.cacheDir : false,
+          threads,
+        })
+      : []),
+    ...(changed
+      ? await (await import('../adapters/archived-deletions.js')).archivedDeletionsSince(
+          root,
+          changed,
+          options.changedSince!,
         )
       : []),
   ];

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../adapters/files.js';
 import { readHistory } from '../adapters/history.js';
+import { readUsageExport } from '../adapters/usage-file.js';
 import { CSV_TABLES, type CsvTable, renderReportCsv } from '../core/report/csv.js';
 import { renderReportHtml } from '../core/report/html.js';
 import { renderReportJson } from '../core/report/json.js';
@@ -21,6 +22,7 @@ interface ReportOptions {
   out?: string;
   table: string;
   history: boolean;
+  usage?: string;
 }
 
 export function registerReport(program: Command): void {
@@ -30,7 +32,11 @@ export function registerReport(program: Command): void {
     .option('-f, --format <format>', `output: ${FORMATS.join(', ')}`, 'text')
     .option('-o, --out <file>', 'write to this file (atomically) instead of stdout')
     .option('--table <table>', `for csv: ${CSV_TABLES.join(', ')}`, 'inventory')
-    .option('--no-history', 'skip git history (created, last changed)');
+    .option('--no-history', 'skip git history (created, last changed)')
+    .option(
+      '--usage <file>',
+      'usage export (CSV or JSON): last seen per flag, and unevaluated flags as stale',
+    );
   withRepo(command);
   withToday(command);
   command.action(async (options: ReportOptions) => {
@@ -71,7 +77,8 @@ export async function runReport(options: ReportOptions): Promise<number> {
     process.stderr.write(
       'note: not a git repository (or no commits): created and last changed are left blank\n',
     );
-  const report = buildReport({ flags, policy: repo.policy, today, history });
+  const usage = options.usage ? readUsageExport(root, options.usage) : undefined;
+  const report = buildReport({ flags, policy: repo.policy, today, history, ...(usage ? { usage } : {}) });
   const text = renderReport(report, format, table);
   if (options.out) {
     const path = resolve(options.out);

@@ -5,7 +5,7 @@ import { parseAgreements } from '../core/agreements/parse.js';
 import type { Agreement } from '../core/agreements/model.js';
 import type { AliasForm } from '../core/refs/aliases.js';
 import { groupByKey } from '../core/refs/find.js';
-import { findDue } from '../core/retire/due.js';
+import { findDue, unusedFlags } from '../core/retire/due.js';
 import type { PlanInput, RetirePlan } from '../core/retire/model.js';
 import { planRetirement } from '../core/retire/plan.js';
 import { planJson, planText } from '../core/retire/report.js';
@@ -18,6 +18,7 @@ import { createGitHubClient, type GitHubClient } from '../adapters/github/client
 import type { RepoRef } from '../adapters/github/pulls.js';
 import { planWithGitHub } from '../adapters/github/run.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
+import { readUsageExport } from '../adapters/usage-file.js';
 import { InputError, UsageError } from '../errors.js';
 import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 import { parseAliases } from './refs.js';
@@ -39,6 +40,7 @@ export interface RetireOptions {
   author?: string;
   maxPerRun?: string;
   maxOpen?: string;
+  usage?: string;
 }
 
 /** What the command can be handed instead of its defaults: tests pass a client for the emulator. */
@@ -72,7 +74,11 @@ export function registerRetire(program: Command): void {
       '--max-per-run <n>',
       'pull requests opened per run (default: policy retire.maxPullRequestsPerRun)',
     )
-    .option('--max-open <n>', 'bot pull requests open at once (default: policy retire.maxOpenPullRequests)');
+    .option('--max-open <n>', 'bot pull requests open at once (default: policy retire.maxOpenPullRequests)')
+    .option(
+      '--usage <file>',
+      'usage export, CSV or JSON: unreferenced flags it shows unevaluated are archived',
+    );
   withRepo(command);
   withToday(command);
   command.action(async (options: RetireOptions) => {
@@ -147,9 +153,11 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
     policy: { ...policy, retire: retireLimits },
     today,
     ...(agreements ? { agreements } : {}),
+    ...(options.usage ? { usage: readUsageExport(root, options.usage) } : {}),
   };
   const searched = options.refs && options.refs.length > 0 ? options.refs : ['.'];
-  const dueKeys = findDue(base).map((d) => d.key);
+  // The unused flags are the candidates for archiving: their references decide it.
+  const dueKeys = [...new Set([...findDue(base).map((d) => d.key), ...unusedFlags(base).keys()])];
   const { references } = scanReferences(root, searched, dueKeys, aliases);
   const input = { ...base, references: { references: groupByKey(references), searched }, aliases };
 

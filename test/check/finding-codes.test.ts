@@ -113,6 +113,20 @@ const CASES: Case[] = [
     ],
   },
   {
+    code: 'model/archived-key-reused',
+    findings: [
+      {
+        file: 'flags/billing/invoice-preview.yaml',
+        line: 2,
+        col: 6,
+        message:
+          'key "invoice-preview" belongs to the archived flag in flags/invoice-preview.yaml; an archived key is never used again',
+        hint: 'give this flag a key of its own (e.g. "invoice-preview-v2") and name its file after it; flags/invoice-preview.yaml stays as the record of the old flag',
+        path: 'key',
+      },
+    ],
+  },
+  {
     code: 'model/unknown-environment',
     findings: [
       {
@@ -357,6 +371,29 @@ const CASES: Case[] = [
           'no code reads maintenance-banner: searched app (1 file) for an SDK call or a string literal of the key and found none',
         hint: 'if the flag is no longer used, retire it (flags retire proposes archiving it); if code reads it by a name built at run time, call the SDK with the literal key',
         path: 'key',
+      },
+    ],
+  },
+  {
+    code: 'lifecycle/archived-deleted',
+    async setup(dir) {
+      // main has the archived flag; the branch deletes its file.
+      const repo = await initRepo(dir);
+      await repo.commit('an archived flag on main');
+      await repo.git.checkoutLocalBranch('feature');
+      await repo.git.rm(['flags/invoice-preview.yaml']);
+      await repo.commit('delete the archived flag');
+      return {};
+    },
+    args: ['--changed-since', 'main'],
+    findings: [
+      {
+        file: 'flags/invoice-preview.yaml',
+        line: 1,
+        col: 1,
+        message:
+          'flags/invoice-preview.yaml held the archived flag "invoice-preview" and is deleted by this change; archived flags stay as the record of their key',
+        hint: 'restore it (git checkout main -- flags/invoice-preview.yaml); an archived flag is never deleted, and its key is never reused',
       },
     ],
   },
@@ -683,6 +720,42 @@ const CASES: Case[] = [
           'the feature_flags claim of org_globex7731 in production is 67 bytes (4 flags), over the budget of 64',
         hint: 'see it with flags claims --org org_globex7731 --env production; retire flags it no longer needs, or raise limits.maxClaimBytes',
         path: 'environments.production.grants.0.org',
+      },
+    ],
+  },
+  {
+    code: 'stale/past-lifetime',
+    async setup(dir) {
+      // First committed on 2026-09-01: 84 days before the day of judgement, over the policy's 40.
+      const repo = await initRepo(dir);
+      await repo.git.add(['-A']);
+      await repo.git.commit('add new-search', { '--date': '2026-09-01T09:00:00Z' });
+      return {};
+    },
+    findings: [
+      {
+        file: 'flags/new-search.yaml',
+        line: 2,
+        col: 6,
+        message:
+          'release flag new-search is 84 days old (first committed 2026-09-01); release flags are expected to live 40 days',
+        hint: 'finish it: flags retire proposes deprecating or archiving it with its evidence; or raise stale.lifetimeDays.release in the policy',
+        path: 'key',
+      },
+    ],
+  },
+  {
+    code: 'stale/unevaluated',
+    args: ['--usage', 'usage.csv'],
+    findings: [
+      {
+        file: 'flags/invoice-preview.yaml',
+        line: 2,
+        col: 6,
+        message:
+          'flag invoice-preview is not evaluated: last seen 2026-09-01 (84 days ago) in usage.csv; flags unevaluated for 30 days are stale',
+        hint: 'remove its code references and archive it (archived: true; flags retire proposes it), or find out why nothing asks for it',
+        path: 'key',
       },
     ],
   },

@@ -37,7 +37,7 @@ let work: string;
 const requests: string[] = [];
 const problems: string[] = [];
 
-async function reportFile(repoDir: string, name: string): Promise<string> {
+async function reportFile(repoDir: string, name: string, extra: readonly string[] = []): Promise<string> {
   const out = join(work, name);
   const result = await runCli([
     'report',
@@ -49,9 +49,15 @@ async function reportFile(repoDir: string, name: string): Promise<string> {
     'html',
     '--out',
     out,
+    ...extra,
   ]);
   expect(result.code, result.stderr).toBe(0);
   return pathToFileURL(out).href;
+}
+
+async function visibleKeysOf(address: string): Promise<string[]> {
+  await page.goto(address);
+  return (await visibleKeys(page)).filter((k): k is string => k !== undefined);
 }
 
 const visibleKeys = (p: Page) =>
@@ -178,6 +184,36 @@ describe('the HTML report in headless Chromium', () => {
     expect(await visibleKeys(page)).toHaveLength(6);
   });
 
+  it('filters by the stale findings a usage export gives, and shows last seen beside the flag', async () => {
+    const repo = await exampleWithHistory();
+    // Every flag evaluated yesterday, but one last seen in October and one never seen since October.
+    const keys = (await visibleKeysOf(url)).filter((k) => k !== 'graphql-gateway');
+    const rows = keys.map((key) => ({
+      key,
+      environment: 'production',
+      last_evaluated: key === 'search-reindex-batch' ? '2026-10-20T08:00:00Z' : '2027-01-04T08:00:00Z',
+      count: 10,
+    }));
+    writeFileSync(join(work, 'usage.json'), JSON.stringify({ since: '2026-10-01', rows }));
+    const stale = await reportFile(repo.dir, 'stale.html', ['--usage', join(work, 'usage.json')]);
+    await page.goto(stale);
+    expect(await page.locator('#f-finding option').allTextContents()).toEqual([
+      'Any finding',
+      'stale/unevaluated (2)',
+    ]);
+    await page.selectOption('#f-finding', 'stale/unevaluated');
+    expect(await visibleKeys(page)).toEqual(['graphql-gateway', 'search-reindex-batch']);
+    expect(await page.textContent('#shown')).toBe('2 of 14 flags');
+    expect(
+      await page.locator('#inventory tr[data-key="search-reindex-batch"] .stale').textContent(),
+    ).toContain('last seen 2026-10-20 (77 days ago)');
+    expect(await page.locator('#inventory tr[data-key="graphql-gateway"] .stale').textContent()).toContain(
+      'never evaluated in 96 days (since 2026-10-01)',
+    );
+    await page.click('#reset');
+    expect(await page.textContent('#shown')).toBe('14 of 14 flags');
+  });
+
   it('shows a description holding <script> as text and never runs it', async () => {
     const repo = await exampleWithHistory();
     writeFileSync(join(repo.dir, 'flags', 'hostile-description.yaml'), HOSTILE);
@@ -195,7 +231,8 @@ describe('the HTML report in headless Chromium', () => {
 
   it('makes no request beyond the page itself, and raises no error', () => {
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
-    expect(new Set(requests.map((u) => u.replace(/#.*$/, ''))).size).toBe(2);
+    // The three pages the tests opened (report, stale, hostile), and nothing else.
+    expect(new Set(requests.map((u) => u.replace(/#.*$/, ''))).size).toBe(3);
     expect(problems).toEqual([]);
   });
 });

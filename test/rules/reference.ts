@@ -159,7 +159,13 @@ export function refLifecycleRules(today: string): FlagRule[] {
     }
   };
 
-  return [expiry, longLivedExpiry, grants, review];
+  // An archived flag owes no dates.
+  return [expiry, longLivedExpiry, grants, review].map(
+    (rule): FlagRule =>
+      (ctx) => {
+        if (ctx.flag.archived !== true) rule(ctx);
+      },
+  );
 }
 
 /** GitHub's rule read literally: from the last rule back, the first whose pattern matches. */

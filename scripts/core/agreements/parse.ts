@@ -152,7 +152,10 @@ interface CsvCell {
   col: number;
 }
 
-function splitCsv(text: string, delimiter: string): { cells: CsvCell[]; line: number }[] | AgreementProblem {
+export function splitCsv(
+  text: string,
+  delimiter: string,
+): { cells: CsvCell[]; line: number }[] | AgreementProblem {
   const records: { cells: CsvCell[]; line: number }[] = [];
   let cells: CsvCell[] = [];
   let line = 1;
@@ -348,7 +351,7 @@ function parseJson(file: string, text: string): ParsedAgreements {
   return finish(file, rows, problems);
 }
 
-function positionOf(text: string, offset: number): { line: number; col: number } {
+export function positionOf(text: string, offset: number): { line: number; col: number } {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return { line, col: offset - before.lastIndexOf('\n') };

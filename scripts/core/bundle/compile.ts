@@ -11,9 +11,10 @@ import {
 } from '../../runtime/bundle-format.js';
 import type { Flag, Grant } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
+import { servedFlags } from '../model/states.js';
 
 /**
- * Compiles the flags of one environment into bundle content. Pure and order-independent: flags
+ * Compiles the flags of one environment into bundle content (archived flags are not served). Pure and order-independent: flags
  * and grants are keyed, and canonical JSON sorts the keys, so file order never shows. Objects are
  * built with their fields in sorted order and without deleting any (deleting fields sends V8
  * objects to slow dictionary mode), which keeps compiling and canonicalising 10,000 flags cheap.
@@ -25,7 +26,7 @@ export function compileEnvironment(
   claimChanges?: readonly ClaimChangeRange[],
 ): BundleContent {
   const compiled: Record<string, BundleFlag> = {};
-  for (const { flag } of [...flags].sort((a, b) =>
+  for (const { flag } of servedFlags(flags).sort((a, b) =>
     a.flag.key < b.flag.key ? -1 : a.flag.key > b.flag.key ? 1 : 0,
   )) {
     compiled[flag.key] = compileFlag(flag, environment);
@@ -91,6 +92,7 @@ function compileBody(flag: Flag, environment: string): Omit<BundleFlag, 'variant
   const out = {} as Omit<BundleFlag, 'variants'>;
   if (flag.contract !== undefined) out.contract = flag.contract;
   out.defaultVariant = config ? defaultVariant : offVariant;
+  if (flag.deprecated === true) out.deprecated = true;
   out.enabled = config?.enabled ?? false;
   if (flag.expires !== undefined) out.expires = flag.expires;
   out.grants = grants;

@@ -2,6 +2,7 @@ import { BUNDLE_CONTENT_FORMAT, type ClaimChangeRange } from '../../runtime/bund
 import { canonicalJson } from '../canonical-json.js';
 import type { Flag } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
+import { isArchived } from '../model/states.js';
 import { flagFragments } from './compile.js';
 
 /**
@@ -44,7 +45,12 @@ export function contentOrder<T extends HashedFlag>(flags: readonly T[]): T[] {
   return ordered(flags).flags;
 }
 
-function ordered<T extends ContentInput>(flags: readonly T[]): { flags: T[]; keys: string[] } {
+function ordered<T extends ContentInput>(input: readonly T[]): { flags: T[]; keys: string[] } {
+  // Archived flags are not served. One known only by key is not in the previous build's content
+  // (archived flags never are), so assemble asks for every flag and this sees it loaded.
+  const flags = input.some((f) => f.flag && isArchived(f.flag))
+    ? input.filter((f) => !(f.flag && isArchived(f.flag)))
+    : input;
   // Sorted through an array of keys (the flags' objects come in many shapes: reading `flag.key` in
   // the comparator over and over would cost more than the sort), ties in declaration order, so
   // the last of a key declared twice is the one kept.

@@ -97,13 +97,17 @@ export interface KeyedFile {
   file: string;
   key?: string;
   at: [number, number];
+  archived?: boolean;
 }
 
 export const keyOf = (result: FileResult): KeyedFile => {
   // The key's own position when the table has it (every file that passed the schema), else the
   // nearest the table knows, as tableLocator would answer.
   const at = result.positions.key ?? toPair(tableLocator(result.positions)(['key']));
-  return result.flag ? { file: result.file, key: result.flag.key, at } : { file: result.file, at };
+  if (!result.flag) return { file: result.file, at };
+  return result.flag.archived === true
+    ? { file: result.file, key: result.flag.key, at, archived: true }
+    : { file: result.file, key: result.flag.key, at };
 };
 
 const toPair = (p: { line: number; col: number }): [number, number] => [p.line, p.col];
@@ -118,22 +122,27 @@ export interface KeyColumns {
   keys: readonly (string | null)[];
   /** Line and column of each file's key, two numbers per file. */
   at: readonly number[];
+  /** The rows whose flag is archived, ascending (few or none). */
+  archived: readonly number[];
 }
 
 export function keyColumns(results: readonly FileResult[]): KeyColumns {
   const files: string[] = [];
   const keys: (string | null)[] = [];
   const at: number[] = [];
+  const archived: number[] = [];
   for (const result of results) {
     const keyed = keyOf(result);
+    if (keyed.archived) archived.push(files.length);
     files.push(keyed.file);
     keys.push(keyed.key ?? null);
     at.push(keyed.at[0], keyed.at[1]);
   }
-  return { files, keys, at };
+  return { files, keys, at, archived };
 }
 
-export function duplicateKeys({ files, keys, at }: KeyColumns): Finding[] {
+export function duplicateKeys({ files, keys, at, archived }: KeyColumns): Finding[] {
+  const retired = new Set(archived);
   // Most keys are unique: remember the first file of each, and lists only for repeated keys.
   const first = new Map<string, number>();
   const repeated = new Map<string, number[]>();
@@ -150,8 +159,25 @@ export function duplicateKeys({ files, keys, at }: KeyColumns): Finding[] {
   }
   const out: Finding[] = [];
   for (const [key, rows] of repeated) {
-    const sorted = [...rows].sort((a, b) => (files[a]! < files[b]! ? -1 : 1));
+    // An archived flag holds its key for good: it comes first, and every other file is a reuse.
+    const sorted = [...rows].sort(
+      (a, b) => Number(retired.has(b)) - Number(retired.has(a)) || (files[a]! < files[b]! ? -1 : 1),
+    );
+    const holder = sorted[0]!;
     for (const dup of sorted.slice(1)) {
+      if (retired.has(holder)) {
+        out.push(
+          finding(
+            'model/archived-key-reused',
+            files[dup]!,
+            { line: at[2 * dup]!, col: at[2 * dup + 1]! },
+            `key "${key}" belongs to the archived flag in ${files[holder]}; an archived key is never used again`,
+            `give this flag a key of its own (e.g. "${key}-v2") and name its file after it; ${files[holder]} stays as the record of the old flag`,
+            'key',
+          ),
+        );
+        continue;
+      }
       out.push(
         finding(
           'model/duplicate-key',

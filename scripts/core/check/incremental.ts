@@ -41,6 +41,7 @@ export interface CheckSnapshot extends KeyColumns {
   hashes: string[];
   keys: (string | null)[];
   at: number[];
+  archived: number[];
   /** Each row's findings; rows without any are absent. */
   findings: Map<number, Finding[]>;
   /**
@@ -60,6 +61,7 @@ const emptySnapshot = (peaks: Record<string, number> | undefined): CheckSnapshot
   hashes: [],
   keys: [],
   at: [],
+  archived: [],
   findings: new Map(),
   peaks,
 });
@@ -72,8 +74,10 @@ function addRow(
   line: number,
   col: number,
   findings: Finding[] | undefined,
+  archived = false,
 ): void {
   const row = snapshot.files.length;
+  if (archived) snapshot.archived.push(row);
   snapshot.files.push(file);
   snapshot.hashes.push(hash);
   snapshot.keys.push(key);
@@ -138,6 +142,7 @@ export function checkIncrementally(
   const rules = fileRules(input.today, input.codeowners);
   const old = input.snapshot;
   const next = emptySnapshot(undefined);
+  const archivedRows = new Set(old.archived);
   let added = 0;
   for (let i = 0; i < input.current.length; i++) {
     const { file, hash } = input.current[i]!;
@@ -145,13 +150,22 @@ export function checkIncrementally(
     if (fresh) {
       const keyed = keyOf(fresh);
       const findings = fileFindings(fresh, input.policy, rules);
-      addRow(next, file, hash, keyed.key ?? null, keyed.at[0], keyed.at[1], findings);
+      addRow(next, file, hash, keyed.key ?? null, keyed.at[0], keyed.at[1], findings, keyed.archived);
       if (fresh.flag) added += keyBytes(fresh.flag.key);
       continue;
     }
     const row = input.rows[i]!;
     if (row < 0) throw new Error(`no snapshot row or fresh result for ${file} (${hash})`);
-    addRow(next, file, hash, old.keys[row]!, old.at[2 * row]!, old.at[2 * row + 1]!, old.findings.get(row));
+    addRow(
+      next,
+      file,
+      hash,
+      old.keys[row]!,
+      old.at[2 * row]!,
+      old.at[2 * row + 1]!,
+      old.findings.get(row),
+      archivedRows.has(row),
+    );
   }
   const budget = input.policy.limits.maxClaimBytes;
   const nextPeaks: Record<string, number> = {};
@@ -180,7 +194,16 @@ export function snapshotOf(
   const snapshot = emptySnapshot(claimsReported ? undefined : peaks);
   files.forEach((result, i) => {
     const keyed = keyOf(result);
-    addRow(snapshot, result.file, result.hash, keyed.key ?? null, keyed.at[0], keyed.at[1], parts.byFile[i]);
+    addRow(
+      snapshot,
+      result.file,
+      result.hash,
+      keyed.key ?? null,
+      keyed.at[0],
+      keyed.at[1],
+      parts.byFile[i],
+      keyed.archived,
+    );
   });
   return snapshot;
 }

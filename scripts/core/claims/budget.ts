@@ -67,9 +67,9 @@ export function claimOverruns(
 ): ClaimOverrun[] {
   const budget = policy.limits.maxClaimBytes;
   if (claimSize(allKeys(flags)) <= budget) return [];
-  // One flag per key, the last one winning, as in a compiled bundle.
+  // One flag per key, the last one winning, as in a compiled bundle; archived flags are in no claim.
   const byKey = new Map<string, Flag>();
-  for (const { flag } of flags) byKey.set(flag.key, flag);
+  for (const { flag } of flags) if (flag.archived !== true) byKey.set(flag.key, flag);
   const claimed = [...byKey.values()].filter(inClaims);
   const bounds = environmentBounds(claimed, policy.environments);
   const out: ClaimOverrun[] = [];

@@ -105,8 +105,9 @@ export function diffClaims(changed: readonly ChangedFlag[], environment: string,
   for (const { key, before, after } of [...changed].sort((a, b) =>
     a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
   )) {
-    const old = before ? compileFlag(before, environment) : undefined;
-    const now = after ? compileFlag(after, environment) : undefined;
+    // An archived version is served nowhere: for claims it is as good as deleted.
+    const old = before && before.archived !== true ? compileFlag(before, environment) : undefined;
+    const now = after && after.archived !== true ? compileFlag(after, environment) : undefined;
     if (baseline(old) !== baseline(now)) everyone.push(key);
     const oldEvaluator = soleFlag(key, old, environment, at);
     const newEvaluator = soleFlag(key, now, environment, at);

@@ -13,7 +13,8 @@ export type Category =
   | 'codeowners'
   | 'yaml'
   | 'file'
-  | 'policy';
+  | 'policy'
+  | 'stale';
 
 interface CodeInfo {
   readonly category: Category;
@@ -35,6 +36,7 @@ export const CODES = {
 
   'model/key-mismatch': code('model', 'error', 'The key differs from the file name'),
   'model/duplicate-key': code('model', 'error', 'Two files declare the same key'),
+  'model/archived-key-reused': code('model', 'error', 'A flag with the key of an archived flag'),
   'model/unknown-environment': code('model', 'error', 'An environment the policy does not declare'),
   'model/invalid-org-id': code('model', 'error', 'An organization id that does not match the policy pattern'),
   'model/invalid-agreement': code(
@@ -62,6 +64,11 @@ export const CODES = {
     'lifecycle',
     'warning',
     'A live flag that no code of the configured repositories reads',
+  ),
+  'lifecycle/archived-deleted': code(
+    'lifecycle',
+    'error',
+    "With --changed-since: an archived flag's file deleted",
   ),
 
   'ownership/no-codeowners': code('ownership', 'warning', 'The repository has no CODEOWNERS file'),
@@ -114,6 +121,9 @@ export const CODES = {
     'error',
     "An organization's feature_flags claim over the byte budget",
   ),
+
+  'stale/past-lifetime': code('stale', 'warning', "A flag older than its type's expected lifetime"),
+  'stale/unevaluated': code('stale', 'warning', 'A flag the usage export shows no recent evaluation of'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CODES;

@@ -1,6 +1,7 @@
 import { defaultVariantOf, offVariantOf, targetVariantOf } from '../model/variants.js';
 import type { Flag, FlagEnvironment } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
+import { servedFlags } from '../model/states.js';
 
 /**
  * Exports the flags of one environment to flagd's flag-definition format, so OpenFeature and flagd
@@ -43,7 +44,7 @@ export function toFlagdDocument(
   const exported: [string, Json][] = [];
   // A stable sort keeps the compiler's rule for a key declared twice: the later file wins.
   const byKey = new Map<string, Flag>();
-  for (const { flag } of [...flags].sort((a, b) => compare(a.flag.key, b.flag.key)))
+  for (const { flag } of servedFlags(flags).sort((a, b) => compare(a.flag.key, b.flag.key)))
     byKey.set(flag.key, flag);
   for (const [key, flag] of byKey) exported.push([key, exportFlag(flag, environment, options)]);
   return sortKeys({

@@ -108,6 +108,18 @@ export const FlagSchema = z
       .optional()
       .describe('Typed variants. Without them the flag is boolean.'),
     defaultVariant: variantName.optional().describe('With variants: served when an environment is off.'),
+    deprecated: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Still served, and marked so in the bundle: applications are told to remove their references. See docs/lifecycle.md.',
+      ),
+    archived: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Kept in git for the audit trail, left out of bundles and claims; its key is never reused. See docs/lifecycle.md.',
+      ),
     environments: z.record(z.string(), EnvironmentSchema),
   })
   .meta({ title: 'Feature flag', description: 'One feature flag of a flags-as-code repository.' });

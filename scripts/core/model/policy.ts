@@ -122,6 +122,28 @@ export const PolicySchema = z
         maxClockSkewSeconds: z.number().int().min(0).max(3600).default(300),
       })
       .default({ validForHours: 168, maxClockSkewSeconds: 300 }),
+    stale: z
+      .strictObject({
+        lifetimeDays: z
+          .partialRecord(
+            z.enum(['entitlement', 'operational', 'release', 'experiment']),
+            z.number().int().min(1).max(3650),
+          )
+          .default({})
+          .describe(
+            'Per type, the days a flag is expected to live from its first commit; older flags are reported as stale/past-lifetime (docs/lifecycle.md). Unset: no such finding.',
+          ),
+        unevaluatedAfterDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .default(30)
+          .describe(
+            'With a usage export: a flag not evaluated for this many days is unevaluated, and may be archived.',
+          ),
+      })
+      .default({ lifetimeDays: {}, unevaluatedAfterDays: 30 }),
     retire: z
       .strictObject({
         maxPullRequestsPerRun: z.number().int().min(0).max(100).default(5),

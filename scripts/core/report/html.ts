@@ -73,6 +73,7 @@ code{white-space:nowrap;font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,m
 .pill{display:inline-block;padding:1px 7px;border-radius:10px;border:1px solid currentColor;font-size:12px;white-space:nowrap}
 .s-overdue{color:var(--overdue)}.s-due-soon{color:var(--due-soon)}.s-later{color:var(--later)}.s-none{color:var(--none)}
 .chip{display:inline-block;white-space:nowrap;margin:0 4px 4px 0;padding:2px 6px;border-radius:6px;background:var(--panel);border:1px solid var(--line);font-size:12px}
+.stale{margin:2px 0;font-size:12px;color:var(--due-soon)}
 .grant{display:block;margin:0 0 4px;padding:3px 6px;border-left:3px solid var(--none);background:var(--panel);border-radius:4px}
 .grant.s-overdue{border-left-color:var(--overdue)}.grant.s-due-soon{border-left-color:var(--due-soon)}.grant.s-later{border-left-color:var(--later)}
 .grant,.grant code{color:var(--fg)}
@@ -87,7 +88,13 @@ const SCRIPT = `
   var byId = function (id) { return document.getElementById(id); };
   var all = function (selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); };
   var q = byId('q');
-  var selects = { type: byId('f-type'), owner: byId('f-owner'), status: byId('f-status'), env: byId('f-env') };
+  var selects = { type: byId('f-type'), owner: byId('f-owner'), status: byId('f-status'), env: byId('f-env'), finding: byId('f-finding') };
+  // The finding filter is there only when some flag has findings.
+  if (!selects.finding) delete selects.finding;
+  function hasFinding(el) {
+    var code = selects.finding ? selects.finding.value : '';
+    return !code || (' ' + (el.dataset.findings || '') + ' ').indexOf(' ' + code + ' ') !== -1;
+  }
   var total = all('#inventory tbody tr').length;
   // What search matches: the element's text, plus the organizations and owner it carries as data.
   var texts = new WeakMap();
@@ -111,7 +118,7 @@ const SCRIPT = `
     var text = q.value.trim().toLowerCase();
     var env = selects.env.value;
     var shown = 0;
-    all('#inventory tbody tr').forEach(function (tr) { var ok = fits(tr, text); tr.hidden = !ok; if (ok) shown++; });
+    all('#inventory tbody tr').forEach(function (tr) { var ok = fits(tr, text) && hasFinding(tr); tr.hidden = !ok; if (ok) shown++; });
     byId('shown').textContent = shown + ' of ' + total + ' flags';
     byId('inventory-empty').hidden = shown !== 0;
     var items = 0;
@@ -256,7 +263,7 @@ ${bars(
     report.environments.map((e) => ({ value: e, label: e })),
     'All environments',
   )}</select>
-<button id="reset" type="button">Reset</button>
+${findingSelect(report)}<button id="reset" type="button">Reset</button>
 <span id="shown" class="muted" aria-live="polite">${s.flags} of ${s.flags} flags</span>
 </div>
 <section>
@@ -350,8 +357,14 @@ function inventoryRow(
           ? `<div class="muted">by ${esc(f.created.author)}</div>`
           : `<div class="muted">by ${esc(f.created.author)}</div><div class="nowrap">changed ${esc(dateOf(f.lastChanged))}</div><div class="muted">by ${esc(f.lastChanged.author)}</div>`)
       : `<span class="muted">${historyKnown ? 'not committed' : '-'}</span>`;
-  return `<tr data-key="${esc(f.key)}" data-type="${esc(f.type)}" data-owner="${esc(f.owner)}" data-status="${f.status}"${orgs.length > 0 ? ` data-orgs="${esc(orgs.join(' '))}"` : ''}>
-<td><code>${esc(f.key)}</code><div class="desc">${esc(f.description)}</div><div class="file">${esc(f.file)}${f.tags.map((t) => ` <span class="chip">${esc(t)}</span>`).join('')}</div></td>
+  const codes = [...new Set((f.findings ?? []).map((x) => x.code))];
+  const lifecycle = [
+    f.state ? `<span class="chip">${f.state}</span>` : '',
+    f.usage ? `<div class="muted">${esc(f.usage.text)}</div>` : '',
+    ...(f.findings ?? []).map((x) => `<div class="stale" title="${esc(x.code)}">${esc(x.message)}</div>`),
+  ].join('');
+  return `<tr data-key="${esc(f.key)}" data-type="${esc(f.type)}" data-owner="${esc(f.owner)}" data-status="${f.status}"${orgs.length > 0 ? ` data-orgs="${esc(orgs.join(' '))}"` : ''}${codes.length > 0 ? ` data-findings="${esc(codes.join(' '))}"` : ''}>
+<td><code>${esc(f.key)}</code>${lifecycle}<div class="desc">${esc(f.description)}</div><div class="file">${esc(f.file)}${f.tags.map((t) => ` <span class="chip">${esc(t)}</span>`).join('')}</div></td>
 <td><span class="badge t-${esc(f.type)}">${esc(f.type)}</span><div class="muted">${f.lifetime}</div></td>
 <td>${esc(f.owner)}</td>
 <td>${history}</td>
@@ -410,6 +423,22 @@ function grantChip(r: EntitlementRow): string {
   const basis = r.agreement ?? (r.ticket ? `ticket ${r.ticket}` : 'no agreement');
   const until = r.expires ? `until ${r.expires} (${relativeDays(r.daysLeft ?? 0)})` : 'no end date';
   return `<span class="grant s-${status}" data-env="${esc(r.environment)}" data-type="${esc(r.type)}" data-owner="${esc(r.owner)}" data-status="${status}"><code>${esc(r.key)}</code>${r.variant ? ` = ${esc(r.variant)}` : ''} <span class="muted">${esc(basis)} &middot; ${esc(until)}</span></span>`;
+}
+
+/** A filter by finding code, over the codes the report's flags have (none: no filter). */
+function findingSelect(report: Report): string {
+  const counts = new Map<string, number>();
+  for (const f of report.flags)
+    for (const code of new Set((f.findings ?? []).map((x) => x.code)))
+      counts.set(code, (counts.get(code) ?? 0) + 1);
+  if (counts.size === 0) return '';
+  return `<select id="f-finding" aria-label="Finding">${options(
+    [...counts]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([code, n]) => ({ value: code, label: `${code} (${n})` })),
+    'Any finding',
+  )}</select>
+`;
 }
 
 function bars(items: readonly { label: string; count: number; value: string }[], filter: string): string {

@@ -1,6 +1,9 @@
 import { addDays, daysBetween, type IsoDate, isValidDate } from '../dates.js';
 import { FLAG_TYPES, type Flag, type FlagType, isTemporary } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
+import type { FindingCode } from '../findings/codes.js';
+import { staleFindings } from '../rules/stale.js';
+import { usageByKey, type UsageExport, usageEvidence } from '../usage/model.js';
 
 /**
  * The governance report as data: the inventory (one row per flag), the entitlement matrix (one row
@@ -68,6 +71,12 @@ export interface InventoryRow {
   /** Organizations granted per environment (grants not yet expired), for every policy environment. */
   granted: Record<string, number>;
   environments: Record<string, EnvironmentState>;
+  /** Only for a flag that is not live (docs/lifecycle.md). */
+  state?: 'deprecated' | 'archived';
+  /** Only with a usage export: what it says of the flag. */
+  usage?: { lastSeen?: IsoDate; count: number; text: string };
+  /** Only when there are any: the stale findings of the flag, with their evidence. */
+  findings?: { code: FindingCode; message: string }[];
 }
 
 export interface EntitlementRow {
@@ -124,6 +133,7 @@ export interface ReportInput {
   policy: Policy;
   today: IsoDate;
   history?: HistoryInput;
+  usage?: UsageExport;
 }
 
 const daysLeft = (today: IsoDate, date: IsoDate | undefined): number | undefined =>
@@ -142,9 +152,30 @@ export function buildReport(input: ReportInput): Report {
   const flags: InventoryRow[] = [];
   const entitlements: EntitlementRow[] = [];
   const timeline: TimelineItem[] = [];
+  const stale = staleOf(input);
+  const usage = input.usage ? usageByKey(input.usage) : undefined;
   for (const { file, flag } of sorted) {
     const row = inventoryRow(file, flag, policy, today, environments, input.history);
     flags.push(row);
+    if (flag.deprecated === true || flag.archived === true)
+      row.state = flag.archived === true ? 'archived' : 'deprecated';
+    if (usage && input.usage) {
+      const evidence = usageEvidence(
+        usage.get(flag.key),
+        input.usage.since,
+        today,
+        policy.stale.unevaluatedAfterDays,
+      );
+      row.usage = {
+        ...(evidence.lastSeen ? { lastSeen: evidence.lastSeen } : {}),
+        count: evidence.count,
+        text: evidence.text,
+      };
+    }
+    const findings = stale.get(file);
+    if (findings) row.findings = findings;
+    // An archived flag owes no date: it is in the inventory, never in the timeline.
+    if (flag.archived === true) continue;
     if (row.expires !== undefined && row.expiresDaysLeft !== undefined)
       timeline.push(item('flag-expiry', row, row.expires, row.expiresDaysLeft));
     if (row.reviewDue !== undefined && row.reviewDaysLeft !== undefined)
@@ -226,6 +257,26 @@ export function buildReport(input: ReportInput): Report {
     organizations,
     timeline,
   };
+}
+
+/** The stale findings per file: lifetimes from the history's first commits, unevaluated from the usage export. */
+function staleOf(input: ReportInput): Map<string, { code: FindingCode; message: string }[]> {
+  const created = new Map<string, IsoDate>();
+  for (const [file, changes] of input.history?.available ? input.history.files : [])
+    created.set(file, changes.created.at.slice(0, 10));
+  const out = new Map<string, { code: FindingCode; message: string }[]>();
+  for (const f of staleFindings({
+    flags: input.flags.map(({ file, flag }) => ({ file, flag, at: { line: 1, col: 1 } })),
+    policy: input.policy,
+    today: input.today,
+    created,
+    ...(input.usage ? { usage: input.usage } : {}),
+  })) {
+    const list = out.get(f.file) ?? [];
+    list.push({ code: f.code, message: f.message });
+    out.set(f.file, list);
+  }
+  return out;
 }
 
 function item(kind: TimelineItem['kind'], row: InventoryRow, date: IsoDate, left: number): TimelineItem {

@@ -1,6 +1,9 @@
 import { type Agreement, hasEnded } from '../agreements/model.js';
 import { addDays, daysBetween, type IsoDate, isValidDate } from '../dates.js';
 import { type Flag, isTemporary } from '../model/flag.js';
+import { defaultVariantOf, offVariantOf, targetVariantOf } from '../model/variants.js';
+import { isEvidence } from '../refs/find.js';
+import { usageByKey, usageEvidence } from '../usage/model.js';
 import { type DueItem, type GrantRemoval, type PlanInput, REASON_RANK, type Reason } from './model.js';
 
 /**
@@ -13,14 +16,110 @@ import { type DueItem, type GrantRemoval, type PlanInput, REASON_RANK, type Reas
  * A flag to delete needs nothing else, so deletion subsumes the rest. One item per flag.
  */
 
-export function findDue(input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'agreements'>): DueItem[] {
+export function findDue(
+  input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'agreements' | 'usage' | 'references'>,
+): DueItem[] {
   const agreements = indexAgreements(input.agreements ?? []);
+  const unused = unusedFlags(input);
   const items: DueItem[] = [];
   for (const { file, flag } of input.flags) {
-    const item = dueItem(file, flag, input.policy, input.today, agreements);
+    // An archived flag is where retirement ends: nothing is due of it.
+    if (flag.archived === true) continue;
+    const item =
+      dueItem(file, flag, input.policy, input.today, agreements) ??
+      nextState(file, flag, input, unused.get(flag.key));
     if (item) items.push(item);
   }
   return items.sort(compareDue);
+}
+
+type Unused = Extract<Reason, { kind: 'flag-unused' }>;
+
+/**
+ * The flags the usage export shows unevaluated for the policy's days, with the evidence: the
+ * candidates for archiving, whose code references the command then searches for.
+ */
+export function unusedFlags(
+  input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'usage'>,
+): Map<string, Unused> {
+  const out = new Map<string, Unused>();
+  const usage = input.usage;
+  if (!usage) return out;
+  const afterDays = input.policy.stale?.unevaluatedAfterDays ?? 30;
+  const byKey = usageByKey(usage);
+  for (const { flag } of input.flags) {
+    if (flag.archived === true) continue;
+    const evidence = usageEvidence(byKey.get(flag.key), usage.since, input.today, afterDays);
+    if (!evidence.unused) continue;
+    out.set(flag.key, {
+      kind: 'flag-unused',
+      afterDays,
+      usageFile: usage.file,
+      ...(evidence.lastSeen ? { lastSeen: evidence.lastSeen } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * The next lifecycle state of a flag nothing else is due for (docs/lifecycle.md): archive when the
+ * code trees searched hold no reference to it and the usage export shows it unevaluated; else
+ * deprecate a temporary flag whose every environment serves one variant to everyone.
+ */
+function nextState(
+  file: string,
+  flag: Flag,
+  input: Pick<PlanInput, 'policy' | 'references'>,
+  unused: Unused | undefined,
+): DueItem | undefined {
+  const references = input.references?.references;
+  if (unused && references && !(references.get(flag.key) ?? []).some(isEvidence))
+    return {
+      key: flag.key,
+      file,
+      flag,
+      reasons: [unused],
+      change: { kind: 'set-state', state: 'archived' },
+      snooze: `unused=${unused.lastSeen ?? 'never'}`,
+      rank: REASON_RANK['flag-unused'],
+      dueSince: unused.lastSeen ?? '0000-00-00',
+    };
+  if (flag.deprecated === true || !isTemporary(flag.type)) return undefined;
+  const environments = settled(flag, input.policy.environments);
+  if (!environments) return undefined;
+  return {
+    key: flag.key,
+    file,
+    flag,
+    reasons: [{ kind: 'rollout-settled', environments }],
+    change: { kind: 'set-state', state: 'deprecated' },
+    snooze: `settled=${environments.map((e) => `${e.env}:${e.variant}`).join(',')}`,
+    rank: REASON_RANK['rollout-settled'],
+    // No day is known on which the rollout settled; the flag's expiry orders these among themselves.
+    dueSince: flag.expires ?? '9999-12-31',
+  };
+}
+
+/** Per policy environment, the one variant everyone gets; undefined when any environment serves two. */
+function settled(
+  flag: Flag,
+  environments: readonly string[],
+): { env: string; variant: string }[] | undefined {
+  const out: { env: string; variant: string }[] = [];
+  for (const env of environments) {
+    const config = flag.environments[env];
+    if (!config?.enabled) {
+      out.push({ env, variant: offVariantOf(flag) });
+      continue;
+    }
+    if ((config.grants ?? []).length > 0) return undefined;
+    const rollout = config.rollout;
+    if (rollout && rollout.percentage > 0 && rollout.percentage < 100) return undefined;
+    const variant =
+      rollout?.percentage === 100 ? targetVariantOf(flag, rollout.variant) : defaultVariantOf(flag, config);
+    out.push({ env, variant });
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 export const compareDue = (a: DueItem, b: DueItem): number =>

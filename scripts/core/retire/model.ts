@@ -2,6 +2,7 @@ import type { Agreement } from '../agreements/model.js';
 import type { IsoDate } from '../dates.js';
 import type { Flag, FlagType } from '../model/flag.js';
 import type { CodeReference } from '../refs/find.js';
+import type { UsageExport } from '../usage/model.js';
 
 /** What the retirement planner reads and writes. Plain data: the planner is a pure function. */
 
@@ -17,7 +18,14 @@ export type Reason =
       status: string;
       endDate?: IsoDate;
     }
-  | { kind: 'review-overdue'; reviewed?: IsoDate; due?: IsoDate; everyDays: number };
+  | { kind: 'review-overdue'; reviewed?: IsoDate; due?: IsoDate; everyDays: number }
+  /** Every environment serves one variant to everyone (a rollout at 100% or 0%, or off): deprecate. */
+  | { kind: 'rollout-settled'; environments: { env: string; variant: string }[] }
+  /**
+   * No code reference left in the trees searched and no evaluation in the usage export for the
+   * policy's days: archive. `lastSeen` undefined: never evaluated in the export.
+   */
+  | { kind: 'flag-unused'; lastSeen?: IsoDate; afterDays: number; usageFile: string };
 
 export type ReasonKind = Reason['kind'];
 
@@ -27,6 +35,8 @@ export const REASON_RANK: Readonly<Record<ReasonKind, number>> = {
   'flag-expired': 1,
   'grant-expired': 2,
   'review-overdue': 3,
+  'flag-unused': 4,
+  'rollout-settled': 5,
 };
 
 export interface GrantRemoval {
@@ -42,7 +52,9 @@ export interface GrantRemoval {
 
 export type Change =
   | { kind: 'delete-file' }
-  | { kind: 'edit-file'; removeGrants: GrantRemoval[]; setReviewed?: IsoDate };
+  | { kind: 'edit-file'; removeGrants: GrantRemoval[]; setReviewed?: IsoDate }
+  /** The next lifecycle state, docs/lifecycle.md: one line added to the flag file. */
+  | { kind: 'set-state'; state: 'deprecated' | 'archived' };
 
 /** One flag due for retirement work: one pull request. */
 export interface DueItem {
@@ -161,7 +173,7 @@ export interface Snoozed {
 export interface Untouched {
   key: string;
   number: number;
-  reason: 'unreadable' | 'no-agreements';
+  reason: 'unreadable' | 'no-agreements' | 'no-usage';
 }
 
 export interface Deferred {
@@ -196,7 +208,10 @@ export interface PlanInput {
     types: Record<FlagType, { reviewEveryDays?: number }>;
     environments: readonly string[];
     retire: { maxPullRequestsPerRun: number; maxOpenPullRequests: number; labels: readonly string[] };
+    stale?: { unevaluatedAfterDays: number };
   };
+  /** A usage export: with code references, what shows a flag unused (and so ready to archive). */
+  usage?: UsageExport;
   today: IsoDate;
   agreements?: readonly Agreement[];
   /** Bot pull requests known from GitHub: all open ones, and closed ones of the keys in `historyFor`. */

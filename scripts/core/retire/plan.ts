@@ -37,7 +37,8 @@ import {
  *   one GitHub closed because its branch was deleted does not.
  * - An open pull request of a flag no longer due (revived, or gone) is closed with a comment.
  * - Without an agreements export, a pull request that revokes grants of ended agreements is left
- *   as it is: not closed as "no longer due", not rewritten without its revocations.
+ *   as it is: not closed as "no longer due", not rewritten without its revocations; so is one that
+ *   archives an unused flag without a usage export.
  * - At most maxPullRequestsPerRun are opened per run, and opening stops at maxOpenPullRequests open.
  */
 export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm[] }): RetirePlan {
@@ -78,11 +79,14 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
   const untouched: Untouched[] = [];
   const unreadable = new Set(input.unreadable ?? []);
   for (const [key, existing] of [...openByKey].sort((a, b) => a[1].number - b[1].number)) {
+    const kinds = parseMarker(existing.body)?.kinds ?? [];
     const reason = unreadable.has(key)
       ? 'unreadable'
-      : input.agreements === undefined && parseMarker(existing.body)?.kinds.includes('agreement-ended')
+      : input.agreements === undefined && kinds.includes('agreement-ended')
         ? 'no-agreements'
-        : undefined;
+        : input.usage === undefined && kinds.includes('flag-unused')
+          ? 'no-usage'
+          : undefined;
     if (reason) untouched.push({ key, number: existing.number, reason });
   }
   const held = new Set(untouched.map((u) => u.key));

@@ -58,6 +58,10 @@ export function pullRequestTitle(item: DueItem): string {
 
 function fullTitle(item: DueItem): string {
   if (item.change.kind === 'delete-file') return `chore(flags): retire expired flag ${item.key}`;
+  if (item.change.kind === 'set-state')
+    return item.change.state === 'archived'
+      ? `chore(flags): archive ${item.key} (no references left, not evaluated)`
+      : `chore(flags): deprecate ${item.key} (its rollout is settled everywhere)`;
   const removals = removalsOf(item);
   const expired = removals.filter((r) => r.why.includes('expired')).length;
   const ended = removals.filter((r) => r.why.includes('agreement-ended')).length;
@@ -106,7 +110,15 @@ export function pullRequestBody(item: DueItem, options: BodyOptions): string {
   const { flag } = item;
   const out: string[] = [];
   const heading =
-    item.change.kind === 'delete-file' ? 'Retire' : removalsOf(item).length > 0 ? 'Clean up' : 'Review';
+    item.change.kind === 'delete-file'
+      ? 'Retire'
+      : item.change.kind === 'set-state'
+        ? item.change.state === 'archived'
+          ? 'Archive'
+          : 'Deprecate'
+        : removalsOf(item).length > 0
+          ? 'Clean up'
+          : 'Review';
   out.push(`### ${heading} ${code(item.key)}`, '');
   out.push(summary(item), '');
   if (options.foreignCommits)
@@ -193,6 +205,18 @@ function summary(item: DueItem): string {
   const review = item.reasons.find(
     (r): r is Extract<Reason, { kind: 'review-overdue' }> => r.kind === 'review-overdue',
   );
+  for (const reason of item.reasons) {
+    if (reason.kind === 'rollout-settled')
+      parts.push(
+        `The ${flag.type} flag ${code(item.key)} serves one variant to everyone in every environment (${reason.environments.map((e) => `${e.env}: ${code(e.variant)}`).join(', ')}), so nothing is left to roll out. This pull request marks it ${code('deprecated: true')}: it is still served, the bundle marks it deprecated, and applications are told to remove their references (docs/lifecycle.md).`,
+      );
+    if (reason.kind === 'flag-unused') {
+      const seen = reason.lastSeen ? `was last evaluated on **${reason.lastSeen}**` : 'was never evaluated';
+      parts.push(
+        `${code(item.key)} has no code references left (see below) and ${seen} according to the usage export ${code(reason.usageFile)}, over ${reason.afterDays} days ago (the policy's ${code('stale.unevaluatedAfterDays')}). This pull request marks it ${code('archived: true')}: the file stays in git as the record, bundles and claims leave the flag out, and its key is never used again (docs/lifecycle.md).`,
+      );
+    }
+  }
   if (review && item.change.kind === 'edit-file' && item.change.setReviewed) {
     const when = review.reviewed
       ? `was due on **${review.due}** (last reviewed ${review.reviewed}; every ${review.everyDays} days)`
@@ -289,6 +313,16 @@ function lookalikeLines(lookalikes: readonly CodeReference[]): string[] {
 }
 
 function checklist(item: DueItem): string[] {
+  if (item.change.kind === 'set-state')
+    return item.change.state === 'archived'
+      ? [
+          `- [ ] No application, job or dashboard still asks for ${code(item.key)} (the usage export covers them all)`,
+          '- [ ] Approve and merge; CODEOWNERS asks the owner for review',
+        ]
+      : [
+          `- [ ] The behaviour ${code(item.key)} serves everywhere is the one to keep`,
+          '- [ ] Approve and merge; then remove the code paths that read it (the references above)',
+        ];
   if (item.change.kind === 'delete-file')
     return [
       `- [ ] The code no longer reads ${code(item.key)} (see the references above), or its default in the code is the behaviour to keep`,
@@ -311,9 +345,13 @@ function footer(item: DueItem): string {
   const snoozed =
     item.change.kind === 'delete-file'
       ? "until the flag's expiry changes"
-      : item.change.removeGrants.length > 0
-        ? 'until the grants it removes change'
-        : 'until the review date changes';
+      : item.change.kind === 'set-state'
+        ? item.change.state === 'archived'
+          ? 'until the flag is evaluated again'
+          : 'until its environments serve something else'
+        : item.change.removeGrants.length > 0
+          ? 'until the grants it removes change'
+          : 'until the review date changes';
   return `Opened by ${code('flags retire')}. Closing this pull request without merging snoozes it ${snoozed}. The bot updates it while the flag stays due, closes it when the flag is no longer due, and never overwrites commits that people push to this branch.`;
 }
 
@@ -332,6 +370,10 @@ function reasonLine(item: DueItem, reason: Reason): string {
       return `agreement ${reason.agreement} of ${reason.org} ended${reason.endDate ? ` on ${reason.endDate}` : ''} (${reason.status}); grant in ${reason.env} revoked`;
     case 'review-overdue':
       return `review overdue${reason.due ? ` since ${reason.due}` : ''}; reviewed set to ${item.change.kind === 'edit-file' ? item.change.setReviewed : ''}`;
+    case 'rollout-settled':
+      return `one variant for everyone in every environment (${reason.environments.map((e) => `${e.env}: ${e.variant}`).join(', ')}); deprecated`;
+    case 'flag-unused':
+      return `no code references left; ${reason.lastSeen ? `last evaluated on ${reason.lastSeen}` : 'never evaluated'} (${reason.usageFile}); archived`;
   }
 }
 
@@ -352,6 +394,8 @@ export function closeComment(
   if (kinds.includes('grant-expired') || kinds.includes('agreement-ended'))
     why.push('the grants this pull request removes are no longer expired or ended');
   if (kinds.includes('review-overdue') && flag?.reviewed) why.push(`it was reviewed on ${flag.reviewed}`);
+  if (kinds.includes('rollout-settled')) why.push('its environments no longer serve one variant to everyone');
+  if (kinds.includes('flag-unused')) why.push('it is referenced in code or evaluated again');
   const because = why.length > 0 ? `: ${why.join('; ')}` : '';
   return boundComment(
     `${code(key)} is no longer due for retirement${because}. Closing this pull request; the bot opens a new one if the flag becomes due again.\n\n<sub>${code('flags retire')}</sub>`,

@@ -20,14 +20,16 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
       const change =
         p.item.change.kind === 'delete-file'
           ? `delete ${p.file}`
-          : [
-              p.item.change.removeGrants.length > 0
-                ? `remove ${plural(p.item.change.removeGrants.length, 'grant')}`
-                : '',
-              p.item.change.setReviewed ? `set reviewed: ${p.item.change.setReviewed}` : '',
-            ]
-              .filter(Boolean)
-              .join(', ') + ` in ${p.file}`;
+          : p.item.change.kind === 'set-state'
+            ? `set ${p.item.change.state}: true in ${p.file}`
+            : [
+                p.item.change.removeGrants.length > 0
+                  ? `remove ${plural(p.item.change.removeGrants.length, 'grant')}`
+                  : '',
+                p.item.change.setReviewed ? `set reviewed: ${p.item.change.setReviewed}` : '',
+              ]
+                .filter(Boolean)
+                .join(', ') + ` in ${p.file}`;
       const reviewers = [
         ...p.reviewers.users.map((u) => `@${u}`),
         ...p.reviewers.teams.map((t) => `team ${t}`),
@@ -74,6 +76,11 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
     noAgreements.map(
       (u) => `  #${u.number} ${u.key}  (not closed, not updated: pass --agreements or set FLAGS_AGREEMENTS)`,
     ),
+  );
+  const noUsage = plan.untouched.filter((u) => u.reason === 'no-usage');
+  section(
+    `Left alone, they archive unused flags and this run has no usage export (${noUsage.length}):`,
+    noUsage.map((u) => `  #${u.number} ${u.key}  (not closed, not updated: pass --usage <export>)`),
   );
   section(
     `Drift between the agreements export and the grants, reported and not fixed (${plan.drift.length}):`,

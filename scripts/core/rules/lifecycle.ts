@@ -157,6 +157,8 @@ export function lifecycleRules(today: IsoDate): FlagRule[] {
   };
 
   const lifecycle: FlagRule = ({ flag, policy, report }) => {
+    // An archived flag is served nowhere: its dates no longer ask anything of anyone.
+    if (flag.archived === true) return;
     const temporary = isTemporary(flag.type);
     const types = policy.types[flag.type];
     if (temporary) expiry(flag, types, report);

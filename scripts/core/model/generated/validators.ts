@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const flag = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/flag.schema.json","type":"object","properties":{"key":{"type":"string","maxLength":100,"pattern":"^[a-z0-9]+(?:-[a-z0-9]+)*$","description":"Lowercase kebab-case; equals the file name."},"description":{"type":"string","minLength":1,"maxLength":2000},"owner":{"type":"string","pattern":"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$","description":"Accountable GitHub team (@org/team) or user (@user)."},"type":{"type":"string","enum":["entitlement","release","experiment","operational"]},"contract":{"description":"Entitlements: the agreement, plan or SKU reference the flag belongs to.","type":"string","minLength":1,"maxLength":128},"ticket":{"description":"A tracking reference (issue, ticket) for temporary flags.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Required for temporary types; bounded by the policy lifetime.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"reviewed":{"description":"Date of the last review; long-lived types are reviewed on a cadence.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"tags":{"maxItems":32,"type":"array","items":{"type":"string","minLength":1,"maxLength":64}},"variants":{"description":"Typed variants. Without them the flag is boolean.","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"additionalProperties":{"anyOf":[{"type":"boolean"},{"type":"string"},{"type":"number"},{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}],"description":"A variant value: boolean, string, number or object. All variants of a flag share one type."}},"defaultVariant":{"description":"With variants: served when an environment is off.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"environments":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"object","properties":{"enabled":{"type":"boolean","description":"Off means every organization gets the off value (false, or defaultVariant)."},"default":{"description":"Value for organizations not granted: true/false for boolean flags, a variant name otherwise.","anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}]},"grants":{"maxItems":10000,"type":"array","items":{"type":"object","properties":{"org":{"type":"string","minLength":1,"maxLength":128,"description":"The organization id that receives the feature."},"agreement":{"description":"The customer agreement this grant reflects. Required for types whose policy requires agreements.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Last day the grant applies (trials, betas, support cases).","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"ticket":{"description":"A tracking reference, e.g. the support case behind a temporary grant.","type":"string","minLength":1,"maxLength":128},"variant":{"description":"For flags with variants: the variant this organization receives.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"note":{"type":"string","maxLength":500}},"required":["org"],"additionalProperties":false,"description":"One organization granted the feature in this environment."}},"rollout":{"type":"object","properties":{"percentage":{"type":"integer","minimum":0,"maximum":100,"description":"Share of organizations, bucketed as flagd fractional does."},"variant":{"description":"For flags with variants: the variant served to the rolled-out share.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}},"required":["percentage"],"additionalProperties":false,"description":"A deterministic percentage rollout over organizations."}},"required":["enabled"],"additionalProperties":false,"description":"How the flag behaves in one environment declared by the policy."}}},"required":["key","description","owner","type","environments"],"additionalProperties":false,"title":"Feature flag","description":"One feature flag of a flags-as-code repository."};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/flag.schema.json","type":"object","properties":{"key":{"type":"string","maxLength":100,"pattern":"^[a-z0-9]+(?:-[a-z0-9]+)*$","description":"Lowercase kebab-case; equals the file name."},"description":{"type":"string","minLength":1,"maxLength":2000},"owner":{"type":"string","pattern":"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$","description":"Accountable GitHub team (@org/team) or user (@user)."},"type":{"type":"string","enum":["entitlement","release","experiment","operational"]},"contract":{"description":"Entitlements: the agreement, plan or SKU reference the flag belongs to.","type":"string","minLength":1,"maxLength":128},"ticket":{"description":"A tracking reference (issue, ticket) for temporary flags.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Required for temporary types; bounded by the policy lifetime.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"reviewed":{"description":"Date of the last review; long-lived types are reviewed on a cadence.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"tags":{"maxItems":32,"type":"array","items":{"type":"string","minLength":1,"maxLength":64}},"variants":{"description":"Typed variants. Without them the flag is boolean.","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"additionalProperties":{"anyOf":[{"type":"boolean"},{"type":"string"},{"type":"number"},{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}],"description":"A variant value: boolean, string, number or object. All variants of a flag share one type."}},"defaultVariant":{"description":"With variants: served when an environment is off.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"deprecated":{"description":"Still served, and marked so in the bundle: applications are told to remove their references. See docs/lifecycle.md.","type":"boolean","const":true},"archived":{"description":"Kept in git for the audit trail, left out of bundles and claims; its key is never reused. See docs/lifecycle.md.","type":"boolean","const":true},"environments":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"object","properties":{"enabled":{"type":"boolean","description":"Off means every organization gets the off value (false, or defaultVariant)."},"default":{"description":"Value for organizations not granted: true/false for boolean flags, a variant name otherwise.","anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}]},"grants":{"maxItems":10000,"type":"array","items":{"type":"object","properties":{"org":{"type":"string","minLength":1,"maxLength":128,"description":"The organization id that receives the feature."},"agreement":{"description":"The customer agreement this grant reflects. Required for types whose policy requires agreements.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Last day the grant applies (trials, betas, support cases).","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"ticket":{"description":"A tracking reference, e.g. the support case behind a temporary grant.","type":"string","minLength":1,"maxLength":128},"variant":{"description":"For flags with variants: the variant this organization receives.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"note":{"type":"string","maxLength":500}},"required":["org"],"additionalProperties":false,"description":"One organization granted the feature in this environment."}},"rollout":{"type":"object","properties":{"percentage":{"type":"integer","minimum":0,"maximum":100,"description":"Share of organizations, bucketed as flagd fractional does."},"variant":{"description":"For flags with variants: the variant served to the rolled-out share.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}},"required":["percentage"],"additionalProperties":false,"description":"A deterministic percentage rollout over organizations."}},"required":["enabled"],"additionalProperties":false,"description":"How the flag behaves in one environment declared by the policy."}}},"required":["key","description","owner","type","environments"],"additionalProperties":false,"title":"Feature flag","description":"One feature flag of a flags-as-code repository."};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 const pattern4 = new RegExp("^[a-z0-9]+(?:-[a-z0-9]+)*$", "u");
@@ -566,13 +566,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data.environments !== undefined){
-let data13 = data.environments;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key4 in data13){
-const _errs44 = errors;
-if(typeof key4 !== "string"){
-const err44 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.propertyNames.type,parentSchema:schema31.properties.environments.propertyNames,data:key4,propertyName:key4};
+if(data.deprecated !== undefined){
+let data13 = data.deprecated;
+if(typeof data13 !== "boolean"){
+const err44 = {instancePath:instancePath+"/deprecated",schemaPath:"#/properties/deprecated/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.deprecated.type,parentSchema:schema31.properties.deprecated,data:data13};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -581,9 +578,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-var valid7 = _errs44 === errors;
-if(!valid7){
-const err45 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema31.properties.environments.propertyNames,parentSchema:schema31.properties.environments,data:data13};
+if(true !== data13){
+const err45 = {instancePath:instancePath+"/deprecated",schemaPath:"#/properties/deprecated/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant",schema:true,parentSchema:schema31.properties.deprecated,data:data13};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -593,11 +589,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-for(const key5 in data13){
-let data14 = data13[key5];
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.enabled === undefined){
-const err46 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema31.properties.environments.additionalProperties.required,parentSchema:schema31.properties.environments.additionalProperties,data:data14};
+if(data.archived !== undefined){
+let data14 = data.archived;
+if(typeof data14 !== "boolean"){
+const err46 = {instancePath:instancePath+"/archived",schemaPath:"#/properties/archived/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.archived.type,parentSchema:schema31.properties.archived,data:data14};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -606,9 +601,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-for(const key6 in data14){
-if(!((((key6 === "enabled") || (key6 === "default")) || (key6 === "grants")) || (key6 === "rollout"))){
-const err47 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties,data:data14};
+if(true !== data14){
+const err47 = {instancePath:instancePath+"/archived",schemaPath:"#/properties/archived/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant",schema:true,parentSchema:schema31.properties.archived,data:data14};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -618,10 +612,13 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data14.enabled !== undefined){
-let data15 = data14.enabled;
-if(typeof data15 !== "boolean"){
-const err48 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/environments/additionalProperties/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.enabled.type,parentSchema:schema31.properties.environments.additionalProperties.properties.enabled,data:data15};
+if(data.environments !== undefined){
+let data15 = data.environments;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+for(const key4 in data15){
+const _errs48 = errors;
+if(typeof key4 !== "string"){
+const err48 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.propertyNames.type,parentSchema:schema31.properties.environments.propertyNames,data:key4,propertyName:key4};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -630,14 +627,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-if(data14.default !== undefined){
-let data16 = data14.default;
-const _errs53 = errors;
-let valid10 = false;
-const _errs54 = errors;
-if(typeof data16 !== "boolean"){
-const err49 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0],data:data16};
+var valid7 = _errs48 === errors;
+if(!valid7){
+const err49 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema31.properties.environments.propertyNames,parentSchema:schema31.properties.environments,data:data15};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -646,12 +638,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-var _valid1 = _errs54 === errors;
-valid10 = valid10 || _valid1;
-const _errs56 = errors;
-if(typeof data16 === "string"){
-if(!pattern8.test(data16)){
-const err50 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data16};
+}
+for(const key5 in data15){
+let data16 = data15[key5];
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.enabled === undefined){
+const err50 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema31.properties.environments.additionalProperties.required,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -660,9 +652,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-else {
-const err51 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data16};
+for(const key6 in data16){
+if(!((((key6 === "enabled") || (key6 === "default")) || (key6 === "grants")) || (key6 === "rollout"))){
+const err51 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -671,10 +663,11 @@ vErrors.push(err51);
 }
 errors++;
 }
-var _valid1 = _errs56 === errors;
-valid10 = valid10 || _valid1;
-if(!valid10){
-const err52 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf,parentSchema:schema31.properties.environments.additionalProperties.properties.default,data:data16};
+}
+if(data16.enabled !== undefined){
+let data17 = data16.enabled;
+if(typeof data17 !== "boolean"){
+const err52 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/environments/additionalProperties/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.enabled.type,parentSchema:schema31.properties.environments.additionalProperties.properties.enabled,data:data17};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -683,23 +676,14 @@ vErrors.push(err52);
 }
 errors++;
 }
-else {
-errors = _errs53;
-if(vErrors !== null){
-if(_errs53){
-vErrors.length = _errs53;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data14.grants !== undefined){
-let data17 = data14.grants;
-if(Array.isArray(data17)){
-if(data17.length > 10000){
-const err53 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items",schema:10000,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data17};
+if(data16.default !== undefined){
+let data18 = data16.default;
+const _errs57 = errors;
+let valid10 = false;
+const _errs58 = errors;
+if(typeof data18 !== "boolean"){
+const err53 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[0],data:data18};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -708,12 +692,12 @@ vErrors.push(err53);
 }
 errors++;
 }
-const len1 = data17.length;
-for(let i1=0; i1<len1; i1++){
-let data18 = data17[i1];
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.org === undefined){
-const err54 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/required",keyword:"required",params:{missingProperty: "org"},message:"must have required property '"+"org"+"'",schema:schema31.properties.environments.additionalProperties.properties.grants.items.required,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data18};
+var _valid1 = _errs58 === errors;
+valid10 = valid10 || _valid1;
+const _errs60 = errors;
+if(typeof data18 === "string"){
+if(!pattern8.test(data18)){
+const err54 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data18};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -722,9 +706,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key7 in data18){
-if(!((((((key7 === "org") || (key7 === "agreement")) || (key7 === "expires")) || (key7 === "ticket")) || (key7 === "variant")) || (key7 === "note"))){
-const err55 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data18};
+}
+else {
+const err55 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1].type,parentSchema:schema31.properties.environments.additionalProperties.properties.default.anyOf[1],data:data18};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -733,12 +717,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data18.org !== undefined){
-let data19 = data18.org;
-if(typeof data19 === "string"){
-if(func2(data19) > 128){
-const err56 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data19};
+var _valid1 = _errs60 === errors;
+valid10 = valid10 || _valid1;
+if(!valid10){
+const err56 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/default",schemaPath:"#/properties/environments/additionalProperties/properties/default/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema31.properties.environments.additionalProperties.properties.default.anyOf,parentSchema:schema31.properties.environments.additionalProperties.properties.default,data:data18};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -747,8 +729,23 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(func2(data19) < 1){
-const err57 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data19};
+else {
+errors = _errs57;
+if(vErrors !== null){
+if(_errs57){
+vErrors.length = _errs57;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data16.grants !== undefined){
+let data19 = data16.grants;
+if(Array.isArray(data19)){
+if(data19.length > 10000){
+const err57 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items",schema:10000,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data19};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -757,9 +754,12 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-else {
-const err58 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data19};
+const len1 = data19.length;
+for(let i1=0; i1<len1; i1++){
+let data20 = data19[i1];
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.org === undefined){
+const err58 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/required",keyword:"required",params:{missingProperty: "org"},message:"must have required property '"+"org"+"'",schema:schema31.properties.environments.additionalProperties.properties.grants.items.required,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -768,12 +768,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data18.agreement !== undefined){
-let data20 = data18.agreement;
-if(typeof data20 === "string"){
-if(func2(data20) > 128){
-const err59 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data20};
+for(const key7 in data20){
+if(!((((((key7 === "org") || (key7 === "agreement")) || (key7 === "expires")) || (key7 === "ticket")) || (key7 === "variant")) || (key7 === "note"))){
+const err59 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -782,8 +779,12 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(func2(data20) < 1){
-const err60 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data20};
+}
+if(data20.org !== undefined){
+let data21 = data20.org;
+if(typeof data21 === "string"){
+if(func2(data21) > 128){
+const err60 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data21};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -792,9 +793,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-else {
-const err61 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data20};
+if(func2(data21) < 1){
+const err61 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data21};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -804,11 +804,8 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data18.expires !== undefined){
-let data21 = data18.expires;
-if(typeof data21 === "string"){
-if(!pattern6.test(data21)){
-const err62 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data21};
+else {
+const err62 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/org",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/org/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.org,data:data21};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -818,8 +815,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data21};
+if(data20.agreement !== undefined){
+let data22 = data20.agreement;
+if(typeof data22 === "string"){
+if(func2(data22) > 128){
+const err63 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data22};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -828,12 +828,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data18.ticket !== undefined){
-let data22 = data18.ticket;
-if(typeof data22 === "string"){
-if(func2(data22) > 128){
-const err64 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data22};
+if(func2(data22) < 1){
+const err64 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data22};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -842,8 +838,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(func2(data22) < 1){
-const err65 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data22};
+}
+else {
+const err65 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreement",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreement/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreement,data:data22};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -853,8 +850,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-else {
-const err66 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data22};
+if(data20.expires !== undefined){
+let data23 = data20.expires;
+if(typeof data23 === "string"){
+if(!pattern6.test(data23)){
+const err66 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data23};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -864,11 +864,8 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data18.variant !== undefined){
-let data23 = data18.variant;
-if(typeof data23 === "string"){
-if(!pattern8.test(data23)){
-const err67 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data23};
+else {
+const err67 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data23};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -878,8 +875,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-else {
-const err68 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data23};
+if(data20.ticket !== undefined){
+let data24 = data20.ticket;
+if(typeof data24 === "string"){
+if(func2(data24) > 128){
+const err68 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -888,12 +888,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data18.note !== undefined){
-let data24 = data18.note;
-if(typeof data24 === "string"){
-if(func2(data24) > 500){
-const err69 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data24};
+if(func2(data24) < 1){
+const err69 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -904,7 +900,7 @@ errors++;
 }
 }
 else {
-const err70 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data24};
+const err70 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -914,9 +910,11 @@ vErrors.push(err70);
 errors++;
 }
 }
-}
-else {
-const err71 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.grants.items.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data18};
+if(data20.variant !== undefined){
+let data25 = data20.variant;
+if(typeof data25 === "string"){
+if(!pattern8.test(data25)){
+const err71 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data25};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -926,9 +924,8 @@ vErrors.push(err71);
 errors++;
 }
 }
-}
 else {
-const err72 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.environments.additionalProperties.properties.grants.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data17};
+const err72 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data25};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -938,11 +935,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data14.rollout !== undefined){
-let data25 = data14.rollout;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.percentage === undefined){
-const err73 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/required",keyword:"required",params:{missingProperty: "percentage"},message:"must have required property '"+"percentage"+"'",schema:schema31.properties.environments.additionalProperties.properties.rollout.required,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data25};
+if(data20.note !== undefined){
+let data26 = data20.note;
+if(typeof data26 === "string"){
+if(func2(data26) > 500){
+const err73 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data26};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -951,9 +948,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-for(const key8 in data25){
-if(!((key8 === "percentage") || (key8 === "variant"))){
-const err74 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data25};
+}
+else {
+const err74 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data26};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -963,10 +960,9 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data25.percentage !== undefined){
-let data26 = data25.percentage;
-if(!((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26)))){
-const err75 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data26};
+}
+else {
+const err75 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.grants.items.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -975,9 +971,10 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(typeof data26 == "number"){
-if(data26 > 100 || isNaN(data26)){
-const err76 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data26};
+}
+}
+else {
+const err76 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.environments.additionalProperties.properties.grants.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data19};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -986,8 +983,12 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(data26 < 0 || isNaN(data26)){
-const err77 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data26};
+}
+if(data16.rollout !== undefined){
+let data27 = data16.rollout;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.percentage === undefined){
+const err77 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/required",keyword:"required",params:{missingProperty: "percentage"},message:"must have required property '"+"percentage"+"'",schema:schema31.properties.environments.additionalProperties.properties.rollout.required,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -996,13 +997,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-if(data25.variant !== undefined){
-let data27 = data25.variant;
-if(typeof data27 === "string"){
-if(!pattern8.test(data27)){
-const err78 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data27};
+for(const key8 in data27){
+if(!((key8 === "percentage") || (key8 === "variant"))){
+const err78 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1012,8 +1009,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-else {
-const err79 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data27};
+if(data27.percentage !== undefined){
+let data28 = data27.percentage;
+if(!((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28)))){
+const err79 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1022,10 +1021,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-}
-else {
-const err80 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.rollout.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data25};
+if(typeof data28 == "number"){
+if(data28 > 100 || isNaN(data28)){
+const err80 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1034,10 +1032,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-}
-else {
-const err81 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.type,parentSchema:schema31.properties.environments.additionalProperties,data:data14};
+if(data28 < 0 || isNaN(data28)){
+const err81 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1048,8 +1044,11 @@ errors++;
 }
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.type,parentSchema:schema31.properties.environments,data:data13};
+if(data27.variant !== undefined){
+let data29 = data27.variant;
+if(typeof data29 === "string"){
+if(!pattern8.test(data29)){
+const err82 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data29};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1059,14 +1058,61 @@ vErrors.push(err82);
 errors++;
 }
 }
-}
 else {
-const err83 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err83 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data29};
 if(vErrors === null){
 vErrors = [err83];
 }
 else {
 vErrors.push(err83);
+}
+errors++;
+}
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.rollout.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.type,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.type,parentSchema:schema31.properties.environments,data:data15};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
 }
 errors++;
 }
@@ -1076,7 +1122,7 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const policy = validate21;
-const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false},"refs":{"default":{"repositories":[],"sdkMethods":[]},"type":"object","properties":{"repositories":{"default":[],"description":"The repositories whose code reads these flags: flags refs and the unreferenced finding search them.","maxItems":100,"type":"array","items":{"type":"object","properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$","description":"The consuming repository, as flags refs --tree <name>=<path> names it."},"path":{"description":"Where the workflow puts its clone, relative to the flags repository's root.","type":"string","minLength":1,"maxLength":1000}},"required":["name"],"additionalProperties":false}},"sdkMethods":{"default":[],"description":"Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.","maxItems":100,"type":"array","items":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$]*$"}}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
+const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"stale":{"default":{"lifetimeDays":{},"unevaluatedAfterDays":30},"type":"object","properties":{"lifetimeDays":{"default":{},"description":"Per type, the days a flag is expected to live from its first commit; older flags are reported as stale/past-lifetime (docs/lifecycle.md). Unset: no such finding.","type":"object","propertyNames":{"type":"string","enum":["entitlement","operational","release","experiment"]},"additionalProperties":{"type":"integer","minimum":1,"maximum":3650}},"unevaluatedAfterDays":{"default":30,"description":"With a usage export: a flag not evaluated for this many days is unevaluated, and may be archived.","type":"integer","minimum":1,"maximum":3650}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false},"refs":{"default":{"repositories":[],"sdkMethods":[]},"type":"object","properties":{"repositories":{"default":[],"description":"The repositories whose code reads these flags: flags refs and the unreferenced finding search them.","maxItems":100,"type":"array","items":{"type":"object","properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$","description":"The consuming repository, as flags refs --tree <name>=<path> names it."},"path":{"description":"Where the workflow puts its clone, relative to the flags repository's root.","type":"string","minLength":1,"maxLength":1000}},"required":["name"],"additionalProperties":false}},"sdkMethods":{"default":[],"description":"Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.","maxItems":100,"type":"array","items":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$]*$"}}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
 const pattern14 = new RegExp("^[a-z0-9][a-z0-9._-]{0,63}$", "u");
 const pattern15 = new RegExp("^[a-z][a-z0-9-]{0,31}$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", "u");
@@ -1982,12 +2028,12 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data.retire !== undefined){
-let data31 = data.retire;
+if(data.stale !== undefined){
+let data31 = data.stale;
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key10 in data31){
-if(!((((key10 === "maxPullRequestsPerRun") || (key10 === "maxOpenPullRequests")) || (key10 === "labels")) || (key10 === "codeAliases"))){
-const err72 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.retire,data:data31};
+if(!((key10 === "lifetimeDays") || (key10 === "unevaluatedAfterDays"))){
+const err72 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.stale,data:data31};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1997,10 +2043,13 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data31.maxPullRequestsPerRun !== undefined){
-let data32 = data31.maxPullRequestsPerRun;
-if(!((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32)))){
-const err73 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxPullRequestsPerRun.type,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data32};
+if(data31.lifetimeDays !== undefined){
+let data32 = data31.lifetimeDays;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key11 in data32){
+const _errs78 = errors;
+if(typeof key11 !== "string"){
+const err73 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.stale.properties.lifetimeDays.propertyNames.type,parentSchema:schema32.properties.stale.properties.lifetimeDays.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2009,9 +2058,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(typeof data32 == "number"){
-if(data32 > 100 || isNaN(data32)){
-const err74 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data32};
+if(!((((key11 === "entitlement") || (key11 === "operational")) || (key11 === "release")) || (key11 === "experiment"))){
+const err74 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/propertyNames/enum",keyword:"enum",params:{allowedValues: schema32.properties.stale.properties.lifetimeDays.propertyNames.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.stale.properties.lifetimeDays.propertyNames.enum,parentSchema:schema32.properties.stale.properties.lifetimeDays.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2020,8 +2068,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data32 < 0 || isNaN(data32)){
-const err75 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data32};
+var valid13 = _errs78 === errors;
+if(!valid13){
+const err75 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema32.properties.stale.properties.lifetimeDays.propertyNames,parentSchema:schema32.properties.stale.properties.lifetimeDays,data:data32};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2031,11 +2080,10 @@ vErrors.push(err75);
 errors++;
 }
 }
-}
-if(data31.maxOpenPullRequests !== undefined){
-let data33 = data31.maxOpenPullRequests;
+for(const key12 in data32){
+let data33 = data32[key12];
 if(!((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33)))){
-const err76 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxOpenPullRequests.type,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data33};
+const err76 = {instancePath:instancePath+"/stale/lifetimeDays/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/stale/properties/lifetimeDays/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.stale.properties.lifetimeDays.additionalProperties.type,parentSchema:schema32.properties.stale.properties.lifetimeDays.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2045,8 +2093,8 @@ vErrors.push(err76);
 errors++;
 }
 if(typeof data33 == "number"){
-if(data33 > 500 || isNaN(data33)){
-const err77 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 500},message:"must be <= 500",schema:500,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data33};
+if(data33 > 3650 || isNaN(data33)){
+const err77 = {instancePath:instancePath+"/stale/lifetimeDays/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/stale/properties/lifetimeDays/additionalProperties/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3650},message:"must be <= 3650",schema:3650,parentSchema:schema32.properties.stale.properties.lifetimeDays.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2055,8 +2103,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if(data33 < 0 || isNaN(data33)){
-const err78 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data33};
+if(data33 < 1 || isNaN(data33)){
+const err78 = {instancePath:instancePath+"/stale/lifetimeDays/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/stale/properties/lifetimeDays/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema32.properties.stale.properties.lifetimeDays.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2067,11 +2115,9 @@ errors++;
 }
 }
 }
-if(data31.labels !== undefined){
-let data34 = data31.labels;
-if(Array.isArray(data34)){
-if(data34.length > 10){
-const err79 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema32.properties.retire.properties.labels,data:data34};
+}
+else {
+const err79 = {instancePath:instancePath+"/stale/lifetimeDays",schemaPath:"#/properties/stale/properties/lifetimeDays/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.stale.properties.lifetimeDays.type,parentSchema:schema32.properties.stale.properties.lifetimeDays,data:data32};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2080,12 +2126,11 @@ vErrors.push(err79);
 }
 errors++;
 }
-const len1 = data34.length;
-for(let i1=0; i1<len1; i1++){
-let data35 = data34[i1];
-if(typeof data35 === "string"){
-if(func2(data35) > 50){
-const err80 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema32.properties.retire.properties.labels.items,data:data35};
+}
+if(data31.unevaluatedAfterDays !== undefined){
+let data34 = data31.unevaluatedAfterDays;
+if(!((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34)))){
+const err80 = {instancePath:instancePath+"/stale/unevaluatedAfterDays",schemaPath:"#/properties/stale/properties/unevaluatedAfterDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.stale.properties.unevaluatedAfterDays.type,parentSchema:schema32.properties.stale.properties.unevaluatedAfterDays,data:data34};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2094,8 +2139,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(func2(data35) < 1){
-const err81 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.retire.properties.labels.items,data:data35};
+if(typeof data34 == "number"){
+if(data34 > 3650 || isNaN(data34)){
+const err81 = {instancePath:instancePath+"/stale/unevaluatedAfterDays",schemaPath:"#/properties/stale/properties/unevaluatedAfterDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3650},message:"must be <= 3650",schema:3650,parentSchema:schema32.properties.stale.properties.unevaluatedAfterDays,data:data34};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2104,9 +2150,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-else {
-const err82 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.labels.items.type,parentSchema:schema32.properties.retire.properties.labels.items,data:data35};
+if(data34 < 1 || isNaN(data34)){
+const err82 = {instancePath:instancePath+"/stale/unevaluatedAfterDays",schemaPath:"#/properties/stale/properties/unevaluatedAfterDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema32.properties.stale.properties.unevaluatedAfterDays,data:data34};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2117,8 +2162,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err83 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.labels.type,parentSchema:schema32.properties.retire.properties.labels,data:data34};
+const err83 = {instancePath:instancePath+"/stale",schemaPath:"#/properties/stale/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.stale.type,parentSchema:schema32.properties.stale,data:data31};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2128,14 +2174,12 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data31.codeAliases !== undefined){
-let data36 = data31.codeAliases;
-if(Array.isArray(data36)){
-const len2 = data36.length;
-for(let i2=0; i2<len2; i2++){
-let data37 = data36[i2];
-if(typeof data37 !== "string"){
-const err84 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.codeAliases.items.type,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data37};
+if(data.retire !== undefined){
+let data35 = data.retire;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key13 in data35){
+if(!((((key13 === "maxPullRequestsPerRun") || (key13 === "maxOpenPullRequests")) || (key13 === "labels")) || (key13 === "codeAliases"))){
+const err84 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.retire,data:data35};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2144,8 +2188,11 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(!((((data37 === "camelCase") || (data37 === "snake_case")) || (data37 === "SCREAMING_SNAKE_CASE")) || (data37 === "PascalCase"))){
-const err85 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/enum",keyword:"enum",params:{allowedValues: schema32.properties.retire.properties.codeAliases.items.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.retire.properties.codeAliases.items.enum,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data37};
+}
+if(data35.maxPullRequestsPerRun !== undefined){
+let data36 = data35.maxPullRequestsPerRun;
+if(!((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36)))){
+const err85 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxPullRequestsPerRun.type,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data36};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2154,10 +2201,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/retire/codeAliases",schemaPath:"#/properties/retire/properties/codeAliases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.codeAliases.type,parentSchema:schema32.properties.retire.properties.codeAliases,data:data36};
+if(typeof data36 == "number"){
+if(data36 > 100 || isNaN(data36)){
+const err86 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data36};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2166,10 +2212,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.retire.type,parentSchema:schema32.properties.retire,data:data31};
+if(data36 < 0 || isNaN(data36)){
+const err87 = {instancePath:instancePath+"/retire/maxPullRequestsPerRun",schemaPath:"#/properties/retire/properties/maxPullRequestsPerRun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxPullRequestsPerRun,data:data36};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2179,12 +2223,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.refs !== undefined){
-let data38 = data.refs;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-for(const key11 in data38){
-if(!((key11 === "repositories") || (key11 === "sdkMethods"))){
-const err88 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs,data:data38};
+}
+if(data35.maxOpenPullRequests !== undefined){
+let data37 = data35.maxOpenPullRequests;
+if(!((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37)))){
+const err88 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.retire.properties.maxOpenPullRequests.type,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data37};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2193,12 +2236,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data38.repositories !== undefined){
-let data39 = data38.repositories;
-if(Array.isArray(data39)){
-if(data39.length > 100){
-const err89 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.repositories,data:data39};
+if(typeof data37 == "number"){
+if(data37 > 500 || isNaN(data37)){
+const err89 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/maximum",keyword:"maximum",params:{comparison: "<=", limit: 500},message:"must be <= 500",schema:500,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data37};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2207,12 +2247,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-const len3 = data39.length;
-for(let i3=0; i3<len3; i3++){
-let data40 = data39[i3];
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-if(data40.name === undefined){
-const err90 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema32.properties.refs.properties.repositories.items.required,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+if(data37 < 0 || isNaN(data37)){
+const err90 = {instancePath:instancePath+"/retire/maxOpenPullRequests",schemaPath:"#/properties/retire/properties/maxOpenPullRequests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.retire.properties.maxOpenPullRequests,data:data37};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2221,9 +2257,13 @@ vErrors.push(err90);
 }
 errors++;
 }
-for(const key12 in data40){
-if(!((key12 === "name") || (key12 === "path"))){
-const err91 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+}
+}
+if(data35.labels !== undefined){
+let data38 = data35.labels;
+if(Array.isArray(data38)){
+if(data38.length > 10){
+const err91 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema32.properties.retire.properties.labels,data:data38};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2232,12 +2272,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data40.name !== undefined){
-let data41 = data40.name;
-if(typeof data41 === "string"){
-if(!pattern16.test(data41)){
-const err92 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data41};
+const len1 = data38.length;
+for(let i1=0; i1<len1; i1++){
+let data39 = data38[i1];
+if(typeof data39 === "string"){
+if(func2(data39) > 50){
+const err92 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema32.properties.retire.properties.labels.items,data:data39};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2246,9 +2286,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.name.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data41};
+if(func2(data39) < 1){
+const err93 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.retire.properties.labels.items,data:data39};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2258,11 +2297,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data40.path !== undefined){
-let data42 = data40.path;
-if(typeof data42 === "string"){
-if(func2(data42) > 1000){
-const err94 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters",schema:1000,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+else {
+const err94 = {instancePath:instancePath+"/retire/labels/" + i1,schemaPath:"#/properties/retire/properties/labels/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.labels.items.type,parentSchema:schema32.properties.retire.properties.labels.items,data:data39};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2271,8 +2307,10 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(func2(data42) < 1){
-const err95 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+}
+}
+else {
+const err95 = {instancePath:instancePath+"/retire/labels",schemaPath:"#/properties/retire/properties/labels/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.labels.type,parentSchema:schema32.properties.retire.properties.labels,data:data38};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2282,8 +2320,14 @@ vErrors.push(err95);
 errors++;
 }
 }
-else {
-const err96 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.path.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data42};
+if(data35.codeAliases !== undefined){
+let data40 = data35.codeAliases;
+if(Array.isArray(data40)){
+const len2 = data40.length;
+for(let i2=0; i2<len2; i2++){
+let data41 = data40[i2];
+if(typeof data41 !== "string"){
+const err96 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.retire.properties.codeAliases.items.type,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data41};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2292,10 +2336,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-}
-else {
-const err97 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.properties.repositories.items.type,parentSchema:schema32.properties.refs.properties.repositories.items,data:data40};
+if(!((((data41 === "camelCase") || (data41 === "snake_case")) || (data41 === "SCREAMING_SNAKE_CASE")) || (data41 === "PascalCase"))){
+const err97 = {instancePath:instancePath+"/retire/codeAliases/" + i2,schemaPath:"#/properties/retire/properties/codeAliases/items/enum",keyword:"enum",params:{allowedValues: schema32.properties.retire.properties.codeAliases.items.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.retire.properties.codeAliases.items.enum,parentSchema:schema32.properties.retire.properties.codeAliases.items,data:data41};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2307,7 +2349,7 @@ errors++;
 }
 }
 else {
-const err98 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.repositories.type,parentSchema:schema32.properties.refs.properties.repositories,data:data39};
+const err98 = {instancePath:instancePath+"/retire/codeAliases",schemaPath:"#/properties/retire/properties/codeAliases/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.retire.properties.codeAliases.type,parentSchema:schema32.properties.retire.properties.codeAliases,data:data40};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2317,11 +2359,9 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data38.sdkMethods !== undefined){
-let data43 = data38.sdkMethods;
-if(Array.isArray(data43)){
-if(data43.length > 100){
-const err99 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data43};
+}
+else {
+const err99 = {instancePath:instancePath+"/retire",schemaPath:"#/properties/retire/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.retire.type,parentSchema:schema32.properties.retire,data:data35};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2330,12 +2370,13 @@ vErrors.push(err99);
 }
 errors++;
 }
-const len4 = data43.length;
-for(let i4=0; i4<len4; i4++){
-let data44 = data43[i4];
-if(typeof data44 === "string"){
-if(!pattern17.test(data44)){
-const err100 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$]*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$]*$",parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data44};
+}
+if(data.refs !== undefined){
+let data42 = data.refs;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+for(const key14 in data42){
+if(!((key14 === "repositories") || (key14 === "sdkMethods"))){
+const err100 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs,data:data42};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2345,8 +2386,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-else {
-const err101 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.sdkMethods.items.type,parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data44};
+if(data42.repositories !== undefined){
+let data43 = data42.repositories;
+if(Array.isArray(data43)){
+if(data43.length > 100){
+const err101 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.repositories,data:data43};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2355,10 +2399,12 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-}
-else {
-const err102 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.sdkMethods.type,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data43};
+const len3 = data43.length;
+for(let i3=0; i3<len3; i3++){
+let data44 = data43[i3];
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.name === undefined){
+const err102 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema32.properties.refs.properties.repositories.items.required,parentSchema:schema32.properties.refs.properties.repositories.items,data:data44};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2367,10 +2413,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-}
-else {
-const err103 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.type,parentSchema:schema32.properties.refs,data:data38};
+for(const key15 in data44){
+if(!((key15 === "name") || (key15 === "path"))){
+const err103 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.refs.properties.repositories.items,data:data44};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2380,14 +2425,161 @@ vErrors.push(err103);
 errors++;
 }
 }
-}
-else {
-const err104 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(data44.name !== undefined){
+let data45 = data44.name;
+if(typeof data45 === "string"){
+if(!pattern16.test(data45)){
+const err104 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data45};
 if(vErrors === null){
 vErrors = [err104];
 }
 else {
 vErrors.push(err104);
+}
+errors++;
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/refs/repositories/" + i3+"/name",schemaPath:"#/properties/refs/properties/repositories/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.name.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.name,data:data45};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+if(data44.path !== undefined){
+let data46 = data44.path;
+if(typeof data46 === "string"){
+if(func2(data46) > 1000){
+const err106 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters",schema:1000,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data46};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if(func2(data46) < 1){
+const err107 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data46};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/refs/repositories/" + i3+"/path",schemaPath:"#/properties/refs/properties/repositories/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.repositories.items.properties.path.type,parentSchema:schema32.properties.refs.properties.repositories.items.properties.path,data:data46};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+else {
+const err109 = {instancePath:instancePath+"/refs/repositories/" + i3,schemaPath:"#/properties/refs/properties/repositories/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.properties.repositories.items.type,parentSchema:schema32.properties.refs.properties.repositories.items,data:data44};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+}
+else {
+const err110 = {instancePath:instancePath+"/refs/repositories",schemaPath:"#/properties/refs/properties/repositories/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.repositories.type,parentSchema:schema32.properties.refs.properties.repositories,data:data43};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+if(data42.sdkMethods !== undefined){
+let data47 = data42.sdkMethods;
+if(Array.isArray(data47)){
+if(data47.length > 100){
+const err111 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items",schema:100,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data47};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+const len4 = data47.length;
+for(let i4=0; i4<len4; i4++){
+let data48 = data47[i4];
+if(typeof data48 === "string"){
+if(!pattern17.test(data48)){
+const err112 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_$][A-Za-z0-9_$]*$"},message:"must match pattern \""+"^[A-Za-z_$][A-Za-z0-9_$]*$"+"\"",schema:"^[A-Za-z_$][A-Za-z0-9_$]*$",parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data48};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/refs/sdkMethods/" + i4,schemaPath:"#/properties/refs/properties/sdkMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.refs.properties.sdkMethods.items.type,parentSchema:schema32.properties.refs.properties.sdkMethods.items,data:data48};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/refs/sdkMethods",schemaPath:"#/properties/refs/properties/sdkMethods/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.refs.properties.sdkMethods.type,parentSchema:schema32.properties.refs.properties.sdkMethods,data:data47};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+}
+else {
+const err115 = {instancePath:instancePath+"/refs",schemaPath:"#/properties/refs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.refs.type,parentSchema:schema32.properties.refs,data:data42};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+}
+else {
+const err116 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
 }
 errors++;
 }
