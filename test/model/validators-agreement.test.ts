@@ -100,6 +100,17 @@ describe('the precompiled validators agree with ajv compiling at run time', () =
         keywords.add(keyword);
       if (!compiled.flag(value)) invalid++;
     }
+    // Name patterns (propertyNames) only answer a renamed key inside a record of names, which random
+    // picks can miss as the fixtures change: every variants record also gets one such key.
+    for (const seed of objects) {
+      const value = structuredClone(seed.value) as Record<string, unknown>;
+      if (!isObject(value.variants) || Object.keys(value.variants).length === 0) continue;
+      const [first] = Object.keys(value.variants);
+      value.variants['Not A Valid Name!'] = value.variants[first!];
+      delete value.variants[first!];
+      for (const keyword of expectAgreement(`${seed.file} with variant ${first} renamed`, value))
+        keywords.add(keyword);
+    }
     // The comparison only means something if the variants broke the files in many different ways.
     expect(invalid).toBeGreaterThan(count / 2);
     for (const keyword of [
