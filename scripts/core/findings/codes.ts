@@ -13,7 +13,8 @@ export type Category =
   | 'codeowners'
   | 'yaml'
   | 'file'
-  | 'policy';
+  | 'policy'
+  | 'contracts';
 
 interface CodeInfo {
   readonly category: Category;
@@ -114,6 +115,22 @@ export const CODES = {
     'error',
     "An organization's feature_flags claim over the byte budget",
   ),
+
+  'contracts/unknown-flag': code('contracts', 'error', 'A plan includes a flag that no file declares'),
+  'contracts/invalid-variant': code('contracts', 'error', 'A plan gives a flag a variant it does not define'),
+  'contracts/empty-plan': code('contracts', 'warning', 'A plan that grants no flag'),
+  'contracts/unsold-entitlement': code('contracts', 'warning', 'An entitlement flag that no plan includes'),
+  'contracts/unknown-plan': code(
+    'contracts',
+    'error',
+    'A subscription to a plan the policy does not declare',
+  ),
+  'contracts/grant-conflict': code(
+    'contracts',
+    'error',
+    'A flag file and a subscription both grant one organization a flag in one environment',
+  ),
+  'contracts/file-name': code('contracts', 'error', 'A subscription file named for another organization'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CODES;
