@@ -60,7 +60,6 @@ export function readOrganizations(root: string, maxBytes: number): Organizations
   return { files, findings };
 }
 
-
 /** The findings of the mapping (contract-rules.ts), in reporting order. */
 export function checkContracts(
   root: string,
@@ -117,5 +116,8 @@ export async function withContractFindings(
     ? checked.flags
     : await loadEveryFlag(root, { ...options.load, onProgress: undefined });
   const flags = known.map((f) => ({ file: f.file, flag: f.flag! }));
-  return finish([...checked.findings, ...checkContracts(root, checked.policy, flags, options.today)], options.changedFiles);
+  return finish(
+    [...checked.findings, ...checkContracts(root, checked.policy, flags, options.today)],
+    options.changedFiles,
+  );
 }
