@@ -54,8 +54,13 @@ const FIELD_NAMES: Readonly<Record<string, Field>> = {
   expires: 'endDate',
   expiry: 'endDate',
   contract: 'contract',
+  contracts: 'contract',
   sku: 'contract',
+  skus: 'contract',
   plan: 'contract',
+  plans: 'contract',
+  product: 'contract',
+  products: 'contract',
 };
 
 const REQUIRED: readonly Field[] = ['org', 'agreement', 'status'];
