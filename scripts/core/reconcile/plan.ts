@@ -99,6 +99,9 @@ export function planReconciliation(input: ReconcileInput): Reconciliation {
     const source = sourceByOrg.get(org);
     const current = source?.organization.subscriptions ?? [];
     const desired = desiredSubscriptions(rows, current, listed, plans, planOrder, today);
+    const fileGrants = written.get(org) ?? [];
+    // Most organizations are as the export says: nothing to expand or compare.
+    if (fileGrants.length === 0 && source && sameSubscriptions(current, desired)) continue;
     const file = source?.file ?? `${ORGANIZATIONS_DIR}/${org}.yaml`;
     const before = effective(planGrants(policy, source ? [source] : [], flagsByKey));
     const after = effective(
@@ -106,7 +109,6 @@ export function planReconciliation(input: ReconcileInput): Reconciliation {
     );
     const changes: Change[] = [];
     const moves: Move[] = [];
-    const fileGrants = written.get(org) ?? [];
     const writtenAt = new Map(fileGrants.map((w) => [`${w.key}\0${w.env}`, w]));
     // Grants the flag files write stand before the plan grants (as in expand.ts); they stay unless
     // the export ended every agreement they cite, or a subscription takes them over.
