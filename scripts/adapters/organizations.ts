@@ -1,6 +1,5 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { finish } from '../core/check/check-repository.js';
 import type { IsoDate } from '../core/dates.js';
 import { compareFindings, type Finding, finding, START } from '../core/findings/finding.js';
 import { ORGANIZATIONS_DIR } from '../core/model/constants.js';
@@ -11,7 +10,6 @@ import { type OrganizationFile, readOrganizationFile } from '../core/reconcile/o
 import { contractFindings } from '../core/rules/contract-rules.js';
 import { loadYaml, locate } from '../core/yaml/load.js';
 import { loadEveryFlag } from './checked-repository.js';
-import { usesPlans } from './plans-present.js';
 import { POLICY_PATH, readOptional, sha256 } from './repo-files.js';
 import type { LoadOptions } from './repository.js';
 
@@ -103,21 +101,17 @@ export function flagsWithPlans<T extends { flag: Flag; hash?: string }>(
 }
 
 /**
- * What `flags check` (and the build's check) finds, with the mapping's findings added when the
- * repository uses plans: every flag is then needed, also those an incremental check left unloaded.
+ * The mapping's findings for `flags check` (and the build's check): every flag is needed, also
+ * those an incremental check left unloaded. contract-state.ts decides when they must be computed.
  */
-export async function withContractFindings(
+export async function contractFindingsOf(
   root: string,
-  checked: { policy: Policy; flags: readonly { file: string; flag?: Flag }[]; findings: Finding[] },
-  options: { today: IsoDate; changedFiles?: ReadonlySet<string>; load: LoadOptions },
+  checked: { policy: Policy; flags: readonly { file: string; flag?: Flag }[] },
+  options: { today: IsoDate; load: LoadOptions },
 ): Promise<Finding[]> {
-  if (!usesPlans(root, checked.policy)) return checked.findings;
   const known = checked.flags.every((f) => f.flag)
     ? checked.flags
     : await loadEveryFlag(root, { ...options.load, onProgress: undefined });
   const flags = known.map((f) => ({ file: f.file, flag: f.flag! }));
-  return finish(
-    [...checked.findings, ...checkContracts(root, checked.policy, flags, options.today)],
-    options.changedFiles,
-  );
+  return checkContracts(root, checked.policy, flags, options.today);
 }

@@ -193,7 +193,10 @@ async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promi
     ? await import('../adapters/organizations.js')
     : undefined;
   const findings = plans
-    ? await plans.withContractFindings(build.root, checked, { today: build.today, load })
+    ? await (await import('../adapters/contract-state.js')).withContractFindings(build.root, checked, {
+        today: build.today,
+        load,
+      })
     : checked.findings;
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {

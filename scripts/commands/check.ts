@@ -88,7 +88,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   progress.done();
   // The plans and subscription files are checked as a whole, and only where a repository has them.
   const base = usesPlans(root, checked.policy)
-    ? await (await import('../adapters/organizations.js')).withContractFindings(root, checked, {
+    ? await (await import('../adapters/contract-state.js')).withContractFindings(root, checked, {
         today,
         changedFiles,
         load: { cacheDir: options.cache ? options.cacheDir : false, threads },

@@ -243,7 +243,4 @@ export type TypePolicy = Policy['types']['entitlement'];
 export type Plans = NonNullable<Policy['plans']>;
 
 /** The environments that receive plan grants: the policy's choice, else its last environment. */
-export const contractEnvironments = (policy: Pick<Policy, 'contracts' | 'environments'>): string[] =>
-  policy.contracts?.environments ?? policy.environments.slice(-1);
-
 export const defaultPolicy = (): Policy => PolicySchema.parse({});

@@ -1,7 +1,11 @@
 import { daysBetween, type IsoDate } from '../dates.js';
 import type { Flag, Grant } from '../model/flag.js';
 import type { Organization } from '../model/organization.js';
-import { contractEnvironments, type Policy } from '../model/policy.js';
+import type { Policy } from '../model/policy.js';
+
+/** The environments that receive contract grants: the policy's, or the last (production). */
+export const contractEnvironments = (policy: Pick<Policy, 'contracts' | 'environments'>): string[] =>
+  policy.contracts?.environments ?? policy.environments.slice(-1);
 
 /**
  * Expands organizations' subscriptions into the grants they stand for, so that the bundle, the
