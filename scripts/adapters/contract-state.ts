@@ -46,7 +46,12 @@ export async function withContractFindings(
   if (!contract) {
     contract = await (await import('./organizations.js')).contractFindingsOf(root, checked, options);
     if (mac && key && path)
-      void writeSealed(mac, 'contract-state', path, JSON.stringify({ format: FORMAT, key, findings: contract }));
+      void writeSealed(
+        mac,
+        'contract-state',
+        path,
+        JSON.stringify({ format: FORMAT, key, findings: contract }),
+      );
   }
   return finish([...checked.findings, ...contract], options.changedFiles);
 }
