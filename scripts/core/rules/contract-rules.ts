@@ -3,7 +3,8 @@ import type { FindingCode } from '../findings/codes.js';
 import { type Finding, finding, type Position } from '../findings/finding.js';
 import type { Flag } from '../model/flag.js';
 import type { Policy } from '../model/policy.js';
-import { planGrants } from '../reconcile/expand.js';
+import { claimOverruns } from '../claims/budget.js';
+import { planGrants, withPlanGrants } from '../reconcile/expand.js';
 import type { OrganizationFile } from '../reconcile/organization-file.js';
 import type { PathSegment } from '../yaml/load.js';
 
@@ -198,5 +199,38 @@ export function contractFindings(input: ContractInput): Finding[] {
       );
     }
   }
+  out.push(...subscriptionClaimBudget(input));
   return out;
+}
+
+/**
+ * `policy/claim-budget` with the subscriptions' grants counted as flag-file grants are: a claim is
+ * what the bundle answers, and the bundle has every plan grant written out. The flag files' own
+ * overruns are the check's (claim-budget.ts); here are the ones the subscriptions tip over, at the
+ * subscription file, where the change that did it is reviewed.
+ */
+function subscriptionClaimBudget(input: ContractInput): Finding[] {
+  if (input.organizations.length === 0 || !input.policy.plans) return [];
+  const expanded = withPlanGrants(input.flags, input.policy, input.organizations);
+  const over = claimOverruns(expanded, input.policy, input.today).filter((o) => o.organization !== undefined);
+  if (over.length === 0) return [];
+  const already = new Set(
+    claimOverruns(input.flags, input.policy, input.today).map((o) => `${o.organization}\0${o.environment}`),
+  );
+  const fileOf = new Map(input.organizations.map((o) => [o.organization.organization, o]));
+  const budget = input.policy.limits.maxClaimBytes;
+  return over.flatMap((o) => {
+    const parsed = fileOf.get(o.organization!);
+    if (!parsed || already.has(`${o.organization}\0${o.environment}`)) return [];
+    return [
+      finding(
+        'policy/claim-budget',
+        parsed.file,
+        parsed.locate(['organization'], 'value'),
+        `the feature_flags claim of ${o.organization} in ${o.environment} is ${o.bytes} bytes (${o.keys} flags, its subscriptions' plans included), over the budget of ${budget}`,
+        `see it with flags claims --org ${o.organization} --env ${o.environment}; drop a plan it no longer holds, retire flags it no longer needs, or raise limits.maxClaimBytes`,
+        'organization',
+      ),
+    ];
+  });
 }
