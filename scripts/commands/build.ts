@@ -220,9 +220,14 @@ async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promi
   // Subscriptions add grants to the flags their plans include: compile them as if written out.
   const every = checked.flags.every((f) => f.flag) ? checked.flags : await loadAll();
   const loaded = every.map((f) => ({ ...f, flag: f.flag! }));
+  // The statement names the toolkit and policy, and the record keeps the check's snapshot, as without
+  // plans: the next signing build can then start from these bundles.
   return finishBuild(build, {
     policy: checked.policy,
     flags: plans.flagsWithPlans(build.root, checked.policy, loaded),
+    fingerprint: checked.fingerprint,
+    policyHash: checked.policyHash,
+    snapshot: checked.snapshot,
   });
 }
 
