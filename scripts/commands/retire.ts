@@ -16,7 +16,7 @@ import { ensureRepository } from '../adapters/git.js';
 import { type ApplyReport, applyPlan, type ItemResult } from '../adapters/github/apply.js';
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.js';
 import type { RepoRef } from '../adapters/github/pulls.js';
-import { planWithGitHub } from '../adapters/github/run.js';
+import { planWithGitHub, retirementPulls } from '../adapters/github/run.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { InputError, UsageError } from '../errors.js';
 import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
@@ -213,13 +213,13 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
 
   const plan = await planWithGitHub(input, client, repo);
   const head = await branches.head();
-  const report = await applyPlan(plan, {
+  const bodyOptions = { references: input.references.references, searched, aliases };
+  const report = await applyPlan(retirementPulls(plan, bodyOptions), {
     client,
     repo,
     base: baseBranch,
     branches,
     readFile: (file) => branches.fileAt(head, file),
-    bodyOptions: { references: input.references.references, searched, aliases },
     log: (m) => err(`${m}\n`),
   });
   out(options.json ? applyJson(plan, report, notes) : `${planText(plan, notes)}\n${applyText(report)}`);
