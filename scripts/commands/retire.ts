@@ -87,7 +87,7 @@ function limit(value: string | undefined, name: string, fallback: number): numbe
   return n;
 }
 
-function parseRepository(value: string | undefined): RepoRef | undefined {
+export function parseRepository(value: string | undefined): RepoRef | undefined {
   if (value === undefined || value === '') return undefined;
   const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
   if (!match)

@@ -61,6 +61,7 @@ export interface AgreementFact {
   agreement: string;
   status: AgreementStatus;
   rawStatus: string;
+  startDate?: IsoDate;
   endDate?: IsoDate;
   contracts: string[];
   inForce: boolean;

@@ -153,6 +153,7 @@ export function planReconciliation(input: ReconcileInput): Reconciliation {
         agreement: r.agreement,
         status: r.status,
         rawStatus: r.rawStatus,
+        ...(r.startDate ? { startDate: r.startDate } : {}),
         ...(r.endDate ? { endDate: r.endDate } : {}),
         contracts: [...contractsOf(r)],
         inForce: inForce.has(r.agreement),
@@ -323,6 +324,9 @@ function eventKind(
 function factsOf(facts: readonly AgreementFact[]): string {
   return [...facts]
     .sort((a, b) => cmp(a.agreement, b.agreement))
-    .map((f) => `${f.agreement}:${f.status}:${f.endDate ?? ''}:${[...f.contracts].sort().join('+')}`)
+    .map(
+      (f) =>
+        `${f.agreement}:${f.status}:${f.startDate ?? ''}:${f.endDate ?? ''}:${[...f.contracts].sort().join('+')}`,
+    )
     .join(';');
 }
