@@ -147,6 +147,7 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
     policy: { ...policy, retire: retireLimits },
     today,
     ...(agreements ? { agreements } : {}),
+    agreementRevocations: false,
   };
   const searched = options.refs && options.refs.length > 0 ? options.refs : ['.'];
   const dueKeys = findDue(base).map((d) => d.key);
@@ -157,9 +158,7 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
   const repo = parseRepository(options.repository ?? env.GITHUB_REPOSITORY);
   const notes: string[] = [];
   if (!agreements)
-    notes.push(
-      'no agreements export (--agreements or FLAGS_AGREEMENTS): ended agreements and drift are not checked, and pull requests that revoke grants of ended agreements are left as they are',
-    );
+    notes.push('no agreements export (--agreements or FLAGS_AGREEMENTS): drift is not checked');
   let client = deps.client;
   if (!client && token && repo) {
     client = createGitHubClient({

@@ -39,6 +39,7 @@ describe('flags init in an empty folder', () => {
     expect(Object.keys(snapshot(repo.dir)).sort()).toEqual([
       '.github/workflows/flags-pr.yml',
       '.github/workflows/flags-publish.yml',
+      '.github/workflows/flags-reconcile.yml',
       '.github/workflows/flags-retire.yml',
       '.gitignore',
       'CODEOWNERS',

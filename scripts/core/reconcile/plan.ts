@@ -65,6 +65,8 @@ export function planReconciliation(input: ReconcileInput): Reconciliation {
     for (const [env, config] of Object.entries(flag.environments))
       (config.grants ?? []).forEach((grant, index) => {
         if (!rowsByOrg.has(grant.org)) return;
+        // A grant past its own expiry grants nothing, and `flags retire` removes it: not ours too.
+        if (grant.expires !== undefined && grant.expires < today) return;
         const list = written.get(grant.org);
         const entry = { key: flag.key, env, index, grant };
         if (list) list.push(entry);

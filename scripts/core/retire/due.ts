@@ -13,8 +13,11 @@ import { type DueItem, type GrantRemoval, type PlanInput, REASON_RANK, type Reas
  * A flag to delete needs nothing else, so deletion subsumes the rest. One item per flag.
  */
 
-export function findDue(input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'agreements'>): DueItem[] {
-  const agreements = indexAgreements(input.agreements ?? []);
+export function findDue(
+  input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'agreements' | 'agreementRevocations'>,
+): DueItem[] {
+  // `flags reconcile` owns the revocations the export drives; `flags retire` leaves them to it.
+  const agreements = indexAgreements(input.agreementRevocations === false ? [] : (input.agreements ?? []));
   const items: DueItem[] = [];
   for (const { file, flag } of input.flags) {
     const item = dueItem(file, flag, input.policy, input.today, agreements);

@@ -80,8 +80,12 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
   for (const [key, existing] of [...openByKey].sort((a, b) => a[1].number - b[1].number)) {
     const reason = unreadable.has(key)
       ? 'unreadable'
-      : input.agreements === undefined && parseMarker(existing.body)?.kinds.includes('agreement-ended')
-        ? 'no-agreements'
+      : parseMarker(existing.body)?.kinds.includes('agreement-ended')
+        ? input.agreementRevocations === false
+          ? 'reconcile'
+          : input.agreements === undefined
+            ? 'no-agreements'
+            : undefined
         : undefined;
     if (reason) untouched.push({ key, number: existing.number, reason });
   }
