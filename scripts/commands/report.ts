@@ -8,8 +8,11 @@ import { renderReportJson } from '../core/report/json.js';
 import { renderReportMarkdown } from '../core/report/markdown.js';
 import { buildReport, type Report } from '../core/report/model.js';
 import { renderReportText } from '../core/report/text.js';
+import { agreementAuditText } from '../core/report/agreements.js';
+import { UsageError } from '../errors.js';
 import { loadFlags } from './claims.js';
 import { parseFormat, resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
+import { agreementAuditFor } from './report-agreements.js';
 
 const FORMATS = ['text', 'markdown', 'json', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -21,6 +24,7 @@ interface ReportOptions {
   out?: string;
   table: string;
   history: boolean;
+  agreements?: string;
 }
 
 export function registerReport(program: Command): void {
@@ -30,7 +34,11 @@ export function registerReport(program: Command): void {
     .option('-f, --format <format>', `output: ${FORMATS.join(', ')}`, 'text')
     .option('-o, --out <file>', 'write to this file (atomically) instead of stdout')
     .option('--table <table>', `for csv: ${CSV_TABLES.join(', ')}`, 'inventory')
-    .option('--no-history', 'skip git history (created, last changed)');
+    .option('--no-history', 'skip git history (created, last changed)')
+    .option(
+      '--agreements <export>',
+      "each grant's agreement status and the drift, from an export (text or json)",
+    );
   withRepo(command);
   withToday(command);
   command.action(async (options: ReportOptions) => {
@@ -58,7 +66,11 @@ export async function runReport(options: ReportOptions): Promise<number> {
   const table = parseFormat(options.table, CSV_TABLES);
   const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today);
-  const { repo, flags } = await loadFlags(root);
+  if (options.agreements !== undefined && format !== 'text' && format !== 'json')
+    throw new UsageError('--agreements reports in text or json', 'pass --format text or --format json');
+  const loaded = await loadFlags(root);
+  const { repo, flags } = loaded;
+  const audit = options.agreements ? agreementAuditFor(root, options.agreements, loaded, today) : undefined;
   const stage = slowStage('reading git history');
   const history = options.history
     ? await readHistory(
@@ -72,7 +84,12 @@ export async function runReport(options: ReportOptions): Promise<number> {
       'note: not a git repository (or no commits): created and last changed are left blank\n',
     );
   const report = buildReport({ flags, policy: repo.policy, today, history });
-  const text = renderReport(report, format, table);
+  let text = renderReport(report, format, table);
+  if (audit)
+    text =
+      format === 'json'
+        ? `${JSON.stringify({ ...JSON.parse(text), agreements: audit }, null, 2)}\n`
+        : `${text}\n${agreementAuditText(audit)}`;
   if (options.out) {
     const path = resolve(options.out);
     writeFileAtomic(path, text);

@@ -45,6 +45,7 @@ describe('flags init in an empty folder', () => {
       'CODEOWNERS',
       'flags/_policy.yaml',
       'schemas/flag.schema.json',
+      'schemas/organization.schema.json',
       'schemas/policy.schema.json',
     ]);
     for (const args of [
