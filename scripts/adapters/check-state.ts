@@ -144,7 +144,7 @@ function isStored(value: unknown): value is Stored {
 
 const isPosition = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1;
 
-function isFinding(value: unknown): value is Finding {
+export function isFinding(value: unknown): value is Finding {
   if (!value || typeof value !== 'object') return false;
   const f = value as Record<string, unknown>;
   return (

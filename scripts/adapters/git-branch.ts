@@ -145,7 +145,16 @@ export class BotBranches {
   }
 
   /** A commit on `parent` that writes `content` to `path` (or deletes it when content is null). */
-  async commitFile(parent: string, path: string, content: string | null, message: string): Promise<string> {
+  commitFile(parent: string, path: string, content: string | null, message: string): Promise<string> {
+    return this.commitFiles(parent, new Map([[path, content]]), message);
+  }
+
+  /** A commit on `parent` that writes each file's content (null: deletes it). */
+  async commitFiles(
+    parent: string,
+    files: ReadonlyMap<string, string | null>,
+    message: string,
+  ): Promise<string> {
     const temp = mkdtempSync(join(tmpdir(), 'flags-retire-'));
     try {
       // A minimal environment: simple-git refuses some inherited variables (EDITOR and the like).
@@ -164,9 +173,11 @@ export class BotBranches {
       };
       const git = simpleGit({ baseDir: this.root }).env(env);
       await git.raw(['read-tree', parent]);
-      if (content === null) {
-        await git.raw(['update-index', '--force-remove', '--', path]);
-      } else {
+      for (const [path, content] of files) {
+        if (content === null) {
+          await git.raw(['update-index', '--force-remove', '--', path]);
+          continue;
+        }
         const listed = (await git.raw(['ls-tree', parent, '--', path])).trim();
         const mode = listed.split(/\s+/)[0] || '100644';
         const blobFile = join(temp, 'blob');

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { finding, type Finding } from '../core/findings/finding.js';
-import { POLICY_FILE } from '../core/model/constants.js';
+import { ORGANIZATIONS_DIR, POLICY_FILE } from '../core/model/constants.js';
 
 /**
  * Finds and reads the flag files of a repository. Symbolic links are never followed: each is a
@@ -78,8 +78,10 @@ export function listFlagFiles(root: string): FlagFileListing {
         if (isFlagFileName(name) || isDirectory(path)) entries.push(symlinkFinding(root, file));
         continue;
       }
-      if (entry.isDirectory()) walk(path, file);
-      else if (entry.isFile() && isFlagFileName(name)) {
+      // Subscription files (flags/_organizations/) are no flag files: adapters/organizations.ts reads them.
+      if (entry.isDirectory()) {
+        if (file !== ORGANIZATIONS_DIR) walk(path, file);
+      } else if (entry.isFile() && isFlagFileName(name)) {
         if (name.endsWith('.yml')) {
           entries.push(
             finding(

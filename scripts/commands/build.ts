@@ -27,6 +27,7 @@ import {
   type KnownFlagFile,
   loadEveryFlag,
 } from '../adapters/checked-repository.js';
+import { usesPlans } from '../adapters/plans-present.js';
 import { type LoadOptions, type RepositoryFiles, resolveCacheDir } from '../adapters/repository.js';
 import { buildContents, buildKnownContents } from '../core/bundle/content.js';
 import { assembleBundle } from '../core/bundle/sign.js';
@@ -188,7 +189,16 @@ async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promi
     process.stderr.write(
       `note: started from the published bundles in ${options.sinceBundles}: ${checked.stats.analysed} of ${checked.stats.files} flag files changed since\n`,
     );
-  const errors = checked.findings.filter((f) => f.severity === 'error');
+  const plans = usesPlans(build.root, checked.policy)
+    ? await import('../adapters/organizations.js')
+    : undefined;
+  const findings = plans
+    ? await (await import('../adapters/contract-state.js')).withContractFindings(build.root, checked, {
+        today: build.today,
+        load,
+      })
+    : checked.findings;
+  const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {
     const [{ renderText }, { summarize }, { styleFor }] = await Promise.all([
       import('../reporters/text.js'),
@@ -205,7 +215,20 @@ async function checkAndFinish(build: StartedBuild, options: BuildOptions): Promi
     );
     return 1;
   }
-  return finishBuild(build, checked, () => loadEveryFlag(build.root, { ...load, onProgress: undefined }));
+  const loadAll = () => loadEveryFlag(build.root, { ...load, onProgress: undefined });
+  if (!plans) return finishBuild(build, checked, loadAll);
+  // Subscriptions add grants to the flags their plans include: compile them as if written out.
+  const every = checked.flags.every((f) => f.flag) ? checked.flags : await loadAll();
+  const loaded = every.map((f) => ({ ...f, flag: f.flag! }));
+  // The statement names the toolkit and policy, and the record keeps the check's snapshot, as without
+  // plans: the next signing build can then start from these bundles.
+  return finishBuild(build, {
+    policy: checked.policy,
+    flags: plans.flagsWithPlans(build.root, checked.policy, loaded),
+    fingerprint: checked.fingerprint,
+    policyHash: checked.policyHash,
+    snapshot: checked.snapshot,
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createProgress } from '../adapters/progress.js';
 import { checkRepositoryAt } from '../adapters/checked-repository.js';
+import { usesPlans } from '../adapters/plans-present.js';
 import { renderGithub } from '../reporters/github.js';
 import { renderJson } from '../reporters/json.js';
 import { renderMarkdown } from '../reporters/markdown.js';
@@ -91,6 +92,14 @@ export async function runCheck(options: CheckOptions): Promise<number> {
   const usage = options.usage
     ? (await import('../adapters/usage-file.js')).readUsageExport(root, options.usage)
     : undefined;
+  // The plans and subscription files are checked as a whole, and only where a repository has them.
+  const base = usesPlans(root, checked.policy)
+    ? await (await import('../adapters/contract-state.js')).withContractFindings(root, checked, {
+        today,
+        changedFiles,
+        load: { cacheDir: options.cache ? options.cacheDir : false, threads },
+      })
+    : checked.findings;
   const extra = [
     ...(changed ? await codeownersNotices(root, changed, checked.flags) : []),
     ...(checked.policy.refs.repositories.length > 0 || options.tree
@@ -115,8 +124,7 @@ export async function runCheck(options: CheckOptions): Promise<number> {
         )
       : []),
   ];
-  const findings =
-    extra.length > 0 ? [...checked.findings, ...extra].sort(compareFindings) : checked.findings;
+  const findings = extra.length > 0 ? [...base, ...extra].sort(compareFindings) : base;
   const summary = summarize(findings, {
     flags: checked.stats.files,
     cached: checked.stats.cached,

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { usesPlans } from '../adapters/plans-present.js';
 import { createProgress } from '../adapters/progress.js';
 import { loadRepository, type Repository, validFlags } from '../adapters/repository.js';
 import { type Claim, claimOf, evaluatorFor } from '../core/claims/claim.js';
+import { type GrantSources, grantSourceKey } from '../core/claims/who.js';
 import type { Flag } from '../core/model/flag.js';
+import { agreementLabel } from '../core/model/grant-agreements.js';
 import { UsageError } from '../errors.js';
 import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 
@@ -48,7 +51,10 @@ export const collect = (value: string, previous: string[]): string[] => [...prev
 
 export interface LoadedFlags {
   repo: Repository;
+  /** With the grants of the organizations' subscriptions added (as the bundle compiles them). */
   flags: { file: string; flag: Flag }[];
+  /** Where each grant from a subscription comes from, by flag, environment and organization. */
+  sources: GrantSources;
 }
 
 /** Loads the repository for a read-only command; files that do not load are left out, with a note. */
@@ -64,7 +70,15 @@ export async function loadFlags(root: string, label = 'reading flags'): Promise<
     process.stderr.write(
       `note: ${broken} flag file${broken === 1 ? '' : 's'} do${broken === 1 ? 'es' : ''} not load and ${broken === 1 ? 'is' : 'are'} left out; run flags check\n`,
     );
-  return { repo, flags };
+  if (!usesPlans(root, repo.policy)) return { repo, flags, sources: new Map() };
+  const { readOrganizations, flagsWithPlans } = await import('../adapters/organizations.js');
+  const { planGrants } = await import('../core/reconcile/expand.js');
+  const organizations = readOrganizations(root, repo.policy.limits.maxFileBytes);
+  const sources = new Map<string, { plans: string[]; file: string }>();
+  const byKey = new Map(flags.map((f) => [f.flag.key, f.flag]));
+  for (const g of planGrants(repo.policy, organizations.files, byKey))
+    sources.set(grantSourceKey(g.key, g.env, g.org), { plans: g.plans, file: g.file });
+  return { repo, flags: flagsWithPlans(root, repo.policy, flags), sources };
 }
 
 export function environmentsFrom(
@@ -87,8 +101,9 @@ export async function runClaims(options: ClaimsOptions): Promise<number> {
       '--org needs an organization id',
       'e.g. --org org_globex7731 (or --since <serial> --env <env> for whose claims changed)',
     );
-  const { repo, flags } = await loadFlags(root);
+  const { repo, flags, sources } = await loadFlags(root);
   const environments = environmentsFrom(options.env, repo.policy.environments);
+  const basis = (env: string, key: string) => basisOf(flags, sources, key, env, organization);
   const budget = repo.policy.limits.maxClaimBytes;
   const claims: Claim[] = environments.map((env) =>
     claimOf(evaluatorFor(flags, repo.policy, env, today), organization),
@@ -108,6 +123,7 @@ export async function runClaims(options: ClaimsOptions): Promise<number> {
           claims: claims.map((c) => ({
             environment: c.environment,
             feature_flags: c.keys,
+            because: Object.fromEntries(c.keys.map((k) => [k, basis(c.environment, k)])),
             bytes: c.bytes,
             overBudget: c.bytes > budget,
           })),
@@ -140,6 +156,7 @@ export async function runClaims(options: ClaimsOptions): Promise<number> {
       '',
       `${claim.environment.padEnd(width)}  ${claim.keys.length} flag${claim.keys.length === 1 ? '' : 's'}, ${claim.bytes} bytes (${share}% of the budget)${claim.bytes > budget ? '  OVER BUDGET' : ''}`,
       `${' '.repeat(width)}  ${JSON.stringify(claim.keys)}`,
+      ...claim.keys.map((k) => `${' '.repeat(width)}    ${k}: ${describeBasis(basis(claim.environment, k))}`),
     );
   }
   if (over.length > 0)
@@ -150,3 +167,34 @@ export async function runClaims(options: ClaimsOptions): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
   return over.length > 0 ? 1 : 0;
 }
+
+/** Why an organization's claim holds a flag: its grant (agreement and plan), or everyone's answer. */
+export interface ClaimBasis {
+  granted: boolean;
+  agreement?: string;
+  plans?: string[];
+  file?: string;
+}
+
+function basisOf(
+  flags: readonly { file: string; flag: Flag }[],
+  sources: GrantSources,
+  key: string,
+  env: string,
+  organization: string,
+): ClaimBasis {
+  const found = flags.find((f) => f.flag.key === key);
+  const grant = found?.flag.environments[env]?.grants?.find((g) => g.org === organization);
+  if (!found || !grant) return { granted: false };
+  const source = sources.get(grantSourceKey(key, env, organization));
+  const basis: ClaimBasis = { granted: true, file: source?.file ?? found.file };
+  const agreement = agreementLabel(grant);
+  if (agreement !== undefined) basis.agreement = agreement;
+  if (source) basis.plans = source.plans;
+  return basis;
+}
+
+const describeBasis = (b: ClaimBasis): string =>
+  b.granted
+    ? `granted${b.agreement ? ` under ${b.agreement}` : ''}${b.plans ? ` (plan ${b.plans.join(' + ')})` : ''}, ${b.file}`
+    : 'on for every organization (default or rollout)';

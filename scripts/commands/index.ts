@@ -20,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   who: async () => (await import('./who.js')).registerWho,
   new: async () => (await import('./new.js')).registerNew,
   retire: async () => (await import('./retire.js')).registerRetire,
+  reconcile: async () => (await import('./reconcile.js')).registerReconcile,
   refs: async () => (await import('./refs.js')).registerRefs,
   environments: async () => (await import('./environments.js')).registerEnvironments,
   init: async () => (await import('./init.js')).registerInit,

@@ -227,6 +227,12 @@ export async function runNew(
       out.push(`updated ${plan.file}: ${line ?? 'the managed block is in sync again'}`);
     }
   }
+  // With plans, an entitlement reaches customers through the plan that sells it, not by hand:
+  // say where it goes, as flags check will (contracts/unsold-entitlement) until it is there.
+  if (repo.policy.plans !== undefined && repo.policy.types[type].requiresAgreement)
+    out.push(
+      `next: add it to the plan that sells it in flags/_policy.yaml (plans: ${answers.contract}: flags: ${flagKey}: true); until then flags check warns contracts/unsold-entitlement`,
+    );
   const schemas = writeMissingSchemas(root);
   if (schemas.length > 0)
     out.push(

@@ -9,8 +9,11 @@ import { renderReportJson } from '../core/report/json.js';
 import { renderReportMarkdown } from '../core/report/markdown.js';
 import { buildReport, type Report } from '../core/report/model.js';
 import { renderReportText } from '../core/report/text.js';
+import { agreementAuditText } from '../core/report/agreements.js';
+import { UsageError } from '../errors.js';
 import { loadFlags } from './claims.js';
 import { parseFormat, resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
+import { agreementAuditFor } from './report-agreements.js';
 
 const FORMATS = ['text', 'markdown', 'json', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -23,6 +26,7 @@ interface ReportOptions {
   table: string;
   history: boolean;
   usage?: string;
+  agreements?: string;
 }
 
 export function registerReport(program: Command): void {
@@ -36,6 +40,10 @@ export function registerReport(program: Command): void {
     .option(
       '--usage <file>',
       'usage export (CSV or JSON): last seen per flag, and unevaluated flags as stale',
+    )
+    .option(
+      '--agreements <export>',
+      "each grant's agreement status and the drift, from an export (text or json)",
     );
   withRepo(command);
   withToday(command);
@@ -64,7 +72,11 @@ export async function runReport(options: ReportOptions): Promise<number> {
   const table = parseFormat(options.table, CSV_TABLES);
   const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today);
-  const { repo, flags } = await loadFlags(root);
+  if (options.agreements !== undefined && format !== 'text' && format !== 'json')
+    throw new UsageError('--agreements reports in text or json', 'pass --format text or --format json');
+  const loaded = await loadFlags(root);
+  const { repo, flags } = loaded;
+  const audit = options.agreements ? agreementAuditFor(root, options.agreements, loaded, today) : undefined;
   const stage = slowStage('reading git history');
   const history = options.history
     ? await readHistory(
@@ -79,7 +91,12 @@ export async function runReport(options: ReportOptions): Promise<number> {
     );
   const usage = options.usage ? readUsageExport(root, options.usage) : undefined;
   const report = buildReport({ flags, policy: repo.policy, today, history, ...(usage ? { usage } : {}) });
-  const text = renderReport(report, format, table);
+  let text = renderReport(report, format, table);
+  if (audit)
+    text =
+      format === 'json'
+        ? `${JSON.stringify({ ...JSON.parse(text), agreements: audit }, null, 2)}\n`
+        : `${text}\n${agreementAuditText(audit)}`;
   if (options.out) {
     const path = resolve(options.out);
     writeFileAtomic(path, text);

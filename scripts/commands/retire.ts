@@ -16,7 +16,7 @@ import { ensureRepository } from '../adapters/git.js';
 import { type ApplyReport, applyPlan, type ItemResult } from '../adapters/github/apply.js';
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.js';
 import type { RepoRef } from '../adapters/github/pulls.js';
-import { planWithGitHub } from '../adapters/github/run.js';
+import { planWithGitHub, retirementPulls } from '../adapters/github/run.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { readUsageExport } from '../adapters/usage-file.js';
 import { InputError, UsageError } from '../errors.js';
@@ -93,7 +93,7 @@ function limit(value: string | undefined, name: string, fallback: number): numbe
   return n;
 }
 
-function parseRepository(value: string | undefined): RepoRef | undefined {
+export function parseRepository(value: string | undefined): RepoRef | undefined {
   if (value === undefined || value === '') return undefined;
   const match = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
   if (!match)
@@ -154,6 +154,7 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
     today,
     ...(agreements ? { agreements } : {}),
     ...(options.usage ? { usage: readUsageExport(root, options.usage) } : {}),
+    agreementRevocations: false,
   };
   const searched = options.refs && options.refs.length > 0 ? options.refs : ['.'];
   // The unused flags are the candidates for archiving: their references decide it.
@@ -165,9 +166,7 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
   const repo = parseRepository(options.repository ?? env.GITHUB_REPOSITORY);
   const notes: string[] = [];
   if (!agreements)
-    notes.push(
-      'no agreements export (--agreements or FLAGS_AGREEMENTS): ended agreements and drift are not checked, and pull requests that revoke grants of ended agreements are left as they are',
-    );
+    notes.push('no agreements export (--agreements or FLAGS_AGREEMENTS): drift is not checked');
   let client = deps.client;
   if (!client && token && repo) {
     client = createGitHubClient({
@@ -221,13 +220,13 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
 
   const plan = await planWithGitHub(input, client, repo);
   const head = await branches.head();
-  const report = await applyPlan(plan, {
+  const bodyOptions = { references: input.references.references, searched, aliases };
+  const report = await applyPlan(retirementPulls(plan, bodyOptions), {
     client,
     repo,
     base: baseBranch,
     branches,
     readFile: (file) => branches.fileAt(head, file),
-    bodyOptions: { references: input.references.references, searched, aliases },
     log: (m) => err(`${m}\n`),
   });
   out(options.json ? applyJson(plan, report, notes) : `${planText(plan, notes)}\n${applyText(report)}`);

@@ -41,7 +41,7 @@ const served = (env: WhoEnvironment, pick: { variant: string; value: JsonValue }
 export async function runWho(key: string, options: WhoOptions): Promise<number> {
   const root = resolveFlagsRoot(options.repo);
   const today = resolveToday(options.today);
-  const { repo, flags } = await loadFlags(root);
+  const { repo, flags, sources } = await loadFlags(root);
   const found = flags.find((f) => f.flag.key === key);
   if (!found) {
     const near = flags
@@ -54,7 +54,7 @@ export async function runWho(key: string, options: WhoOptions): Promise<number> 
     );
   }
   const environments = environmentsFrom(options.env, repo.policy.environments);
-  const answer = whoGets(found.file, found.flag, environments, today);
+  const answer = whoGets(found.file, found.flag, environments, today, sources);
   const explained: OrgAnswer[] = options.org
     ? answer.environments.map((env) =>
         explainFor(flags, repo.policy, key, options.org!, env.environment, today, env),
@@ -86,7 +86,7 @@ export async function runWho(key: string, options: WhoOptions): Promise<number> 
     const rows = env.grants.map((g) => [
       g.organization,
       served(env, g),
-      g.agreement ? `agreement ${g.agreement}` : g.ticket ? `ticket ${g.ticket}` : 'no agreement',
+      `${g.agreement ? `agreement ${g.agreement}` : g.ticket ? `ticket ${g.ticket}` : 'no agreement'}${g.plans ? ` (plan ${g.plans.join(' + ')})` : ''}`,
       `${
         g.expires
           ? g.applies

@@ -171,7 +171,7 @@ describe('flags build with its caches', () => {
         .replace(/^key: .*$/m, 'key: zz-added')
         .replace(/^owner: .*$/m, "owner: '@acme/platform'"),
     );
-    repo.remove('flags/api-rate-limits.yaml');
+    repo.remove('flags/graphql-gateway.yaml');
     await repo.commit('change, add, remove');
     await build();
     await build('--no-cache', '--out', 'fresh');
@@ -180,7 +180,7 @@ describe('flags build with its caches', () => {
     for (const [n, bytes] of cached.entries()) expect(bytes.equals(fresh[n]!), `bundle ${n}`).toBe(true);
     const content = JSON.parse(Buffer.from(JSON.parse(cached[2]!.toString()).content, 'base64').toString());
     expect(content.flags['new-checkout-flow'].rollout.percentage).toBe(30);
-    expect(content.flags['api-rate-limits']).toBeUndefined();
+    expect(content.flags['graphql-gateway']).toBeUndefined();
     expect(content.flags['zz-added']).toBeDefined();
   });
 });

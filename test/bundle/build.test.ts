@@ -77,7 +77,7 @@ describe('flags build', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('no signing key configured; made a development key');
     expect(result.stderr).toContain('production verifiers refuse these bundles');
-    expect(result.stdout).toContain('production: dist/production.bundle.json  14 flags, serial 1');
+    expect(result.stdout).toContain('production: dist/production.bundle.json  16 flags, serial 1');
     for (const env of ['development', 'staging', 'production'])
       expect(statementOf(join(repo.dir, 'dist', `${env}.bundle.json`))).toMatchObject({
         environment: env,

@@ -5,7 +5,7 @@ describe('the example repository', () => {
   it('passes flags check on the day it was written', async () => {
     const result = await runCli(['check', '--today', '2026-11-24', '--no-cache']);
     expect(result.stderr).not.toMatch(/error/i);
-    expect(result.stdout).toContain('no problems (14 flags checked');
+    expect(result.stdout).toContain('no problems (16 flags checked');
     expect(result.code).toBe(0);
   });
 

@@ -759,6 +759,98 @@ const CASES: Case[] = [
       },
     ],
   },
+  {
+    code: 'contracts/unknown-flag',
+    findings: [
+      {
+        file: 'flags/_policy.yaml',
+        line: 6,
+        col: 7,
+        message: 'plan PLAN-ENTERPRISE includes "sso-saml-v2", which no flag file declares',
+        hint: 'correct the key, or add the flag first',
+        path: 'plans.PLAN-ENTERPRISE.flags.sso-saml-v2',
+      },
+    ],
+  },
+  {
+    code: 'contracts/invalid-variant',
+    findings: [
+      {
+        file: 'flags/_policy.yaml',
+        line: 5,
+        col: 17,
+        message: 'plan PLAN-ENTERPRISE gives the boolean flag sso-saml the variant "gold"',
+        hint: 'write sso-saml: true',
+        path: 'plans.PLAN-ENTERPRISE.flags.sso-saml',
+      },
+    ],
+  },
+  {
+    code: 'contracts/empty-plan',
+    findings: [
+      {
+        file: 'flags/_policy.yaml',
+        line: 7,
+        col: 5,
+        message: 'plan PLAN-STARTER grants no flag',
+        hint: 'list the flags the plan includes, or remove the plan',
+        path: 'plans.PLAN-STARTER.flags',
+      },
+    ],
+  },
+  {
+    code: 'contracts/unsold-entitlement',
+    findings: [
+      {
+        file: 'flags/_policy.yaml',
+        line: 2,
+        col: 1,
+        message: 'entitlement audit-log-export (flags/audit-log-export.yaml) is sold under no plan',
+        hint: 'add audit-log-export to the plan that sells it (its contract is SKU-AUDIT-EXPORT)',
+        path: 'plans',
+      },
+    ],
+  },
+  {
+    code: 'contracts/unknown-plan',
+    findings: [
+      {
+        file: 'flags/_organizations/org_globex7731.yaml',
+        line: 6,
+        col: 11,
+        message: 'plan "PLAN-ENTERPRISE-PLUS" is not declared in the policy',
+        hint: 'use one of PLAN-ENTERPRISE',
+        path: 'subscriptions.1.plan',
+      },
+    ],
+  },
+  {
+    code: 'contracts/grant-conflict',
+    findings: [
+      {
+        file: 'flags/_organizations/org_globex7731.yaml',
+        line: 4,
+        col: 11,
+        message:
+          'PLAN-ENTERPRISE grants sso-saml to org_globex7731 in production, which flags/sso-saml.yaml grants already (environments.production.grants.0)',
+        hint: 'keep one: remove the grant from flags/sso-saml.yaml, or the plan from this file',
+        path: 'subscriptions.0.plan',
+      },
+    ],
+  },
+  {
+    code: 'contracts/file-name',
+    findings: [
+      {
+        file: 'flags/_organizations/org_globex7731.yaml',
+        line: 2,
+        col: 15,
+        message: 'organization "org_initech2210" is in flags/_organizations/org_globex7731.yaml',
+        hint: 'rename the file to org_initech2210.yaml',
+        path: 'organization',
+      },
+    ],
+  },
 ];
 
 describe('every finding code has a fixture that triggers it', () => {

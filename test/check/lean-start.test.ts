@@ -87,4 +87,16 @@ describe('what a check loads', () => {
     for (const heavy of ['node_modules/zod/', 'node_modules/ajv/dist/2020', 'node_modules/ajv/dist/core'])
       expect(loads(warm.modules, heavy), heavy).toBe(false);
   });
+
+  it('checks the plans again when a subscription file changed, not from what the last check stored', () => {
+    const root = tempDir();
+    copyExample(root);
+    expect(checkLoading(root).status).toBe(0);
+    const file = join(root, 'flags', '_organizations', 'org_stark55012.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('plan: SKU-ANALYTICS-PRO', 'plan: SKU-NOT-SOLD'));
+    const warm = checkLoading(root);
+    expect(warm.status, warm.output).toBe(1);
+    expect(warm.output).toContain('contracts/unknown-plan');
+    expect(warm.output).toContain('SKU-NOT-SOLD');
+  });
 });

@@ -49,7 +49,7 @@ describe('the managed CODEOWNERS block', () => {
   it('is in sync on the example repository', async () => {
     const repo = await gitdir({ example: true });
     const result = await runCli(['codeowners', '--check', '--repo', repo.dir]);
-    expect(result.stdout).toBe('CODEOWNERS is in sync (14 flag files, 6 in the managed block)\n');
+    expect(result.stdout).toBe('CODEOWNERS is in sync (16 flag files, 7 in the managed block)\n');
     expect(result.code).toBe(0);
     const text = readFileSync(join(repo.dir, 'CODEOWNERS'), 'utf8');
     expect(text).toBe(EXAMPLE_CODEOWNERS);
@@ -118,7 +118,7 @@ describe('flags codeowners --check and --write', () => {
 
     const write = await runCli(['codeowners', '--write', '--repo', repo.dir]);
     expect(write.stdout).toBe(
-      'updated CODEOWNERS: 1 lines added, 1 removed (14 flag files, 6 in the managed block)\n',
+      'updated CODEOWNERS: 1 lines added, 1 removed (16 flag files, 7 in the managed block)\n',
     );
     expect(write.code).toBe(0);
     expect((await runCli(['codeowners', '--repo', repo.dir])).code).toBe(0);
@@ -144,7 +144,7 @@ describe('flags codeowners --check and --write', () => {
     expect(check.stdout).toContain('no CODEOWNERS file');
     const write = await runCli(['codeowners', '--write', '--repo', repo.dir]);
     expect(write.stdout).toBe(
-      'created CODEOWNERS: 18 lines added, 0 removed (14 flag files, 14 in the managed block)\n',
+      'created CODEOWNERS: 20 lines added, 0 removed (16 flag files, 16 in the managed block)\n',
     );
     expect((await runCli(['check', '--repo', repo.dir, '--today', '2026-11-24', '--no-cache'])).code).toBe(0);
   });

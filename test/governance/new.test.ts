@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -14,9 +14,14 @@ async function example() {
   const repo = await gitdir({ example: true });
   const run = (args: string[], env?: Record<string, string>) =>
     runCli([...args, '--repo', repo.dir], { env });
-  const check = async () => {
-    const result = await run(['check', '--today', TODAY, '--no-cache']);
-    expect(result.stdout).toMatch(/no problems/);
+  const check = async (unsold: string[] = []) => {
+    const result = await run(['check', '--today', TODAY, '--no-cache', '--json']);
+    const findings = (JSON.parse(result.stdout) as { findings: { code: string; message: string }[] })
+      .findings;
+    // An entitlement in a repository with plans is sold under one: until someone adds it, a warning.
+    expect(findings.map((f) => [f.code, f.message.split(' ')[1]])).toEqual(
+      unsold.map((key) => ['contracts/unsold-entitlement', key]),
+    );
     expect(result.code).toBe(0);
   };
   return { repo, run, check, read: (file: string) => readFileSync(join(repo.dir, file), 'utf8') };
@@ -75,8 +80,8 @@ describe('flags new', () => {
     expect((await run(['codeowners', '--check'])).code).toBe(0);
   });
 
-  it('takes the owner from CODEOWNERS for a subfolder, and reviews a long-lived flag today', async () => {
-    const { run, check, read } = await example();
+  it('takes the owner from CODEOWNERS for a subfolder, reviews a long-lived flag today, and says which plan should sell an entitlement', async () => {
+    const { repo, run, check, read } = await example();
     const result = await run(
       [
         'new',
@@ -106,6 +111,19 @@ describe('flags new', () => {
     ]);
     // The identity folder rule covers it; CODEOWNERS needs no line.
     expect(read('CODEOWNERS')).not.toContain('scim-provisioning');
+    expect(result.stdout).toContain(
+      'next: add it to the plan that sells it in flags/_policy.yaml (plans: PLAN-ENTERPRISE: flags: scim-provisioning: true); until then flags check warns contracts/unsold-entitlement\n',
+    );
+    await check(['scim-provisioning']);
+    // Done as the output says, the check is clean.
+    const policy = join(repo.dir, 'flags', '_policy.yaml');
+    writeFileSync(
+      policy,
+      read('flags/_policy.yaml').replace(
+        '      sso-saml: true\n',
+        '      sso-saml: true\n      scim-provisioning: true\n',
+      ),
+    );
     await check();
     const other = await run(
       [
@@ -127,7 +145,7 @@ describe('flags new', () => {
     expect(other.stdout).toContain(
       'updated CODEOWNERS: /flags/identity/sso-billing-sync.yaml @acme/billing @acme/identity @acme/security\n',
     );
-    await check();
+    await check(['sso-billing-sync']);
   });
 
   it('gives the file to the --owner, and records it in CODEOWNERS so the check still passes', async () => {

@@ -39,11 +39,13 @@ describe('flags init in an empty folder', () => {
     expect(Object.keys(snapshot(repo.dir)).sort()).toEqual([
       '.github/workflows/flags-pr.yml',
       '.github/workflows/flags-publish.yml',
+      '.github/workflows/flags-reconcile.yml',
       '.github/workflows/flags-retire.yml',
       '.gitignore',
       'CODEOWNERS',
       'flags/_policy.yaml',
       'schemas/flag.schema.json',
+      'schemas/organization.schema.json',
       'schemas/policy.schema.json',
     ]);
     for (const args of [

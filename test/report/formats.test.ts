@@ -45,12 +45,12 @@ describe('flags report on the example repository with a real git history', () =>
     expect(json.format).toBe('flags-report/v1');
     expect(json.history).toBe('full');
     expect(json.summary).toMatchObject({
-      flags: 14,
-      byType: { entitlement: 6, release: 3, experiment: 2, operational: 3 },
-      byLifetime: { 'long-lived': 9, temporary: 5 },
-      timeline: { overdue: 0, 'due-soon': 0, later: 16 },
-      organizations: 6,
-      grants: 19,
+      flags: 16,
+      byType: { entitlement: 7, release: 4, experiment: 2, operational: 3 },
+      byLifetime: { 'long-lived': 10, temporary: 6 },
+      timeline: { overdue: 0, 'due-soon': 0, later: 19 },
+      organizations: 8,
+      grants: 25,
     });
     const onboarding = json.flags.find((f) => f.key === 'onboarding-checklist')!;
     expect(onboarding).toMatchObject({
@@ -68,7 +68,8 @@ describe('flags report on the example repository with a real git history', () =>
       reviewDue: '2027-03-29',
       reviewDaysLeft: 125,
       agreements: ['MSA-2024-0117', 'MSA-2025-0088', 'MSA-2026-0012'],
-      granted: { development: 0, staging: 0, production: 3 },
+      // and org_stark55012's, from its PLAN-ENTERPRISE subscription
+      granted: { development: 0, staging: 0, production: 4 },
     });
     expect(json.entitlements.filter((e) => e.organization === 'org_hooli40921')).toEqual([
       expect.objectContaining({
@@ -99,7 +100,7 @@ describe('flags report on the example repository with a real git history', () =>
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/\b(?:src|href)=|url\(|@import|https?:\/\//);
     expect(html).toContain('content="default-src &#39;none&#39;;');
-    expect(html.match(/<tr data-key=/g)).toHaveLength(14);
+    expect(html.match(/<tr data-key=/g)).toHaveLength(16);
   });
 
   it('is deterministic for a given --today, and FLAGS_TODAY works like --today', async () => {
@@ -113,7 +114,7 @@ describe('flags report on the example repository with a real git history', () =>
   it('moves dates into the overdue and due-soon buckets as time passes', async () => {
     const result = await runCli(['report', '--repo', repo.dir, '--today', '2027-01-20', '--format', 'json']);
     const json = JSON.parse(result.stdout) as Report;
-    expect(json.summary.timeline).toEqual({ overdue: 4, 'due-soon': 5, later: 7 });
+    expect(json.summary.timeline).toEqual({ overdue: 4, 'due-soon': 7, later: 8 });
     expect(json.flags.find((f) => f.key === 'graphql-gateway')).toMatchObject({
       status: 'overdue',
       expiresDaysLeft: -5,
@@ -140,7 +141,7 @@ describe('flags report on the example repository with a real git history', () =>
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('report.html (14 flags, html)');
+    expect(result.stderr).toContain('report.html (16 flags, html)');
     expect(readFileSync(out, 'utf8')).toBe(await report('--format', 'html'));
     expect(readdirSync(join(dir, 'nested'))).toEqual(['report.html']);
   });

@@ -124,12 +124,14 @@ describe('the HTML report in headless Chromium', () => {
       'search-reindex-batch',
       'sso-saml',
       'webhook-delivery',
+      'workspace-analytics',
+      'writing-assistant',
     ]);
-    expect(await page.textContent('#shown')).toBe('14 of 14 flags');
-    expect(await page.locator('.card b').allTextContents()).toEqual(['2', '5', '9']);
+    expect(await page.textContent('#shown')).toBe('16 of 16 flags');
+    expect(await page.locator('.card b').allTextContents()).toEqual(['2', '6', '11']);
     expect(await page.locator('#timeline-chart rect.b-overdue').count()).toBeGreaterThan(0);
     expect(await page.locator('#timeline-chart rect.b-due-soon').count()).toBeGreaterThan(0);
-    expect(await page.locator('#matrix tbody tr').count()).toBe(6);
+    expect(await page.locator('#matrix tbody tr').count()).toBe(8);
     // The page's own style applied (allowed by its hash), so the layout is not the browser default.
     expect(await page.$eval('.badge', (e) => getComputedStyle(e).borderRadius)).toBe('10px');
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
@@ -141,16 +143,21 @@ describe('the HTML report in headless Chromium', () => {
     await page.goto(url);
     await page.fill('#q', 'saml');
     expect(await visibleKeys(page)).toEqual(['sso-saml']);
-    expect(await page.textContent('#shown')).toBe('1 of 14 flags');
+    expect(await page.textContent('#shown')).toBe('1 of 16 flags');
 
     await page.fill('#q', '');
     await page.selectOption('#f-type', 'release');
-    expect(await visibleKeys(page)).toEqual(['graphql-gateway', 'invoice-pdf-v2', 'new-checkout-flow']);
+    expect(await visibleKeys(page)).toEqual([
+      'graphql-gateway',
+      'invoice-pdf-v2',
+      'new-checkout-flow',
+      'writing-assistant',
+    ]);
     await page.selectOption('#f-owner', '@acme/payments');
     expect(await visibleKeys(page)).toEqual(['new-checkout-flow']);
 
     await page.click('#reset');
-    expect(await page.textContent('#shown')).toBe('14 of 14 flags');
+    expect(await page.textContent('#shown')).toBe('16 of 16 flags');
 
     await page.click('.card.overdue');
     expect(await visibleKeys(page)).toEqual(['api-rate-limits']);
@@ -181,7 +188,7 @@ describe('the HTML report in headless Chromium', () => {
     expect(new URL(page.url()).hash).toBe('#type=entitlement&env=staging');
     await page.reload();
     expect(await page.inputValue('#f-type')).toBe('entitlement');
-    expect(await visibleKeys(page)).toHaveLength(6);
+    expect(await visibleKeys(page)).toHaveLength(7);
   });
 
   it('filters by the stale findings a usage export gives, and shows last seen beside the flag', async () => {

@@ -229,6 +229,21 @@ describe('the retirement planner', () => {
     expect(answered.update.find((u) => u.existing.number === 7)?.changes).toContain('title');
   });
 
+  it('leaves grants of ended agreements to flags reconcile, and an open pull request that revokes them alone', () => {
+    const revoke = asExisting(plan({ agreements }).open.find((p) => p.key === 'advanced-analytics')!, 7);
+    const handedOver = plan({ agreements, agreementRevocations: false, pulls: [revoke] });
+    expect(handedOver.open.flatMap((p) => p.item.reasons.map((r) => r.kind))).not.toContain(
+      'agreement-ended',
+    );
+    expect(handedOver.untouched).toEqual([{ key: 'advanced-analytics', number: 7, reason: 'reconcile' }]);
+    expect(handedOver.close).toEqual([]);
+    expect(planText(handedOver)).toContain(
+      "  #7 advanced-analytics  (close it once flags reconcile's pull request stands)",
+    );
+    // The export still feeds the drift report.
+    expect(handedOver.drift).toEqual(plan({ agreements }).drift);
+  });
+
   it('opens at most N per run and stops at M open at once, most urgent first', () => {
     const perRun = plan({
       policy: { ...base.policy, retire: { ...base.policy.retire, maxPullRequestsPerRun: 2 } },

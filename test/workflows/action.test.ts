@@ -53,14 +53,17 @@ describe('the action', () => {
     expect(Object.values(step('npm ci').env ?? {}).join(' ')).not.toMatch(/signing-key|token/);
     expect(run.env).toMatchObject({
       FLAGS_SIGNING_KEY: "${{ inputs.command == 'build' && inputs.signing-key || '' }}",
-      GITHUB_TOKEN: "${{ inputs.command == 'retire' && inputs.token || '' }}",
+      GITHUB_TOKEN:
+        "${{ (inputs.command == 'retire' || inputs.command == 'reconcile') && inputs.token || '' }}",
     });
   });
 
   it('takes every input and command the workflows give it', () => {
     const workflows = [
       ...adopterWorkflows({ action: INSTALLED_ACTION }).map((w) => w.text),
-      ...['pr.yml', 'publish.yml', 'retire.yml'].map((f) => readRepoFile(`.github/workflows/${f}`)),
+      ...['pr.yml', 'publish.yml', 'retire.yml', 'reconcile.yml'].map((f) =>
+        readRepoFile(`.github/workflows/${f}`),
+      ),
     ];
     let uses = 0;
     for (const text of workflows)
@@ -83,7 +86,7 @@ describe('the action', () => {
     const key = runStep(inputs, { COMMAND: 'check', INSTALL: 'auto', HAS_KEY: 'true', HAS_TOKEN: 'false' });
     expect(key.stdout).toContain('signing-key is for command build only');
     const token = runStep(inputs, { COMMAND: 'build', INSTALL: 'auto', HAS_KEY: 'true', HAS_TOKEN: 'true' });
-    expect(token.stdout).toContain('token is for command retire only');
+    expect(token.stdout).toContain('token is for commands retire and reconcile only');
     const fine = runStep(inputs, {
       COMMAND: 'retire',
       INSTALL: 'false',

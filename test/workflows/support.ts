@@ -30,6 +30,7 @@ export interface Workflow {
   on: Record<string, unknown>;
   permissions?: unknown;
   env?: unknown;
+  concurrency?: unknown;
   jobs: Record<string, Job>;
 }
 

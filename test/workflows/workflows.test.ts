@@ -6,6 +6,7 @@ import {
   flagsGateJob,
   INSTALLED_ACTION,
   publishWorkflow,
+  reconcileWorkflow,
   retireWorkflow,
   TOOLKIT_PACKAGE,
 } from '../../scripts/core/scaffold/workflows.js';
@@ -21,6 +22,7 @@ const own = {
   pr: readRepoFile('.github/workflows/pr.yml'),
   publish: readRepoFile('.github/workflows/publish.yml'),
   retire: readRepoFile('.github/workflows/retire.yml'),
+  reconcile: readRepoFile('.github/workflows/reconcile.yml'),
 };
 const adopter = Object.fromEntries(
   adopterWorkflows({ action: INSTALLED_ACTION }).map((w) => [w.path, w.text]),
@@ -29,6 +31,7 @@ const all: [string, string][] = [
   ['pr.yml', own.pr],
   ['publish.yml', own.publish],
   ['retire.yml', own.retire],
+  ['reconcile.yml', own.reconcile],
   ...Object.entries(adopter),
 ];
 const publishes: [string, Workflow][] = [
@@ -45,9 +48,10 @@ const isSecret = (value: unknown) =>
 const stepIndex = (job: Job, match: (s: Step) => boolean) => job.steps.findIndex(match);
 
 describe('this repository runs the workflows it gives adopters', () => {
-  it('publish.yml and retire.yml are the adopter templates with the action at ./', () => {
+  it('publish.yml, retire.yml and reconcile.yml are the adopter templates with the action at ./', () => {
     expect(own.publish).toBe(publishWorkflow({ action: './' }));
     expect(own.retire).toBe(retireWorkflow({ action: './' }));
+    expect(own.reconcile).toBe(reconcileWorkflow({ action: './' }));
   });
 
   it("pr.yml's flags job is the adopter's gate, with the action installing the toolkit", () => {
@@ -202,6 +206,67 @@ describe.each(retires)('%s', (_name, workflow) => {
   it('applies on schedule and prints the plan only when asked for a dry run', () => {
     expect(job.steps[retire]!.with?.args).toBe("${{ inputs.dry-run && '--dry-run' || '--apply' }}");
     expect(job.steps[retire]!.env).toEqual({ FLAGS_BOT_AUTHOR: '${{ steps.identity.outputs.author }}' });
+  });
+});
+
+const reconciles: [string, Workflow][] = [
+  ['reconcile.yml', parseWorkflow(own.reconcile)],
+  ['flags-reconcile.yml', parseWorkflow(adopter[ADOPTER_WORKFLOWS.reconcile]!)],
+];
+
+describe.each(reconciles)('%s', (_name, workflow) => {
+  const job = workflow.jobs.reconcile!;
+  const install = stepIndex(job, (s) => s.run?.includes('npm ci') === true);
+  const appToken = stepIndex(job, (s) => s.uses?.startsWith('actions/create-github-app-token@') === true);
+  const runs = job.steps.flatMap((s, i) => (s.with?.command === 'reconcile' ? [i] : []));
+
+  it("runs on a relay's repository_dispatch, daily from the full export, and on demand", () => {
+    expect(Object.keys(workflow.on).sort()).toEqual(['repository_dispatch', 'schedule', 'workflow_dispatch']);
+    expect(workflow.on.repository_dispatch).toEqual({ types: ['agreements-changed', 'billing-event'] });
+    expect(workflow.on.schedule).toEqual([{ cron: expect.stringMatching(/^\d+ \d+ \* \* \*$/) }]);
+  });
+
+  it('asks, in its one job, for contents: write and pull-requests: write and nothing else', () => {
+    expect(Object.keys(workflow.jobs)).toEqual(['reconcile']);
+    expect(job.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+  });
+
+  it('queues the runs of one organization, apart from other organizations and the full run', () => {
+    expect(workflow.concurrency).toEqual({
+      group: 'flags-reconcile-${{ github.event.client_payload.organization || github.event_name }}',
+      'cancel-in-progress': false,
+    });
+  });
+
+  it('installs the toolkit before any token exists, and gives the token to the bot steps alone', () => {
+    expect(install).toBeGreaterThan(-1);
+    expect(appToken).toBeGreaterThan(install);
+    expect(runs).toHaveLength(2);
+    const withToken = job.steps.flatMap((s, i) =>
+      Object.entries({ ...s.with, ...s.env }).some(
+        ([k, v]) => isSecret(v) && k !== 'private-key' && k !== 'TOKEN',
+      )
+        ? [i]
+        : [],
+    );
+    expect(withToken).toEqual([stepIndex(job, (s) => s.id === 'identity'), ...runs]);
+    for (const i of runs) {
+      expect(i).toBeGreaterThan(appToken);
+      expect(job.steps[i]!.with?.token).toBe(
+        '${{ steps.app.outputs.token || secrets.FLAGS_BOT_TOKEN || github.token }}',
+      );
+      expect(job.steps[i]!.env).toEqual({ FLAGS_BOT_AUTHOR: '${{ steps.identity.outputs.author }}' });
+    }
+  });
+
+  it("reconciles a dispatch's one organization from the event file, and the full export otherwise", () => {
+    const [one, full] = runs.map((i) => job.steps[i]!);
+    expect(one!.if).toBe("${{ github.event_name == 'repository_dispatch' }}");
+    expect(one!.with?.args).toBe('--apply --dispatch ${{ github.event_path }}');
+    expect(full!.if).toBe(
+      "${{ github.event_name != 'repository_dispatch' && vars.FLAGS_AGREEMENTS_URL != '' }}",
+    );
+    expect(full!.with?.args).toBe("${{ inputs.dry-run && '--dry-run' || '--apply' }}");
   });
 });
 

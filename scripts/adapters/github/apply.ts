@@ -1,12 +1,5 @@
 import { EditError } from '../../core/edit/verify.js';
-import { desiredContent } from '../../core/retire/content.js';
-import type {
-  ExistingPullRequest,
-  PlannedClose,
-  PlannedPullRequest,
-  RetirePlan,
-} from '../../core/retire/model.js';
-import { type BodyOptions, pullRequestBody } from '../../core/retire/render.js';
+import type { ExistingPullRequest, Reviewers } from '../../core/retire/model.js';
 import { FlagsError } from '../../errors.js';
 import type { BotBranches } from '../git-branch.js';
 import type { GitHubClient } from './client.js';
@@ -21,7 +14,7 @@ import {
 import { findOpenPullOfBranch, hasReviews, type RepoRef } from './pulls.js';
 
 /**
- * Carries out a retirement plan: branches with git, pull requests with GitHub. Every step first
+ * Carries out a bot's plan (retirement or reconciliation): branches with git, pull requests with GitHub. Every step first
  * looks at what is there and writes only what differs, so a rerun writes nothing, a run that
  * stopped halfway is completed by the next one, and a write whose answer was lost is looked up
  * before it is tried again, never repeated blindly (pull-writes.ts):
@@ -38,10 +31,42 @@ export interface ApplyContext {
   /** The branch pull requests go into. */
   base: string;
   branches: BotBranches;
-  /** Reads a flag file's text at the base commit. */
+  /** Reads a file's text at the base commit. */
   readFile: (file: string) => Promise<string | undefined>;
-  bodyOptions: BodyOptions;
   log?: (message: string) => void;
+}
+
+/** One pull request as a bot wants it, whatever the bot (retire, reconcile) wants it for. */
+export interface BotPull {
+  key: string;
+  branch: string;
+  title: string;
+  body: string;
+  /** The body when the branch holds commits by others (it says so). */
+  foreignBody: string;
+  commitMessage: string;
+  labels: readonly string[];
+  reviewers: Reviewers;
+  /**
+   * The files the branch changes, as the pull request wants them (null: deleted), from their
+   * texts at the base commit. An EditError fails this pull request only.
+   */
+  files: (read: (file: string) => Promise<string | undefined>) => Promise<Map<string, string | null>>;
+}
+
+export interface BotClose {
+  key: string;
+  existing: ExistingPullRequest;
+  reason: string;
+  comment: string;
+  /** The body with the marker saying the bot closed it, so the close is never taken for a snooze. */
+  body: string;
+}
+
+export interface BotPlan {
+  open: readonly BotPull[];
+  update: readonly { pull: BotPull; existing: ExistingPullRequest }[];
+  close: readonly BotClose[];
 }
 
 export type BranchState = 'pushed' | 'up-to-date' | 'foreign';
@@ -61,7 +86,7 @@ export interface ApplyReport {
   stopped?: FlagsError;
 }
 
-export async function applyPlan(plan: RetirePlan, ctx: ApplyContext): Promise<ApplyReport> {
+export async function applyPlan(plan: BotPlan, ctx: ApplyContext): Promise<ApplyReport> {
   const report: ApplyReport = { results: [], writes: 0 };
   const tips = await ctx.branches.fetchAll();
   const head = await ctx.branches.head();
@@ -110,26 +135,16 @@ interface Step {
 }
 
 /** Makes the bot branch hold the planned change, unless a person has commits on it. */
-async function syncBranch(step: Step, pull: PlannedPullRequest): Promise<BranchState> {
+async function syncBranch(step: Step, pull: BotPull): Promise<BranchState> {
   const { ctx } = step;
-  const text = await ctx.readFile(pull.file);
-  if (text === undefined) throw new FlagsError(`${pull.file} is not in the base commit`);
-  let desired: string | null;
-  try {
-    desired = desiredContent(text, pull.item.change);
-  } catch (error) {
-    if (error instanceof EditError) throw new EditError(`${pull.file}: ${error.message}`);
-    throw error;
-  }
+  const desired = await pull.files(ctx.readFile);
   let tip = step.tips.get(pull.branch);
   for (let attempt = 0; attempt < 4; attempt++) {
     if (tip !== undefined) {
       if ((await ctx.branches.foreignCommits(tip, step.bases)).length > 0) return 'foreign';
-      const current = (await ctx.branches.fileAt(tip, pull.file)) ?? null;
-      if (current === desired && tip !== step.head && (await baseUnchanged(step, tip, pull.file)))
-        return 'up-to-date';
+      if (tip !== step.head && (await branchHolds(step, tip, desired))) return 'up-to-date';
     }
-    const commit = await ctx.branches.commitFile(step.head, pull.file, desired, pull.commitMessage);
+    const commit = await ctx.branches.commitFiles(step.head, desired, pull.commitMessage);
     const pushed = await ctx.branches.push(commit, pull.branch, tip);
     if (pushed === 'pushed') {
       step.report.writes++;
@@ -144,6 +159,19 @@ async function syncBranch(step: Step, pull: PlannedPullRequest): Promise<BranchS
   throw new FlagsError(`${pull.branch} keeps moving; leaving it for the next run`);
 }
 
+/** Whether the branch's tip holds every file as desired, on a base where those files are unchanged. */
+async function branchHolds(
+  step: Step,
+  tip: string,
+  desired: ReadonlyMap<string, string | null>,
+): Promise<boolean> {
+  for (const [file, text] of desired) {
+    if (((await step.ctx.branches.fileAt(tip, file)) ?? null) !== text) return false;
+    if (!(await baseUnchanged(step, tip, file))) return false;
+  }
+  return true;
+}
+
 /**
  * Whether the file is the same on the base as where the branch forked: otherwise the branch is
  * redone on the new base even when its own content is right, or a deletion would conflict with an
@@ -156,7 +184,7 @@ async function baseUnchanged(step: Step, tip: string, file: string): Promise<boo
   return (await step.ctx.branches.fileAt(fork, file)) === (await step.ctx.branches.fileAt(step.head, file));
 }
 
-async function openPullRequest(step: Step, pull: PlannedPullRequest): Promise<ItemResult> {
+async function openPullRequest(step: Step, pull: BotPull): Promise<ItemResult> {
   const { ctx, report } = step;
   const branch = await syncBranch(step, pull);
   if (branch === 'foreign')
@@ -197,7 +225,7 @@ async function openPullRequest(step: Step, pull: PlannedPullRequest): Promise<It
 
 async function updatePullRequest(
   step: Step,
-  pull: PlannedPullRequest,
+  pull: BotPull,
   existing: ExistingPullRequest,
   afterRace = false,
 ): Promise<ItemResult> {
@@ -207,10 +235,7 @@ async function updatePullRequest(
   const branch = await syncBranch(step, pull);
   if (branch === 'pushed') changes.push('branch');
   if (branch === 'foreign') notes.push('branch has commits by others; left as it is');
-  const body =
-    branch === 'foreign'
-      ? pullRequestBody(pull.item, { ...ctx.bodyOptions, foreignCommits: true })
-      : pull.body;
+  const body = branch === 'foreign' ? pull.foreignBody : pull.body;
   const fields = await ensurePullFields(ctx.client, ctx.repo, existing, { title: pull.title, body });
   if (fields.length > 0) {
     report.writes++;
@@ -234,7 +259,7 @@ async function updatePullRequest(
  */
 async function askForReview(
   step: Step,
-  pull: PlannedPullRequest,
+  pull: BotPull,
   existing: ExistingPullRequest,
   fresh: boolean,
 ): Promise<string[]> {
@@ -257,7 +282,7 @@ async function askForReview(
 
 export const CLOSE_MARKER = '<!-- flags-retire-close -->';
 
-async function closePull(step: Step, close: PlannedClose): Promise<ItemResult> {
+async function closePull(step: Step, close: BotClose): Promise<ItemResult> {
   const { ctx, report } = step;
   const number = close.existing.number;
   // The comment carries a marker, so a run interrupted between comment and close, or whose answer

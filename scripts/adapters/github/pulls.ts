@@ -42,14 +42,21 @@ export function toExisting(pull: PullLike): ExistingPullRequest {
 }
 
 /** Pull requests from forks can name a branch like ours; only the repository's own branches count. */
-const ours = (repo: RepoRef) => (pull: PullLike) =>
-  pull.head.ref.startsWith(BRANCH_PREFIX) &&
-  (pull.head.repo?.full_name ?? '').toLowerCase() === `${repo.owner}/${repo.repo}`.toLowerCase();
+const ours =
+  (repo: RepoRef, prefix = BRANCH_PREFIX) =>
+  (pull: PullLike) =>
+    pull.head.ref.startsWith(prefix) &&
+    (pull.head.repo?.full_name ?? '').toLowerCase() === `${repo.owner}/${repo.repo}`.toLowerCase();
 
-export function listOpenBotPulls(client: GitHubClient, repo: RepoRef): Promise<ExistingPullRequest[]> {
+/** The open pull requests of the bot's branches (`prefix`: the retirement bot's by default). */
+export function listOpenBotPulls(
+  client: GitHubClient,
+  repo: RepoRef,
+  prefix = BRANCH_PREFIX,
+): Promise<ExistingPullRequest[]> {
   return github('GET /repos/{owner}/{repo}/pulls', async () => {
     const pulls = await client.paginate(client.rest.pulls.list, { ...repo, state: 'open', per_page: 100 });
-    return pulls.filter(ours(repo)).map(toExisting);
+    return pulls.filter(ours(repo, prefix)).map(toExisting);
   });
 }
 
@@ -66,7 +73,7 @@ export function listClosedPullsOfBranch(
       head: `${repo.owner}:${branch}`,
       per_page: 10,
     });
-    return data.filter(ours(repo)).map(toExisting);
+    return data.filter(ours(repo, branch)).map(toExisting);
   });
 }
 
@@ -82,7 +89,7 @@ export function findOpenPullOfBranch(
       head: `${repo.owner}:${branch}`,
       per_page: 10,
     });
-    const found = data.filter(ours(repo)).map(toExisting);
+    const found = data.filter(ours(repo, branch)).map(toExisting);
     return found.sort((a, b) => a.number - b.number)[0];
   });
 }

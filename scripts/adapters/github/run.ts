@@ -1,5 +1,15 @@
+import { EditError } from '../../core/edit/verify.js';
 import type { AliasForm } from '../../core/refs/aliases.js';
-import type { ExistingPullRequest, PlanInput, RetirePlan } from '../../core/retire/model.js';
+import { desiredContent } from '../../core/retire/content.js';
+import type {
+  ExistingPullRequest,
+  PlanInput,
+  PlannedPullRequest,
+  RetirePlan,
+} from '../../core/retire/model.js';
+import { type BodyOptions, pullRequestBody } from '../../core/retire/render.js';
+import { FlagsError } from '../../errors.js';
+import type { BotPlan, BotPull } from './apply.js';
 import { planRetirement } from '../../core/retire/plan.js';
 import type { GitHubClient } from './client.js';
 import { parseMarker } from '../../core/retire/marker.js';
@@ -37,4 +47,33 @@ export async function planWithGitHub(
       pulls.push(...closed);
     }
   }
+}
+
+/** The retirement plan as the pull requests the bot machinery (applyPlan) carries out. */
+export function retirementPulls(plan: RetirePlan, bodyOptions: BodyOptions): BotPlan {
+  const asPull = (pull: PlannedPullRequest): BotPull => ({
+    key: pull.key,
+    branch: pull.branch,
+    title: pull.title,
+    body: pull.body,
+    foreignBody: pullRequestBody(pull.item, { ...bodyOptions, foreignCommits: true }),
+    commitMessage: pull.commitMessage,
+    labels: pull.labels,
+    reviewers: pull.reviewers,
+    files: async (read) => {
+      const text = await read(pull.file);
+      if (text === undefined) throw new FlagsError(`${pull.file} is not in the base commit`);
+      try {
+        return new Map([[pull.file, desiredContent(text, pull.item.change)]]);
+      } catch (error) {
+        if (error instanceof EditError) throw new EditError(`${pull.file}: ${error.message}`);
+        throw error;
+      }
+    },
+  });
+  return {
+    open: plan.open.map(asPull),
+    update: plan.update.map((u) => ({ pull: asPull(u.pull), existing: u.existing })),
+    close: plan.close,
+  };
 }

@@ -19,6 +19,11 @@ export interface Agreement {
   endDate?: IsoDate;
   /** The plan or SKU the agreement buys, matched against a flag's `contract`, when exported. */
   contract?: string;
+  /**
+   * When the agreement covers several plans, SKUs or add-ons: all of them, in export order
+   * (`contract` is the first). A CRM exports one line item per product, or several in one cell.
+   */
+  contracts?: string[];
   /** Where the row is in the export (1-based). */
   line: number;
 }
@@ -83,3 +88,7 @@ export function isNotYetInForce(
   if (hasEnded(agreement, today)) return false;
   return agreement.status === 'pending' || notStarted(agreement, today);
 }
+
+/** Every plan, SKU or add-on the agreement covers. */
+export const contractsOf = (agreement: Pick<Agreement, 'contract' | 'contracts'>): readonly string[] =>
+  agreement.contracts ?? (agreement.contract === undefined ? [] : [agreement.contract]);

@@ -7,6 +7,7 @@ import {
   type AgreementsExport,
   STATUS_WORDS,
 } from './model.js';
+import { mergeLineItem, splitContracts } from './line-items.js';
 
 /**
  * Parses an agreements export, CSV or JSON, into rows. Every problem carries file:line:col and a
@@ -53,8 +54,13 @@ const FIELD_NAMES: Readonly<Record<string, Field>> = {
   expires: 'endDate',
   expiry: 'endDate',
   contract: 'contract',
+  contracts: 'contract',
   sku: 'contract',
+  skus: 'contract',
   plan: 'contract',
+  plans: 'contract',
+  product: 'contract',
+  products: 'contract',
 };
 
 const REQUIRED: readonly Field[] = ['org', 'agreement', 'status'];
@@ -73,7 +79,7 @@ interface RawRow {
 
 function finish(file: string, rows: RawRow[], problems: AgreementProblem[]): ParsedAgreements {
   const agreements: Agreement[] = [];
-  const seen = new Map<string, number>();
+  const seen = new Map<string, Agreement>();
   for (const row of rows) {
     const problem = (at: { line: number; col: number }, message: string, hint?: string) =>
       problems.push({ file, line: at.line, col: at.col, message, ...(hint ? { hint } : {}) });
@@ -126,19 +132,23 @@ function finish(file: string, rows: RawRow[], problems: AgreementProblem[]): Par
       );
       continue;
     }
-    const contract = row.values.contract?.value.trim();
-    if (contract) agreement.contract = contract;
+    const contracts = splitContracts(row.values.contract?.value ?? '');
+    if (contracts.length > 0) agreement.contract = contracts[0];
+    if (contracts.length > 1) agreement.contracts = contracts;
     const id = `${org}\0${reference}`;
     const earlier = seen.get(id);
     if (earlier !== undefined) {
-      problem(
-        rowStart,
-        `agreement ${reference} of ${org} is listed twice (also on line ${earlier})`,
-        'export each agreement of an organization once',
-      );
+      // A line item: the same agreement once per product.
+      const why = mergeLineItem(earlier, agreement);
+      if (why !== undefined)
+        problem(
+          rowStart,
+          `agreement ${reference} of ${org} is listed twice (also on line ${earlier.line}) and ${why}`,
+          'export each agreement once, or once per product with the same status and end date',
+        );
       continue;
     }
-    seen.set(id, row.line);
+    seen.set(id, agreement);
     agreements.push(agreement);
   }
   return { file, agreements, problems };

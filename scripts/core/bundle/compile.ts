@@ -74,7 +74,9 @@ function compileBody(flag: Flag, environment: string): Omit<BundleFlag, 'variant
     }
   for (const grant of byOrganization) {
     const compiled = {} as BundleGrant;
+    // Several agreements are written as one, "MSA-2024-0117 + ORD-2026-0412" (agreementLabel).
     if (grant.agreement !== undefined) compiled.agreement = grant.agreement;
+    else if (grant.agreements !== undefined) compiled.agreement = grant.agreements.join(' + ');
     if (grant.expires !== undefined) compiled.expires = grant.expires;
     if (grant.ticket !== undefined) compiled.ticket = grant.ticket;
     compiled.variant = targetVariantOf(flag, grant.variant);

@@ -2,6 +2,7 @@ import type { JsonValue } from '../../runtime/bundle-format.js';
 import { compileFlag } from '../bundle/compile.js';
 import { daysBetween, type IsoDate, isValidDate } from '../dates.js';
 import type { Flag } from '../model/flag.js';
+import { agreementLabel } from '../model/grant-agreements.js';
 import type { Policy } from '../model/policy.js';
 import { evaluatorFor } from './claim.js';
 
@@ -10,11 +11,18 @@ import { evaluatorFor } from './claim.js';
  * rollout share, and the default for everyone else, in the order evaluation applies them.
  */
 
+/** Grants that come from subscriptions: their plans and subscription file. */
+export type GrantSources = ReadonlyMap<string, { plans: string[]; file: string }>;
+export const grantSourceKey = (key: string, env: string, org: string): string => `${key}\0${env}\0${org}`;
+
 export interface WhoGrant {
   organization: string;
   variant: string;
   value: JsonValue;
   agreement?: string;
+  /** For a grant from a subscription: the plans it comes from, and the subscription file. */
+  plans?: string[];
+  from?: string;
   ticket?: string;
   note?: string;
   expires?: IsoDate;
@@ -50,6 +58,7 @@ export function whoGets(
   flag: Flag,
   environments: readonly string[],
   today: IsoDate,
+  sources: GrantSources = new Map(),
 ): WhoAnswer {
   const answer: WhoAnswer = { key: flag.key, file, type: flag.type, owner: flag.owner, environments: [] };
   if (flag.contract !== undefined) answer.contract = flag.contract;
@@ -60,7 +69,13 @@ export function whoGets(
     const grants = (config?.grants ?? []).map((g): WhoGrant => {
       const variant = compiled.grants[g.org]?.variant ?? compiled.offVariant;
       const grant: WhoGrant = { organization: g.org, variant, value: value(variant), applies: true };
-      if (g.agreement !== undefined) grant.agreement = g.agreement;
+      const agreement = agreementLabel(g);
+      if (agreement !== undefined) grant.agreement = agreement;
+      const source = sources.get(grantSourceKey(flag.key, environment, g.org));
+      if (source) {
+        grant.plans = source.plans;
+        grant.from = source.file;
+      }
       if (g.ticket !== undefined) grant.ticket = g.ticket;
       if (g.note !== undefined) grant.note = g.note;
       if (g.expires !== undefined) {
@@ -115,7 +130,7 @@ export function explainFor(
       ? `the flag is disabled in ${environment}`
       : `the flag does not configure ${environment}`;
   else if (resolution.reason === 'TARGETING_MATCH' && grant?.applies)
-    because = `granted${grant.agreement ? ` under ${grant.agreement}` : grant.ticket ? ` for ${grant.ticket}` : ''}${grant.expires ? ` until ${grant.expires}` : ''}`;
+    because = `granted${grant.agreement ? ` under ${grant.agreement}` : grant.ticket ? ` for ${grant.ticket}` : ''}${grant.plans ? ` (plan ${grant.plans.join(' + ')}, ${grant.from})` : ''}${grant.expires ? ` until ${grant.expires}` : ''}`;
   else if (resolution.reason === 'TARGETING_MATCH')
     because = `in the ${who.rollout?.percentage ?? 0}% rollout (its bucket for this flag is below the percentage)`;
   else

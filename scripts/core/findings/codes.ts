@@ -14,7 +14,8 @@ export type Category =
   | 'yaml'
   | 'file'
   | 'policy'
-  | 'stale';
+  | 'stale'
+  | 'contracts';
 
 interface CodeInfo {
   readonly category: Category;
@@ -124,6 +125,21 @@ export const CODES = {
 
   'stale/past-lifetime': code('stale', 'warning', "A flag older than its type's expected lifetime"),
   'stale/unevaluated': code('stale', 'warning', 'A flag the usage export shows no recent evaluation of'),
+  'contracts/unknown-flag': code('contracts', 'error', 'A plan includes a flag that no file declares'),
+  'contracts/invalid-variant': code('contracts', 'error', 'A plan gives a flag a variant it does not define'),
+  'contracts/empty-plan': code('contracts', 'warning', 'A plan that grants no flag'),
+  'contracts/unsold-entitlement': code('contracts', 'warning', 'An entitlement flag that no plan includes'),
+  'contracts/unknown-plan': code(
+    'contracts',
+    'error',
+    'A subscription to a plan the policy does not declare',
+  ),
+  'contracts/grant-conflict': code(
+    'contracts',
+    'error',
+    'A flag file and a subscription both grant one organization a flag in one environment',
+  ),
+  'contracts/file-name': code('contracts', 'error', 'A subscription file named for another organization'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CODES;

@@ -17,3 +17,6 @@ export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 
 /** Where the policy lives, relative to the repository root. */
 export const POLICY_FILE = 'flags/_policy.yaml';
+
+/** Where organizations' subscription files live (model/organization.ts): not flag files. */
+export const ORGANIZATIONS_DIR = 'flags/_organizations';

@@ -40,6 +40,14 @@ export const GrantSchema = z
       .describe(
         'The customer agreement this grant reflects. Required for types whose policy requires agreements.',
       ),
+    agreements: z
+      .array(reference)
+      .min(2)
+      .max(16)
+      .optional()
+      .describe(
+        'Instead of agreement: every agreement the grant rests on (a master agreement and an add-on order form); it stays in force while any of them is.',
+      ),
     expires: isoDate.optional().describe('Last day the grant applies (trials, betas, support cases).'),
     ticket: reference
       .optional()

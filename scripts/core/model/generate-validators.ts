@@ -1,6 +1,6 @@
 import ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import { flagJsonSchema, policyJsonSchema } from './json-schema.js';
+import { flagJsonSchema, organizationJsonSchema, policyJsonSchema } from './json-schema.js';
 
 // ajv is CommonJS; under NodeNext its default exports arrive one level down.
 const Ajv2020 = ajv2020.default;
@@ -55,14 +55,20 @@ export function asEsModule(code: string): string {
   return `import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\n${code}`;
 }
 
-/** The source of generated/validators.ts: named exports `flag` and `policy`. */
+/** The source of generated/validators.ts: named exports `flag`, `policy` and `organization`. */
 export function validatorSource(): string {
   const ajv = new Ajv2020({ ...VALIDATOR_OPTIONS, code: { source: true, esm: true, lines: true } });
   const flag = flagJsonSchema();
   const policy = policyJsonSchema();
+  const organization = organizationJsonSchema();
   ajv.addSchema(flag);
   ajv.addSchema(policy);
-  const code = standalone(ajv, { flag: String(flag.$id), policy: String(policy.$id) })
+  ajv.addSchema(organization);
+  const code = standalone(ajv, {
+    flag: String(flag.$id),
+    policy: String(policy.$id),
+    organization: String(organization.$id),
+  })
     // An ES module is strict already, and the directive would no longer be one below the imports.
     .replace(/^"use strict";\n/, '');
   return `${HEADER}${asEsModule(code).trimEnd()}\n`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FlagSchema } from './flag.js';
+import { OrganizationSchema } from './organization.js';
 import { PolicySchema } from './policy.js';
 
 /**
@@ -17,8 +18,11 @@ function generate(schema: z.ZodType, id: string): Record<string, unknown> {
 export const flagJsonSchema = () => generate(FlagSchema, 'flag.schema.json');
 export const policyJsonSchema = () => generate(PolicySchema, 'policy.schema.json');
 
+export const organizationJsonSchema = () => generate(OrganizationSchema, 'organization.schema.json');
+
 export const PUBLISHED_SCHEMAS = {
   'flag.schema.json': flagJsonSchema,
+  'organization.schema.json': organizationJsonSchema,
   'policy.schema.json': policyJsonSchema,
 } as const;
 

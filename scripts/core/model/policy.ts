@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FLAG_KEY_PATTERN, OWNER_PATTERN, VARIANT_NAME_PATTERN } from './constants.js';
 
 /**
  * The repository policy (flags/_policy.yaml). Every field has a default, so a repository without a
@@ -191,6 +192,66 @@ export const PolicySchema = z
           ),
       })
       .default({ repositories: [], sdkMethods: [] }),
+    plans: z
+      .record(
+        z.string().min(1).max(128),
+        z.strictObject({
+          description: z.string().min(1).max(500).optional(),
+          flags: z
+            .record(
+              z.string().regex(new RegExp(FLAG_KEY_PATTERN)).max(100),
+              z.union([z.literal(true), z.string().regex(new RegExp(VARIANT_NAME_PATTERN))]),
+            )
+            .describe('The flags the plan includes: true, or the variant of a tiered flag (e.g. gold).'),
+        }),
+      )
+      .optional()
+      .describe(
+        'What customers buy (plans, SKUs, add-ons; names match agreements.contractPattern) and the flags each includes.',
+      ),
+    contracts: z
+      .strictObject({
+        environments: z
+          .array(z.string().regex(new RegExp(ENVIRONMENT_NAME_PATTERN)))
+          .min(1)
+          .max(32)
+          .optional()
+          .describe('Where plan grants apply (default: the last environment, production).'),
+        team: z
+          .string()
+          .regex(new RegExp(OWNER_PATTERN))
+          .optional()
+          .describe('The team that owns customer access: asked to review every reconcile pull request.'),
+        pastDueGraceDays: z
+          .number()
+          .int()
+          .min(0)
+          .max(365)
+          .default(14)
+          .describe('Days a past-due subscription keeps its grants, counted from the unpaid period start.'),
+        stripe: z
+          .strictObject({
+            organizationKey: z
+              .string()
+              .min(1)
+              .max(40)
+              .default('org_id')
+              .describe("Metadata key (customer's, else subscription's) that holds the organization id."),
+            agreementKey: z
+              .string()
+              .min(1)
+              .max(40)
+              .optional()
+              .describe('Metadata key naming the agreement (order form); default: the subscription id.'),
+            prices: z
+              .record(z.string().regex(/^(price|prod|plan)_[A-Za-z0-9]+$/), z.string().min(1).max(128))
+              .default({})
+              .describe('Stripe price or product ids and the plan each one sells.'),
+          })
+          .optional(),
+      })
+      .optional()
+      .describe('How agreements reach grants: environments, the reviewing team, billing mappings.'),
   })
   .meta({
     title: 'Flags policy',
@@ -201,4 +262,7 @@ export type Policy = z.output<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
 export type TypePolicy = Policy['types']['entitlement'];
 
+export type Plans = NonNullable<Policy['plans']>;
+
+/** The environments that receive plan grants: the policy's choice, else its last environment. */
 export const defaultPolicy = (): Policy => PolicySchema.parse({});

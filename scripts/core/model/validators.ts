@@ -1,6 +1,11 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Flag } from './flag.js';
-import { flag as flagCode, policy as policyCode } from './generated/validators.js';
+import {
+  flag as flagCode,
+  organization as organizationCode,
+  policy as policyCode,
+} from './generated/validators.js';
+import type { Organization } from './organization.js';
 import type { PolicyInput } from './policy.js';
 
 /**
@@ -20,6 +25,7 @@ export interface Validator<T> {
 interface Validators {
   readonly flag: Validator<Flag>;
   readonly policy: Validator<PolicyInput>;
+  readonly organization: Validator<Organization>;
 }
 
 // The generated code is untyped JavaScript (its functions return boolean). These are the types
@@ -28,6 +34,7 @@ interface Validators {
 const cache: Validators = {
   flag: flagCode as unknown as Validator<Flag>,
   policy: policyCode as unknown as Validator<PolicyInput>,
+  organization: organizationCode as unknown as Validator<Organization>,
 };
 
 export function validators(): Validators {

@@ -17,9 +17,13 @@ import { type DueItem, type GrantRemoval, type PlanInput, REASON_RANK, type Reas
  */
 
 export function findDue(
-  input: Pick<PlanInput, 'flags' | 'policy' | 'today' | 'agreements' | 'usage' | 'references'>,
+  input: Pick<
+    PlanInput,
+    'flags' | 'policy' | 'today' | 'agreements' | 'agreementRevocations' | 'usage' | 'references'
+  >,
 ): DueItem[] {
-  const agreements = indexAgreements(input.agreements ?? []);
+  // `flags reconcile` owns the revocations the export drives; `flags retire` leaves them to it.
+  const agreements = indexAgreements(input.agreementRevocations === false ? [] : (input.agreements ?? []));
   const unused = unusedFlags(input);
   const items: DueItem[] = [];
   for (const { file, flag } of input.flags) {

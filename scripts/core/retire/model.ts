@@ -168,12 +168,14 @@ export interface Snoozed {
 /**
  * - unreadable: the flag file does not pass the schema at the moment (broken is not gone);
  * - no-agreements: the pull request revokes grants of ended agreements and this run has no
- *   agreements export, so whether they ended is unknown (missing input is not a revival).
+ *   agreements export, so whether they ended is unknown (missing input is not a revival);
+ * - reconcile: it revokes grants of ended agreements, opened before `flags reconcile` took those
+ *   over; a person closes it once reconcile's pull request stands.
  */
 export interface Untouched {
   key: string;
   number: number;
-  reason: 'unreadable' | 'no-agreements' | 'no-usage';
+  reason: 'unreadable' | 'no-agreements' | 'no-usage' | 'reconcile';
 }
 
 export interface Deferred {
@@ -214,6 +216,12 @@ export interface PlanInput {
   usage?: UsageExport;
   today: IsoDate;
   agreements?: readonly Agreement[];
+  /**
+   * Whether grants of ended agreements are revoked here (default true). `flags retire` passes false:
+   * `flags reconcile` owns every change the export drives, so no grant is handled by two pull
+   * requests; the export still feeds the drift report.
+   */
+  agreementRevocations?: boolean;
   /** Bot pull requests known from GitHub: all open ones, and closed ones of the keys in `historyFor`. */
   pulls?: readonly ExistingPullRequest[];
   /** Keys whose closed pull requests were looked up; `'all'` when `pulls` holds every one. */

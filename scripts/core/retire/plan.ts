@@ -82,8 +82,12 @@ export function planRetirement(input: PlanInput & { aliases?: readonly AliasForm
     const kinds = parseMarker(existing.body)?.kinds ?? [];
     const reason = unreadable.has(key)
       ? 'unreadable'
-      : input.agreements === undefined && kinds.includes('agreement-ended')
-        ? 'no-agreements'
+      : kinds.includes('agreement-ended')
+        ? input.agreementRevocations === false
+          ? 'reconcile'
+          : input.agreements === undefined
+            ? 'no-agreements'
+            : undefined
         : input.usage === undefined && kinds.includes('flag-unused')
           ? 'no-usage'
           : undefined;

@@ -82,6 +82,11 @@ export function planText(plan: RetirePlan, notes: readonly string[] = []): strin
     `Left alone, they archive unused flags and this run has no usage export (${noUsage.length}):`,
     noUsage.map((u) => `  #${u.number} ${u.key}  (not closed, not updated: pass --usage <export>)`),
   );
+  const reconciled = plan.untouched.filter((u) => u.reason === 'reconcile');
+  section(
+    `Left alone, they revoke grants of ended agreements, which flags reconcile owns now (${reconciled.length}):`,
+    reconciled.map((u) => `  #${u.number} ${u.key}  (close it once flags reconcile's pull request stands)`),
+  );
   section(
     `Drift between the agreements export and the grants, reported and not fixed (${plan.drift.length}):`,
     plan.drift.map((d) => `  ${d.kind}  ${d.message}`),

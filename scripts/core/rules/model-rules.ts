@@ -61,6 +61,23 @@ export const wellFormedReferences: FlagRule = ({ flag, policy, report }) => {
         'use the reference as the CRM or billing system writes it',
       );
     }
+    grant.agreements?.forEach((reference, i) => {
+      if (!agreement.test(reference))
+        report(
+          'model/invalid-agreement',
+          [...path, 'agreements', i],
+          `agreement "${reference}" does not match ${policy.agreements.referencePattern}`,
+          'use the reference as the CRM or billing system writes it',
+        );
+    });
+    if (grant.agreement !== undefined && grant.agreements !== undefined)
+      report(
+        'model/invalid-agreement',
+        [...path, 'agreements'],
+        `grant to "${grant.org}" writes both agreement and agreements`,
+        'list every agreement under agreements and remove agreement',
+        'key',
+      );
   });
 };
 
@@ -92,7 +109,7 @@ export const agreementsWhereRequired: FlagRule = ({ flag, policy, report }) => {
     );
   }
   forEachGrant(flag, (grant, path) => {
-    if (grant.agreement === undefined) {
+    if (grant.agreement === undefined && grant.agreements === undefined) {
       report(
         'model/grant-missing-agreement',
         path,

@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 export const flag = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/flag.schema.json","type":"object","properties":{"key":{"type":"string","maxLength":100,"pattern":"^[a-z0-9]+(?:-[a-z0-9]+)*$","description":"Lowercase kebab-case; equals the file name."},"description":{"type":"string","minLength":1,"maxLength":2000},"owner":{"type":"string","pattern":"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$","description":"Accountable GitHub team (@org/team) or user (@user)."},"type":{"type":"string","enum":["entitlement","release","experiment","operational"]},"contract":{"description":"Entitlements: the agreement, plan or SKU reference the flag belongs to.","type":"string","minLength":1,"maxLength":128},"ticket":{"description":"A tracking reference (issue, ticket) for temporary flags.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Required for temporary types; bounded by the policy lifetime.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"reviewed":{"description":"Date of the last review; long-lived types are reviewed on a cadence.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"tags":{"maxItems":32,"type":"array","items":{"type":"string","minLength":1,"maxLength":64}},"variants":{"description":"Typed variants. Without them the flag is boolean.","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"additionalProperties":{"anyOf":[{"type":"boolean"},{"type":"string"},{"type":"number"},{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}],"description":"A variant value: boolean, string, number or object. All variants of a flag share one type."}},"defaultVariant":{"description":"With variants: served when an environment is off.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"deprecated":{"description":"Still served, and marked so in the bundle: applications are told to remove their references. See docs/lifecycle.md.","type":"boolean","const":true},"archived":{"description":"Kept in git for the audit trail, left out of bundles and claims; its key is never reused. See docs/lifecycle.md.","type":"boolean","const":true},"environments":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"object","properties":{"enabled":{"type":"boolean","description":"Off means every organization gets the off value (false, or defaultVariant)."},"default":{"description":"Value for organizations not granted: true/false for boolean flags, a variant name otherwise.","anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}]},"grants":{"maxItems":10000,"type":"array","items":{"type":"object","properties":{"org":{"type":"string","minLength":1,"maxLength":128,"description":"The organization id that receives the feature."},"agreement":{"description":"The customer agreement this grant reflects. Required for types whose policy requires agreements.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Last day the grant applies (trials, betas, support cases).","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"ticket":{"description":"A tracking reference, e.g. the support case behind a temporary grant.","type":"string","minLength":1,"maxLength":128},"variant":{"description":"For flags with variants: the variant this organization receives.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"note":{"type":"string","maxLength":500}},"required":["org"],"additionalProperties":false,"description":"One organization granted the feature in this environment."}},"rollout":{"type":"object","properties":{"percentage":{"type":"integer","minimum":0,"maximum":100,"description":"Share of organizations, bucketed as flagd fractional does."},"variant":{"description":"For flags with variants: the variant served to the rolled-out share.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}},"required":["percentage"],"additionalProperties":false,"description":"A deterministic percentage rollout over organizations."}},"required":["enabled"],"additionalProperties":false,"description":"How the flag behaves in one environment declared by the policy."}}},"required":["key","description","owner","type","environments"],"additionalProperties":false,"title":"Feature flag","description":"One feature flag of a flags-as-code repository."};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/flag.schema.json","type":"object","properties":{"key":{"type":"string","maxLength":100,"pattern":"^[a-z0-9]+(?:-[a-z0-9]+)*$","description":"Lowercase kebab-case; equals the file name."},"description":{"type":"string","minLength":1,"maxLength":2000},"owner":{"type":"string","pattern":"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$","description":"Accountable GitHub team (@org/team) or user (@user)."},"type":{"type":"string","enum":["entitlement","release","experiment","operational"]},"contract":{"description":"Entitlements: the agreement, plan or SKU reference the flag belongs to.","type":"string","minLength":1,"maxLength":128},"ticket":{"description":"A tracking reference (issue, ticket) for temporary flags.","type":"string","minLength":1,"maxLength":128},"expires":{"description":"Required for temporary types; bounded by the policy lifetime.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"reviewed":{"description":"Date of the last review; long-lived types are reviewed on a cadence.","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"tags":{"maxItems":32,"type":"array","items":{"type":"string","minLength":1,"maxLength":64}},"variants":{"description":"Typed variants. Without them the flag is boolean.","type":"object","propertyNames":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"additionalProperties":{"anyOf":[{"type":"boolean"},{"type":"string"},{"type":"number"},{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{}}],"description":"A variant value: boolean, string, number or object. All variants of a flag share one type."}},"defaultVariant":{"description":"With variants: served when an environment is off.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"deprecated":{"description":"Still served, and marked so in the bundle: applications are told to remove their references. See docs/lifecycle.md.","type":"boolean","const":true},"archived":{"description":"Kept in git for the audit trail, left out of bundles and claims; its key is never reused. See docs/lifecycle.md.","type":"boolean","const":true},"environments":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"type":"object","properties":{"enabled":{"type":"boolean","description":"Off means every organization gets the off value (false, or defaultVariant)."},"default":{"description":"Value for organizations not granted: true/false for boolean flags, a variant name otherwise.","anyOf":[{"type":"boolean"},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}]},"grants":{"maxItems":10000,"type":"array","items":{"type":"object","properties":{"org":{"type":"string","minLength":1,"maxLength":128,"description":"The organization id that receives the feature."},"agreement":{"description":"The customer agreement this grant reflects. Required for types whose policy requires agreements.","type":"string","minLength":1,"maxLength":128},"agreements":{"description":"Instead of agreement: every agreement the grant rests on (a master agreement and an add-on order form); it stays in force while any of them is.","minItems":2,"maxItems":16,"type":"array","items":{"type":"string","minLength":1,"maxLength":128}},"expires":{"description":"Last day the grant applies (trials, betas, support cases).","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"ticket":{"description":"A tracking reference, e.g. the support case behind a temporary grant.","type":"string","minLength":1,"maxLength":128},"variant":{"description":"For flags with variants: the variant this organization receives.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},"note":{"type":"string","maxLength":500}},"required":["org"],"additionalProperties":false,"description":"One organization granted the feature in this environment."}},"rollout":{"type":"object","properties":{"percentage":{"type":"integer","minimum":0,"maximum":100,"description":"Share of organizations, bucketed as flagd fractional does."},"variant":{"description":"For flags with variants: the variant served to the rolled-out share.","type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}},"required":["percentage"],"additionalProperties":false,"description":"A deterministic percentage rollout over organizations."}},"required":["enabled"],"additionalProperties":false,"description":"How the flag behaves in one environment declared by the policy."}}},"required":["key","description","owner","type","environments"],"additionalProperties":false,"title":"Feature flag","description":"One feature flag of a flags-as-code repository."};
 const func1 = Object.prototype.hasOwnProperty;
 const func2 = require("ajv/dist/runtime/ucs2length").default;
 const pattern4 = new RegExp("^[a-z0-9]+(?:-[a-z0-9]+)*$", "u");
@@ -769,7 +769,7 @@ vErrors.push(err58);
 errors++;
 }
 for(const key7 in data20){
-if(!((((((key7 === "org") || (key7 === "agreement")) || (key7 === "expires")) || (key7 === "ticket")) || (key7 === "variant")) || (key7 === "note"))){
+if(!(((((((key7 === "org") || (key7 === "agreement")) || (key7 === "agreements")) || (key7 === "expires")) || (key7 === "ticket")) || (key7 === "variant")) || (key7 === "note"))){
 const err59 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err59];
@@ -850,11 +850,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data20.expires !== undefined){
-let data23 = data20.expires;
-if(typeof data23 === "string"){
-if(!pattern6.test(data23)){
-const err66 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data23};
+if(data20.agreements !== undefined){
+let data23 = data20.agreements;
+if(Array.isArray(data23)){
+if(data23.length > 16){
+const err66 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreements",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreements/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements,data:data23};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -863,9 +863,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data23};
+if(data23.length < 2){
+const err67 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreements",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreements/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items",schema:2,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements,data:data23};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -874,12 +873,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-if(data20.ticket !== undefined){
-let data24 = data20.ticket;
+const len2 = data23.length;
+for(let i2=0; i2<len2; i2++){
+let data24 = data23[i2];
 if(typeof data24 === "string"){
 if(func2(data24) > 128){
-const err68 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
+const err68 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreements/" + i2,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreements/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements.items,data:data24};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -889,7 +888,7 @@ vErrors.push(err68);
 errors++;
 }
 if(func2(data24) < 1){
-const err69 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
+const err69 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreements/" + i2,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreements/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements.items,data:data24};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -900,7 +899,7 @@ errors++;
 }
 }
 else {
-const err70 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data24};
+const err70 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreements/" + i2,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreements/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements.items.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements.items,data:data24};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -910,11 +909,9 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data20.variant !== undefined){
-let data25 = data20.variant;
-if(typeof data25 === "string"){
-if(!pattern8.test(data25)){
-const err71 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data25};
+}
+else {
+const err71 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/agreements",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/agreements/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.agreements,data:data23};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -924,8 +921,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-else {
-const err72 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data25};
+if(data20.expires !== undefined){
+let data25 = data20.expires;
+if(typeof data25 === "string"){
+if(!pattern6.test(data25)){
+const err72 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data25};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -935,11 +935,8 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data20.note !== undefined){
-let data26 = data20.note;
-if(typeof data26 === "string"){
-if(func2(data26) > 500){
-const err73 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data26};
+else {
+const err73 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/expires",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.expires,data:data25};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -949,8 +946,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-else {
-const err74 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data26};
+if(data20.ticket !== undefined){
+let data26 = data20.ticket;
+if(typeof data26 === "string"){
+if(func2(data26) > 128){
+const err74 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data26};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -959,10 +959,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-}
-else {
-const err75 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.grants.items.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
+if(func2(data26) < 1){
+const err75 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data26};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -972,9 +970,8 @@ vErrors.push(err75);
 errors++;
 }
 }
-}
 else {
-const err76 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.environments.additionalProperties.properties.grants.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data19};
+const err76 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/ticket",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/ticket/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.ticket,data:data26};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -984,11 +981,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data16.rollout !== undefined){
-let data27 = data16.rollout;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if(data27.percentage === undefined){
-const err77 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/required",keyword:"required",params:{missingProperty: "percentage"},message:"must have required property '"+"percentage"+"'",schema:schema31.properties.environments.additionalProperties.properties.rollout.required,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
+if(data20.variant !== undefined){
+let data27 = data20.variant;
+if(typeof data27 === "string"){
+if(!pattern8.test(data27)){
+const err77 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data27};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -997,9 +994,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-for(const key8 in data27){
-if(!((key8 === "percentage") || (key8 === "variant"))){
-const err78 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
+}
+else {
+const err78 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/variant",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.variant,data:data27};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1009,10 +1006,11 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data27.percentage !== undefined){
-let data28 = data27.percentage;
-if(!((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28)))){
-const err79 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
+if(data20.note !== undefined){
+let data28 = data20.note;
+if(typeof data28 === "string"){
+if(func2(data28) > 500){
+const err79 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data28};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1021,9 +1019,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(typeof data28 == "number"){
-if(data28 > 100 || isNaN(data28)){
-const err80 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
+}
+else {
+const err80 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1+"/note",schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items.properties.note,data:data28};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1032,8 +1030,10 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data28 < 0 || isNaN(data28)){
-const err81 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data28};
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants/" + i1,schemaPath:"#/properties/environments/additionalProperties/properties/grants/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.grants.items.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants.items,data:data20};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1044,11 +1044,8 @@ errors++;
 }
 }
 }
-if(data27.variant !== undefined){
-let data29 = data27.variant;
-if(typeof data29 === "string"){
-if(!pattern8.test(data29)){
-const err82 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data29};
+else {
+const err82 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/grants",schemaPath:"#/properties/environments/additionalProperties/properties/grants/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.environments.additionalProperties.properties.grants.type,parentSchema:schema31.properties.environments.additionalProperties.properties.grants,data:data19};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1058,8 +1055,11 @@ vErrors.push(err82);
 errors++;
 }
 }
-else {
-const err83 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data29};
+if(data16.rollout !== undefined){
+let data29 = data16.rollout;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.percentage === undefined){
+const err83 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/required",keyword:"required",params:{missingProperty: "percentage"},message:"must have required property '"+"percentage"+"'",schema:schema31.properties.environments.additionalProperties.properties.rollout.required,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data29};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1068,10 +1068,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-}
-else {
-const err84 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.rollout.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data27};
+for(const key8 in data29){
+if(!((key8 === "percentage") || (key8 === "variant"))){
+const err84 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data29};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1081,9 +1080,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-}
-else {
-const err85 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.type,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
+if(data29.percentage !== undefined){
+let data30 = data29.percentage;
+if(!((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30)))){
+const err85 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data30};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1092,10 +1092,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.type,parentSchema:schema31.properties.environments,data:data15};
+if(typeof data30 == "number"){
+if(data30 > 100 || isNaN(data30)){
+const err86 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data30};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1104,15 +1103,87 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-else {
-const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(data30 < 0 || isNaN(data30)){
+const err87 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/percentage",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/percentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.percentage,data:data30};
 if(vErrors === null){
 vErrors = [err87];
 }
 else {
 vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+if(data29.variant !== undefined){
+let data31 = data29.variant;
+if(typeof data31 === "string"){
+if(!pattern8.test(data31)){
+const err88 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data31};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout/variant",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/properties/variant/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout.properties.variant,data:data31};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/rollout",schemaPath:"#/properties/environments/additionalProperties/properties/rollout/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.properties.rollout.type,parentSchema:schema31.properties.environments.additionalProperties.properties.rollout,data:data29};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/environments/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/environments/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.additionalProperties.type,parentSchema:schema31.properties.environments.additionalProperties,data:data16};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.environments.type,parentSchema:schema31.properties.environments,data:data15};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+}
+else {
+const err93 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
 }
 errors++;
 }
@@ -1122,11 +1193,12 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const policy = validate21;
-const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"stale":{"default":{"lifetimeDays":{},"unevaluatedAfterDays":30},"type":"object","properties":{"lifetimeDays":{"default":{},"description":"Per type, the days a flag is expected to live from its first commit; older flags are reported as stale/past-lifetime (docs/lifecycle.md). Unset: no such finding.","type":"object","propertyNames":{"type":"string","enum":["entitlement","operational","release","experiment"]},"additionalProperties":{"type":"integer","minimum":1,"maximum":3650}},"unevaluatedAfterDays":{"default":30,"description":"With a usage export: a flag not evaluated for this many days is unevaluated, and may be archived.","type":"integer","minimum":1,"maximum":3650}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false},"refs":{"default":{"repositories":[],"sdkMethods":[]},"type":"object","properties":{"repositories":{"default":[],"description":"The repositories whose code reads these flags: flags refs and the unreferenced finding search them.","maxItems":100,"type":"array","items":{"type":"object","properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$","description":"The consuming repository, as flags refs --tree <name>=<path> names it."},"path":{"description":"Where the workflow puts its clone, relative to the flags repository's root.","type":"string","minLength":1,"maxLength":1000}},"required":["name"],"additionalProperties":false}},"sdkMethods":{"default":[],"description":"Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.","maxItems":100,"type":"array","items":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$]*$"}}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
+const schema32 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/policy.schema.json","type":"object","properties":{"project":{"default":"flags","description":"Project name, written into signed bundles.","type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"environments":{"default":["development","staging","production"],"description":"The environments flags may configure, in promotion order.","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"organizations":{"default":{"idPattern":"^org_[a-z0-9]{6,32}$"},"type":"object","properties":{"idPattern":{"default":"^org_[a-z0-9]{6,32}$","description":"Regular expression for organization ids.","type":"string","minLength":1}},"additionalProperties":false},"agreements":{"default":{"referencePattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","contractPattern":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},"type":"object","properties":{"referencePattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for grant agreement references.","type":"string","minLength":1},"contractPattern":{"default":"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$","description":"Regular expression for a flag contract (agreement, plan or SKU reference).","type":"string","minLength":1}},"additionalProperties":false},"types":{"type":"object","properties":{"entitlement":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"operational":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"release":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false},"experiment":{"type":"object","properties":{"maxLifetimeDays":{"description":"Temporary types: the furthest an expiry may lie after today.","type":"integer","minimum":1,"maximum":3650},"reviewEveryDays":{"description":"Long-lived types: how often the owner must confirm the flag.","type":"integer","minimum":1,"maximum":3650},"requiresAgreement":{"description":"Whether the flag needs a contract and every grant an agreement reference.","type":"boolean"}},"additionalProperties":false}},"additionalProperties":false},"limits":{"default":{"maxFileBytes":262144,"maxClaimBytes":4096},"type":"object","properties":{"maxFileBytes":{"default":262144,"description":"Larger flag files are refused.","type":"integer","minimum":1024,"maximum":16777216},"maxClaimBytes":{"default":4096,"description":"Budget for one organization's feature_flags claim, in bytes of JSON.","type":"integer","minimum":16,"maximum":1048576}},"additionalProperties":false},"bundles":{"default":{"validForHours":168,"maxClockSkewSeconds":300},"type":"object","properties":{"validForHours":{"default":168,"description":"Freshness window: a bundle expires this long after it was issued.","type":"integer","minimum":1,"maximum":8760},"maxClockSkewSeconds":{"default":300,"type":"integer","minimum":0,"maximum":3600}},"additionalProperties":false},"stale":{"default":{"lifetimeDays":{},"unevaluatedAfterDays":30},"type":"object","properties":{"lifetimeDays":{"default":{},"description":"Per type, the days a flag is expected to live from its first commit; older flags are reported as stale/past-lifetime (docs/lifecycle.md). Unset: no such finding.","type":"object","propertyNames":{"type":"string","enum":["entitlement","operational","release","experiment"]},"additionalProperties":{"type":"integer","minimum":1,"maximum":3650}},"unevaluatedAfterDays":{"default":30,"description":"With a usage export: a flag not evaluated for this many days is unevaluated, and may be archived.","type":"integer","minimum":1,"maximum":3650}},"additionalProperties":false},"retire":{"default":{"maxPullRequestsPerRun":5,"maxOpenPullRequests":20,"labels":["flags","cleanup"],"codeAliases":["camelCase","SCREAMING_SNAKE_CASE"]},"type":"object","properties":{"maxPullRequestsPerRun":{"default":5,"type":"integer","minimum":0,"maximum":100},"maxOpenPullRequests":{"default":20,"type":"integer","minimum":0,"maximum":500},"labels":{"default":["flags","cleanup"],"maxItems":10,"type":"array","items":{"type":"string","minLength":1,"maxLength":50}},"codeAliases":{"default":["camelCase","SCREAMING_SNAKE_CASE"],"description":"Other spellings of a flag key searched for in code.","type":"array","items":{"type":"string","enum":["camelCase","snake_case","SCREAMING_SNAKE_CASE","PascalCase"]}}},"additionalProperties":false},"refs":{"default":{"repositories":[],"sdkMethods":[]},"type":"object","properties":{"repositories":{"default":[],"description":"The repositories whose code reads these flags: flags refs and the unreferenced finding search them.","maxItems":100,"type":"array","items":{"type":"object","properties":{"name":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$","description":"The consuming repository, as flags refs --tree <name>=<path> names it."},"path":{"description":"Where the workflow puts its clone, relative to the flags repository's root.","type":"string","minLength":1,"maxLength":1000}},"required":["name"],"additionalProperties":false}},"sdkMethods":{"default":[],"description":"Methods besides isEnabled, resolve…, get…Value and get…Details whose first argument is a flag key.","maxItems":100,"type":"array","items":{"type":"string","pattern":"^[A-Za-z_$][A-Za-z0-9_$]*$"}}},"additionalProperties":false},"plans":{"description":"What customers buy (plans, SKUs, add-ons; names match agreements.contractPattern) and the flags each includes.","type":"object","propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":{"type":"object","properties":{"description":{"type":"string","minLength":1,"maxLength":500},"flags":{"type":"object","propertyNames":{"type":"string","maxLength":100,"pattern":"^[a-z0-9]+(?:-[a-z0-9]+)*$"},"additionalProperties":{"anyOf":[{"type":"boolean","const":true},{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}]},"description":"The flags the plan includes: true, or the variant of a tiered flag (e.g. gold)."}},"required":["flags"],"additionalProperties":false}},"contracts":{"description":"How agreements reach grants: environments, the reviewing team, billing mappings.","type":"object","properties":{"environments":{"description":"Where plan grants apply (default: the last environment, production).","minItems":1,"maxItems":32,"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,31}$"}},"team":{"description":"The team that owns customer access: asked to review every reconcile pull request.","type":"string","pattern":"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$"},"pastDueGraceDays":{"default":14,"description":"Days a past-due subscription keeps its grants, counted from the unpaid period start.","type":"integer","minimum":0,"maximum":365},"stripe":{"type":"object","properties":{"organizationKey":{"default":"org_id","description":"Metadata key (customer's, else subscription's) that holds the organization id.","type":"string","minLength":1,"maxLength":40},"agreementKey":{"description":"Metadata key naming the agreement (order form); default: the subscription id.","type":"string","minLength":1,"maxLength":40},"prices":{"default":{},"description":"Stripe price or product ids and the plan each one sells.","type":"object","propertyNames":{"type":"string","pattern":"^(price|prod|plan)_[A-Za-z0-9]+$"},"additionalProperties":{"type":"string","minLength":1,"maxLength":128}}},"additionalProperties":false}},"additionalProperties":false}},"additionalProperties":false,"title":"Flags policy","description":"Environments, patterns, lifetimes and limits of a flags repository."};
 const pattern14 = new RegExp("^[a-z0-9][a-z0-9._-]{0,63}$", "u");
 const pattern15 = new RegExp("^[a-z][a-z0-9-]{0,31}$", "u");
 const pattern16 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", "u");
 const pattern17 = new RegExp("^[A-Za-z_$][A-Za-z0-9_$]*$", "u");
+const pattern22 = new RegExp("^(price|prod|plan)_[A-Za-z0-9]+$", "u");
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://flags-as-code.dev/schemas/policy.schema.json" */;
@@ -2572,9 +2644,14 @@ vErrors.push(err115);
 errors++;
 }
 }
-}
-else {
-const err116 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(data.plans !== undefined){
+let data49 = data.plans;
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+for(const key16 in data49){
+const _errs118 = errors;
+if(typeof key16 === "string"){
+if(func2(key16) > 128){
+const err116 = {instancePath:instancePath+"/plans",schemaPath:"#/properties/plans/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema32.properties.plans.propertyNames,data:key16,propertyName:key16};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2583,7 +2660,963 @@ vErrors.push(err116);
 }
 errors++;
 }
+if(func2(key16) < 1){
+const err117 = {instancePath:instancePath+"/plans",schemaPath:"#/properties/plans/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.plans.propertyNames,data:key16,propertyName:key16};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+else {
+const err118 = {instancePath:instancePath+"/plans",schemaPath:"#/properties/plans/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.plans.propertyNames.type,parentSchema:schema32.properties.plans.propertyNames,data:key16,propertyName:key16};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+var valid26 = _errs118 === errors;
+if(!valid26){
+const err119 = {instancePath:instancePath+"/plans",schemaPath:"#/properties/plans/propertyNames",keyword:"propertyNames",params:{propertyName: key16},message:"property name must be valid",schema:schema32.properties.plans.propertyNames,parentSchema:schema32.properties.plans,data:data49};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+for(const key17 in data49){
+let data50 = data49[key17];
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+if(data50.flags === undefined){
+const err120 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/required",keyword:"required",params:{missingProperty: "flags"},message:"must have required property '"+"flags"+"'",schema:schema32.properties.plans.additionalProperties.required,parentSchema:schema32.properties.plans.additionalProperties,data:data50};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+for(const key18 in data50){
+if(!((key18 === "description") || (key18 === "flags"))){
+const err121 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.plans.additionalProperties,data:data50};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+if(data50.description !== undefined){
+let data51 = data50.description;
+if(typeof data51 === "string"){
+if(func2(data51) > 500){
+const err122 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/plans/additionalProperties/properties/description/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema32.properties.plans.additionalProperties.properties.description,data:data51};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+if(func2(data51) < 1){
+const err123 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/plans/additionalProperties/properties/description/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.plans.additionalProperties.properties.description,data:data51};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+else {
+const err124 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/description",schemaPath:"#/properties/plans/additionalProperties/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.plans.additionalProperties.properties.description.type,parentSchema:schema32.properties.plans.additionalProperties.properties.description,data:data51};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+if(data50.flags !== undefined){
+let data52 = data50.flags;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+for(const key19 in data52){
+const _errs128 = errors;
+if(typeof key19 === "string"){
+if(func2(key19) > 100){
+const err125 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags",schemaPath:"#/properties/plans/additionalProperties/properties/flags/propertyNames/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema32.properties.plans.additionalProperties.properties.flags.propertyNames,data:key19,propertyName:key19};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+if(!pattern4.test(key19)){
+const err126 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags",schemaPath:"#/properties/plans/additionalProperties/properties/flags/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]+(?:-[a-z0-9]+)*$"},message:"must match pattern \""+"^[a-z0-9]+(?:-[a-z0-9]+)*$"+"\"",schema:"^[a-z0-9]+(?:-[a-z0-9]+)*$",parentSchema:schema32.properties.plans.additionalProperties.properties.flags.propertyNames,data:key19,propertyName:key19};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+}
+else {
+const err127 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags",schemaPath:"#/properties/plans/additionalProperties/properties/flags/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.plans.additionalProperties.properties.flags.propertyNames.type,parentSchema:schema32.properties.plans.additionalProperties.properties.flags.propertyNames,data:key19,propertyName:key19};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+var valid29 = _errs128 === errors;
+if(!valid29){
+const err128 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags",schemaPath:"#/properties/plans/additionalProperties/properties/flags/propertyNames",keyword:"propertyNames",params:{propertyName: key19},message:"property name must be valid",schema:schema32.properties.plans.additionalProperties.properties.flags.propertyNames,parentSchema:schema32.properties.plans.additionalProperties.properties.flags,data:data52};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+for(const key20 in data52){
+let data53 = data52[key20];
+const _errs132 = errors;
+let valid31 = false;
+const _errs133 = errors;
+if(typeof data53 !== "boolean"){
+const err129 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/properties/flags/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties.anyOf[0].type,parentSchema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties.anyOf[0],data:data53};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+if(true !== data53){
+const err130 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/properties/flags/additionalProperties/anyOf/0/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant",schema:true,parentSchema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties.anyOf[0],data:data53};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+var _valid0 = _errs133 === errors;
+valid31 = valid31 || _valid0;
+const _errs135 = errors;
+if(typeof data53 === "string"){
+if(!pattern8.test(data53)){
+const err131 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/properties/flags/additionalProperties/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",parentSchema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties.anyOf[1],data:data53};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+else {
+const err132 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/properties/flags/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties.anyOf[1].type,parentSchema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties.anyOf[1],data:data53};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+var _valid0 = _errs135 === errors;
+valid31 = valid31 || _valid0;
+if(!valid31){
+const err133 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags/" + key20.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/properties/flags/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties.anyOf,parentSchema:schema32.properties.plans.additionalProperties.properties.flags.additionalProperties,data:data53};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+else {
+errors = _errs132;
+if(vErrors !== null){
+if(_errs132){
+vErrors.length = _errs132;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1")+"/flags",schemaPath:"#/properties/plans/additionalProperties/properties/flags/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.plans.additionalProperties.properties.flags.type,parentSchema:schema32.properties.plans.additionalProperties.properties.flags,data:data52};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/plans/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/plans/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.plans.additionalProperties.type,parentSchema:schema32.properties.plans.additionalProperties,data:data50};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+}
+else {
+const err136 = {instancePath:instancePath+"/plans",schemaPath:"#/properties/plans/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.plans.type,parentSchema:schema32.properties.plans,data:data49};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+}
+if(data.contracts !== undefined){
+let data54 = data.contracts;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+for(const key21 in data54){
+if(!((((key21 === "environments") || (key21 === "team")) || (key21 === "pastDueGraceDays")) || (key21 === "stripe"))){
+const err137 = {instancePath:instancePath+"/contracts",schemaPath:"#/properties/contracts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.contracts,data:data54};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data54.environments !== undefined){
+let data55 = data54.environments;
+if(Array.isArray(data55)){
+if(data55.length > 32){
+const err138 = {instancePath:instancePath+"/contracts/environments",schemaPath:"#/properties/contracts/properties/environments/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema32.properties.contracts.properties.environments,data:data55};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+if(data55.length < 1){
+const err139 = {instancePath:instancePath+"/contracts/environments",schemaPath:"#/properties/contracts/properties/environments/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema32.properties.contracts.properties.environments,data:data55};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+const len5 = data55.length;
+for(let i5=0; i5<len5; i5++){
+let data56 = data55[i5];
+if(typeof data56 === "string"){
+if(!pattern15.test(data56)){
+const err140 = {instancePath:instancePath+"/contracts/environments/" + i5,schemaPath:"#/properties/contracts/properties/environments/items/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]{0,31}$"},message:"must match pattern \""+"^[a-z][a-z0-9-]{0,31}$"+"\"",schema:"^[a-z][a-z0-9-]{0,31}$",parentSchema:schema32.properties.contracts.properties.environments.items,data:data56};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/contracts/environments/" + i5,schemaPath:"#/properties/contracts/properties/environments/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.contracts.properties.environments.items.type,parentSchema:schema32.properties.contracts.properties.environments.items,data:data56};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+}
+else {
+const err142 = {instancePath:instancePath+"/contracts/environments",schemaPath:"#/properties/contracts/properties/environments/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.contracts.properties.environments.type,parentSchema:schema32.properties.contracts.properties.environments,data:data55};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+if(data54.team !== undefined){
+let data57 = data54.team;
+if(typeof data57 === "string"){
+if(!pattern5.test(data57)){
+const err143 = {instancePath:instancePath+"/contracts/team",schemaPath:"#/properties/contracts/properties/team/pattern",keyword:"pattern",params:{pattern: "^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$"},message:"must match pattern \""+"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$"+"\"",schema:"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\/[A-Za-z0-9][A-Za-z0-9._-]*)?$",parentSchema:schema32.properties.contracts.properties.team,data:data57};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+}
+else {
+const err144 = {instancePath:instancePath+"/contracts/team",schemaPath:"#/properties/contracts/properties/team/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.contracts.properties.team.type,parentSchema:schema32.properties.contracts.properties.team,data:data57};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+}
+if(data54.pastDueGraceDays !== undefined){
+let data58 = data54.pastDueGraceDays;
+if(!((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58)))){
+const err145 = {instancePath:instancePath+"/contracts/pastDueGraceDays",schemaPath:"#/properties/contracts/properties/pastDueGraceDays/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.contracts.properties.pastDueGraceDays.type,parentSchema:schema32.properties.contracts.properties.pastDueGraceDays,data:data58};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+if(typeof data58 == "number"){
+if(data58 > 365 || isNaN(data58)){
+const err146 = {instancePath:instancePath+"/contracts/pastDueGraceDays",schemaPath:"#/properties/contracts/properties/pastDueGraceDays/maximum",keyword:"maximum",params:{comparison: "<=", limit: 365},message:"must be <= 365",schema:365,parentSchema:schema32.properties.contracts.properties.pastDueGraceDays,data:data58};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+if(data58 < 0 || isNaN(data58)){
+const err147 = {instancePath:instancePath+"/contracts/pastDueGraceDays",schemaPath:"#/properties/contracts/properties/pastDueGraceDays/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema32.properties.contracts.properties.pastDueGraceDays,data:data58};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+}
+}
+if(data54.stripe !== undefined){
+let data59 = data54.stripe;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key22 in data59){
+if(!(((key22 === "organizationKey") || (key22 === "agreementKey")) || (key22 === "prices"))){
+const err148 = {instancePath:instancePath+"/contracts/stripe",schemaPath:"#/properties/contracts/properties/stripe/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema32.properties.contracts.properties.stripe,data:data59};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+}
+if(data59.organizationKey !== undefined){
+let data60 = data59.organizationKey;
+if(typeof data60 === "string"){
+if(func2(data60) > 40){
+const err149 = {instancePath:instancePath+"/contracts/stripe/organizationKey",schemaPath:"#/properties/contracts/properties/stripe/properties/organizationKey/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema32.properties.contracts.properties.stripe.properties.organizationKey,data:data60};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+if(func2(data60) < 1){
+const err150 = {instancePath:instancePath+"/contracts/stripe/organizationKey",schemaPath:"#/properties/contracts/properties/stripe/properties/organizationKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.contracts.properties.stripe.properties.organizationKey,data:data60};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+}
+else {
+const err151 = {instancePath:instancePath+"/contracts/stripe/organizationKey",schemaPath:"#/properties/contracts/properties/stripe/properties/organizationKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.contracts.properties.stripe.properties.organizationKey.type,parentSchema:schema32.properties.contracts.properties.stripe.properties.organizationKey,data:data60};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+}
+if(data59.agreementKey !== undefined){
+let data61 = data59.agreementKey;
+if(typeof data61 === "string"){
+if(func2(data61) > 40){
+const err152 = {instancePath:instancePath+"/contracts/stripe/agreementKey",schemaPath:"#/properties/contracts/properties/stripe/properties/agreementKey/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema32.properties.contracts.properties.stripe.properties.agreementKey,data:data61};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+if(func2(data61) < 1){
+const err153 = {instancePath:instancePath+"/contracts/stripe/agreementKey",schemaPath:"#/properties/contracts/properties/stripe/properties/agreementKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.contracts.properties.stripe.properties.agreementKey,data:data61};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+}
+else {
+const err154 = {instancePath:instancePath+"/contracts/stripe/agreementKey",schemaPath:"#/properties/contracts/properties/stripe/properties/agreementKey/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.contracts.properties.stripe.properties.agreementKey.type,parentSchema:schema32.properties.contracts.properties.stripe.properties.agreementKey,data:data61};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+}
+if(data59.prices !== undefined){
+let data62 = data59.prices;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+for(const key23 in data62){
+const _errs157 = errors;
+if(typeof key23 === "string"){
+if(!pattern22.test(key23)){
+const err155 = {instancePath:instancePath+"/contracts/stripe/prices",schemaPath:"#/properties/contracts/properties/stripe/properties/prices/propertyNames/pattern",keyword:"pattern",params:{pattern: "^(price|prod|plan)_[A-Za-z0-9]+$"},message:"must match pattern \""+"^(price|prod|plan)_[A-Za-z0-9]+$"+"\"",schema:"^(price|prod|plan)_[A-Za-z0-9]+$",parentSchema:schema32.properties.contracts.properties.stripe.properties.prices.propertyNames,data:key23,propertyName:key23};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+else {
+const err156 = {instancePath:instancePath+"/contracts/stripe/prices",schemaPath:"#/properties/contracts/properties/stripe/properties/prices/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.contracts.properties.stripe.properties.prices.propertyNames.type,parentSchema:schema32.properties.contracts.properties.stripe.properties.prices.propertyNames,data:key23,propertyName:key23};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+var valid36 = _errs157 === errors;
+if(!valid36){
+const err157 = {instancePath:instancePath+"/contracts/stripe/prices",schemaPath:"#/properties/contracts/properties/stripe/properties/prices/propertyNames",keyword:"propertyNames",params:{propertyName: key23},message:"property name must be valid",schema:schema32.properties.contracts.properties.stripe.properties.prices.propertyNames,parentSchema:schema32.properties.contracts.properties.stripe.properties.prices,data:data62};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+for(const key24 in data62){
+let data63 = data62[key24];
+if(typeof data63 === "string"){
+if(func2(data63) > 128){
+const err158 = {instancePath:instancePath+"/contracts/stripe/prices/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/contracts/properties/stripe/properties/prices/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema32.properties.contracts.properties.stripe.properties.prices.additionalProperties,data:data63};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+if(func2(data63) < 1){
+const err159 = {instancePath:instancePath+"/contracts/stripe/prices/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/contracts/properties/stripe/properties/prices/additionalProperties/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema32.properties.contracts.properties.stripe.properties.prices.additionalProperties,data:data63};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+}
+else {
+const err160 = {instancePath:instancePath+"/contracts/stripe/prices/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/contracts/properties/stripe/properties/prices/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.contracts.properties.stripe.properties.prices.additionalProperties.type,parentSchema:schema32.properties.contracts.properties.stripe.properties.prices.additionalProperties,data:data63};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/contracts/stripe/prices",schemaPath:"#/properties/contracts/properties/stripe/properties/prices/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.contracts.properties.stripe.properties.prices.type,parentSchema:schema32.properties.contracts.properties.stripe.properties.prices,data:data62};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+}
+else {
+const err162 = {instancePath:instancePath+"/contracts/stripe",schemaPath:"#/properties/contracts/properties/stripe/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.contracts.properties.stripe.type,parentSchema:schema32.properties.contracts.properties.stripe,data:data59};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+}
+}
+else {
+const err163 = {instancePath:instancePath+"/contracts",schemaPath:"#/properties/contracts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.contracts.type,parentSchema:schema32.properties.contracts,data:data54};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+}
+else {
+const err164 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
 validate21.errors = vErrors;
 return errors === 0;
 }
 validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+
+export const organization = validate22;
+const schema33 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://flags-as-code.dev/schemas/organization.schema.json","type":"object","properties":{"organization":{"type":"string","minLength":1,"maxLength":128,"description":"The organization id; equals the file name."},"name":{"description":"The customer, for people.","type":"string","minLength":1,"maxLength":200},"subscriptions":{"maxItems":256,"type":"array","items":{"type":"object","properties":{"plan":{"type":"string","minLength":1,"maxLength":128,"description":"A plan, SKU or add-on declared under plans: in the policy."},"agreements":{"minItems":1,"maxItems":16,"type":"array","items":{"type":"string","minLength":1,"maxLength":128},"description":"The agreements the plan is held under; it stays in force while any of them is."},"expires":{"description":"Last day the plan applies (a trial, a fixed-term order form).","type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},"note":{"type":"string","maxLength":500}},"required":["plan","agreements"],"additionalProperties":false,"description":"One plan an organization holds."}}},"required":["organization","subscriptions"],"additionalProperties":false,"title":"Organization subscriptions","description":"The plans one organization holds and the agreements behind them."};
+
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://flags-as-code.dev/schemas/organization.schema.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate22.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.organization === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "organization"},message:"must have required property '"+"organization"+"'",schema:schema33.required,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.subscriptions === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "subscriptions"},message:"must have required property '"+"subscriptions"+"'",schema:schema33.required,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "organization") || (key0 === "name")) || (key0 === "subscriptions"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.organization !== undefined){
+let data0 = data.organization;
+if(typeof data0 === "string"){
+if(func2(data0) > 128){
+const err3 = {instancePath:instancePath+"/organization",schemaPath:"#/properties/organization/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema33.properties.organization,data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(func2(data0) < 1){
+const err4 = {instancePath:instancePath+"/organization",schemaPath:"#/properties/organization/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.organization,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/organization",schemaPath:"#/properties/organization/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.organization.type,parentSchema:schema33.properties.organization,data:data0};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data1 = data.name;
+if(typeof data1 === "string"){
+if(func2(data1) > 200){
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema33.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(func2(data1) < 1){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.name.type,parentSchema:schema33.properties.name,data:data1};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.subscriptions !== undefined){
+let data2 = data.subscriptions;
+if(Array.isArray(data2)){
+if(data2.length > 256){
+const err9 = {instancePath:instancePath+"/subscriptions",schemaPath:"#/properties/subscriptions/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items",schema:256,parentSchema:schema33.properties.subscriptions,data:data2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.plan === undefined){
+const err10 = {instancePath:instancePath+"/subscriptions/" + i0,schemaPath:"#/properties/subscriptions/items/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'",schema:schema33.properties.subscriptions.items.required,parentSchema:schema33.properties.subscriptions.items,data:data3};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(data3.agreements === undefined){
+const err11 = {instancePath:instancePath+"/subscriptions/" + i0,schemaPath:"#/properties/subscriptions/items/required",keyword:"required",params:{missingProperty: "agreements"},message:"must have required property '"+"agreements"+"'",schema:schema33.properties.subscriptions.items.required,parentSchema:schema33.properties.subscriptions.items,data:data3};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+for(const key1 in data3){
+if(!((((key1 === "plan") || (key1 === "agreements")) || (key1 === "expires")) || (key1 === "note"))){
+const err12 = {instancePath:instancePath+"/subscriptions/" + i0,schemaPath:"#/properties/subscriptions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema33.properties.subscriptions.items,data:data3};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data3.plan !== undefined){
+let data4 = data3.plan;
+if(typeof data4 === "string"){
+if(func2(data4) > 128){
+const err13 = {instancePath:instancePath+"/subscriptions/" + i0+"/plan",schemaPath:"#/properties/subscriptions/items/properties/plan/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema33.properties.subscriptions.items.properties.plan,data:data4};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(func2(data4) < 1){
+const err14 = {instancePath:instancePath+"/subscriptions/" + i0+"/plan",schemaPath:"#/properties/subscriptions/items/properties/plan/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.subscriptions.items.properties.plan,data:data4};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/subscriptions/" + i0+"/plan",schemaPath:"#/properties/subscriptions/items/properties/plan/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.subscriptions.items.properties.plan.type,parentSchema:schema33.properties.subscriptions.items.properties.plan,data:data4};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data3.agreements !== undefined){
+let data5 = data3.agreements;
+if(Array.isArray(data5)){
+if(data5.length > 16){
+const err16 = {instancePath:instancePath+"/subscriptions/" + i0+"/agreements",schemaPath:"#/properties/subscriptions/items/properties/agreements/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema33.properties.subscriptions.items.properties.agreements,data:data5};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(data5.length < 1){
+const err17 = {instancePath:instancePath+"/subscriptions/" + i0+"/agreements",schemaPath:"#/properties/subscriptions/items/properties/agreements/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema33.properties.subscriptions.items.properties.agreements,data:data5};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+const len1 = data5.length;
+for(let i1=0; i1<len1; i1++){
+let data6 = data5[i1];
+if(typeof data6 === "string"){
+if(func2(data6) > 128){
+const err18 = {instancePath:instancePath+"/subscriptions/" + i0+"/agreements/" + i1,schemaPath:"#/properties/subscriptions/items/properties/agreements/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",schema:128,parentSchema:schema33.properties.subscriptions.items.properties.agreements.items,data:data6};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(func2(data6) < 1){
+const err19 = {instancePath:instancePath+"/subscriptions/" + i0+"/agreements/" + i1,schemaPath:"#/properties/subscriptions/items/properties/agreements/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema33.properties.subscriptions.items.properties.agreements.items,data:data6};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/subscriptions/" + i0+"/agreements/" + i1,schemaPath:"#/properties/subscriptions/items/properties/agreements/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.subscriptions.items.properties.agreements.items.type,parentSchema:schema33.properties.subscriptions.items.properties.agreements.items,data:data6};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/subscriptions/" + i0+"/agreements",schemaPath:"#/properties/subscriptions/items/properties/agreements/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.subscriptions.items.properties.agreements.type,parentSchema:schema33.properties.subscriptions.items.properties.agreements,data:data5};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data3.expires !== undefined){
+let data7 = data3.expires;
+if(typeof data7 === "string"){
+if(!pattern6.test(data7)){
+const err22 = {instancePath:instancePath+"/subscriptions/" + i0+"/expires",schemaPath:"#/properties/subscriptions/items/properties/expires/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"+"\"",schema:"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",parentSchema:schema33.properties.subscriptions.items.properties.expires,data:data7};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/subscriptions/" + i0+"/expires",schemaPath:"#/properties/subscriptions/items/properties/expires/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.subscriptions.items.properties.expires.type,parentSchema:schema33.properties.subscriptions.items.properties.expires,data:data7};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data3.note !== undefined){
+let data8 = data3.note;
+if(typeof data8 === "string"){
+if(func2(data8) > 500){
+const err24 = {instancePath:instancePath+"/subscriptions/" + i0+"/note",schemaPath:"#/properties/subscriptions/items/properties/note/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters",schema:500,parentSchema:schema33.properties.subscriptions.items.properties.note,data:data8};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/subscriptions/" + i0+"/note",schemaPath:"#/properties/subscriptions/items/properties/note/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.subscriptions.items.properties.note.type,parentSchema:schema33.properties.subscriptions.items.properties.note,data:data8};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/subscriptions/" + i0,schemaPath:"#/properties/subscriptions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.properties.subscriptions.items.type,parentSchema:schema33.properties.subscriptions.items,data:data3};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/subscriptions",schemaPath:"#/properties/subscriptions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema33.properties.subscriptions.type,parentSchema:schema33.properties.subscriptions,data:data2};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+validate22.errors = vErrors;
+return errors === 0;
+}
+validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
