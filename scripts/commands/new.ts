@@ -236,7 +236,7 @@ export async function runNew(
   const schemas = writeMissingSchemas(root);
   if (schemas.length > 0)
     out.push(
-      `wrote ${schemas.join(' and ')}: the flag's $schema line points there, for editors (flags schemas --write keeps them current)`,
+      `wrote ${schemas.length > 1 ? `${schemas.slice(0, -1).join(', ')} and ${schemas.at(-1)}` : schemas[0]}: the $schema lines of the flag, policy and organization files point there, for editors (flags schemas --write keeps them current)`,
     );
   out.push('next: turn it on where it should be on, then run flags check and open a pull request');
   io.output.write(`${out.join('\n')}\n`);

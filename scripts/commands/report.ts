@@ -26,6 +26,7 @@ interface ReportOptions {
   table: string;
   history: boolean;
   usage?: string;
+  tree?: string[];
   agreements?: string;
 }
 
@@ -40,6 +41,11 @@ export function registerReport(program: Command): void {
     .option(
       '--usage <file>',
       'usage export (CSV or JSON): last seen per flag, and unevaluated flags as stale',
+    )
+    .option(
+      '--tree <name=path>',
+      "a consuming repository's clone, for the unreferenced finding (repeat; or policy refs.repositories[].path)",
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(
       '--agreements <export>',
@@ -90,7 +96,24 @@ export async function runReport(options: ReportOptions): Promise<number> {
       'note: not a git repository (or no commits): created and last changed are left blank\n',
     );
   const usage = options.usage ? readUsageExport(root, options.usage) : undefined;
-  const report = buildReport({ flags, policy: repo.policy, today, history, ...(usage ? { usage } : {}) });
+  // As in flags check: only where the policy names the consuming repositories (or --tree gives clones).
+  const unreferenced =
+    repo.policy.refs.repositories.length > 0 || options.tree
+      ? (await import('../adapters/reference-findings.js')).unreferencedFlagFindings(
+          root,
+          repo.policy,
+          flags.map(({ file, flag }) => ({ file, key: flag.key, flag })),
+          options.tree,
+        )
+      : [];
+  const report = buildReport({
+    flags,
+    policy: repo.policy,
+    today,
+    history,
+    ...(usage ? { usage } : {}),
+    ...(unreferenced.length > 0 ? { findings: unreferenced } : {}),
+  });
   let text = renderReport(report, format, table);
   if (audit)
     text =

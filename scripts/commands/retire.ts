@@ -159,7 +159,9 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
   const searched = options.refs && options.refs.length > 0 ? options.refs : ['.'];
   // The unused flags are the candidates for archiving: their references decide it.
   const dueKeys = [...new Set([...findDue(base).map((d) => d.key), ...unusedFlags(base).keys()])];
-  const { references } = scanReferences(root, searched, dueKeys, aliases);
+  const { references } = scanReferences(root, searched, dueKeys, aliases, {
+    sdkMethods: policy.refs.sdkMethods,
+  });
   const input = { ...base, references: { references: groupByKey(references), searched }, aliases };
 
   const token = options.token ?? (env.GITHUB_TOKEN || undefined);

@@ -179,7 +179,8 @@ export class FlagsRuntime {
   private current: { verified: VerifiedBundle; content: BundleContent; evaluator: Evaluator } | undefined;
   private highest: { serial: number; sha256: string } | undefined;
   private error: { error: VerificationError; at: number } | undefined;
-  private readonly now: () => number;
+  /** The runtime's clock (options.now, else Date.now): the provider judges keys by it too. */
+  readonly now: () => number;
   private readonly claimLog = new ClaimChangeLog();
   private readonly claimClock: ClaimClock;
   private readonly changeListeners = new Set<(change: ClaimChange) => void>();

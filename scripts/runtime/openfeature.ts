@@ -57,6 +57,7 @@ interface RuntimeLike {
   readonly keyset: TrustedKeyset;
   readonly lastError: { code: string; message: string } | undefined;
   status(): RuntimeStatus;
+  readonly now?: () => number;
   onLoad(listener: (result: LoadResult) => void): () => void;
 }
 
@@ -399,7 +400,7 @@ export class FlagsProvider implements Provider {
 /** Why a runtime can never serve: no key of its keyset may sign for its environment, now or later. */
 function neverServes(runtime: RuntimeLike): string | undefined {
   const { environment } = runtime.status();
-  const now = Date.now();
+  const now = runtime.now?.() ?? Date.now();
   for (const key of runtime.keyset.keys.values())
     if (key.environments.has(environment) && key.notAfter > now) return undefined;
   return `no key of the keyset (version ${runtime.keyset.version}) may sign bundles for environment "${environment}": the runtime can never serve; deploy a keyset with such a key`;

@@ -85,7 +85,9 @@ describe('adopting the toolkit from a registry', { timeout: 300_000 }, () => {
       expect(info.dependencies ?? {}).toEqual({});
     }
     const runtime = packed.find((p) => p.name === RUNTIME_PACKAGE)!;
-    expect(runtime.unpackedSize).toBeLessThanOrEqual(300 * 1024);
+    // ESM, CommonJS and types of the runtime's own modules (about 370 kB with polling, telemetry and
+    // the claim-change feed); a bundled dependency or source maps would go far past this.
+    expect(runtime.unpackedSize).toBeLessThanOrEqual(448 * 1024);
   });
 
   it('installs the toolkit alone into a new flags repository, without warnings, under 10 MB', () => {

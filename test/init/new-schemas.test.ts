@@ -21,7 +21,9 @@ describe('flags new in a repository without schemas', () => {
     repo.write('flags/_policy.yaml', 'environments: [dev, prod]\n');
     const result = await runCli([...NEW, '--today', '2026-12-01'], { cwd: repo.dir });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('wrote schemas/flag.schema.json and schemas/policy.schema.json');
+    expect(result.stdout).toContain(
+      'wrote schemas/flag.schema.json, schemas/organization.schema.json and schemas/policy.schema.json',
+    );
     expect(readFileSync(join(repo.dir, 'flags/welcome-banner.yaml'), 'utf8')).toMatch(
       /^# yaml-language-server: \$schema=\.\.\/schemas\/flag\.schema\.json\n/,
     );
@@ -32,6 +34,7 @@ describe('flags new in a repository without schemas', () => {
     const repo = await gitdir();
     repo.write('flags/_policy.yaml', 'environments: [dev, prod]\n');
     repo.write('schemas/flag.schema.json', '{}\n');
+    repo.write('schemas/organization.schema.json', '{}\n');
     repo.write('schemas/policy.schema.json', '{}\n');
     const result = await runCli([...NEW, '--today', '2026-12-01'], { cwd: repo.dir });
     expect(result.code, result.stderr).toBe(0);

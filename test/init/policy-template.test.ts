@@ -35,7 +35,9 @@ describe('the policy flags init writes', () => {
       'types',
       'limits',
       'bundles',
+      'stale',
       'retire',
+      'refs',
     ]);
   });
 

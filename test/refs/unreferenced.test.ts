@@ -40,3 +40,23 @@ describe('the unreferenced finding', () => {
     expect(unreferenced(await check(dir))).toEqual([]);
   });
 });
+
+describe('flags report', () => {
+  it('shows the unreferenced finding beside the flag, with the same evidence as check', async () => {
+    const dir = tempDir();
+    cpSync(FIXTURE, dir, { recursive: true });
+    const fromCheck = (await check(dir)).findings.filter((f) => f.code === 'lifecycle/unreferenced');
+    expect(fromCheck.map((f) => f.file)).toEqual(['flags/maintenance-banner.yaml']);
+    const run = await runCli(['report', '--format', 'json', '--no-history', '--today', '2026-11-24', '-C', dir]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      flags: { file: string; findings?: { code: string; message: string }[] }[];
+    };
+    const shown = report.flags.flatMap((row) =>
+      (row.findings ?? [])
+        .filter((f) => f.code === 'lifecycle/unreferenced')
+        .map((f) => ({ file: row.file, message: f.message })),
+    );
+    expect(shown).toEqual(fromCheck.map((f) => ({ file: f.file, message: f.message })));
+  });
+});

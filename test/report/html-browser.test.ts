@@ -210,7 +210,7 @@ describe('the HTML report in headless Chromium', () => {
     ]);
     await page.selectOption('#f-finding', 'stale/unevaluated');
     expect(await visibleKeys(page)).toEqual(['graphql-gateway', 'search-reindex-batch']);
-    expect(await page.textContent('#shown')).toBe('2 of 14 flags');
+    expect(await page.textContent('#shown')).toBe('2 of 16 flags');
     expect(
       await page.locator('#inventory tr[data-key="search-reindex-batch"] .stale').textContent(),
     ).toContain('last seen 2026-10-20 (77 days ago)');
@@ -218,7 +218,7 @@ describe('the HTML report in headless Chromium', () => {
       'never evaluated in 96 days (since 2026-10-01)',
     );
     await page.click('#reset');
-    expect(await page.textContent('#shown')).toBe('14 of 14 flags');
+    expect(await page.textContent('#shown')).toBe('16 of 16 flags');
   });
 
   it('shows a description holding <script> as text and never runs it', async () => {

@@ -134,6 +134,8 @@ export interface ReportInput {
   today: IsoDate;
   history?: HistoryInput;
   usage?: UsageExport;
+  /** Findings the adapters worked out (lifecycle/unreferenced from the code trees), shown as stale. */
+  findings?: readonly { file: string; code: FindingCode; message: string }[];
 }
 
 const daysLeft = (today: IsoDate, date: IsoDate | undefined): number | undefined =>
@@ -272,6 +274,11 @@ function staleOf(input: ReportInput): Map<string, { code: FindingCode; message: 
     created,
     ...(input.usage ? { usage: input.usage } : {}),
   })) {
+    const list = out.get(f.file) ?? [];
+    list.push({ code: f.code, message: f.message });
+    out.set(f.file, list);
+  }
+  for (const f of input.findings ?? []) {
     const list = out.get(f.file) ?? [];
     list.push({ code: f.code, message: f.message });
     out.set(f.file, list);

@@ -97,7 +97,10 @@ const COMMENTS: Readonly<Record<string, string>> = {
   types: ' Lifetimes: temporary types expire, long-lived ones are reviewed on a cadence.',
   limits: " Larger flag files are refused; maxClaimBytes bounds an organization's feature_flags claim.",
   bundles: ' How long a signed bundle stays valid, and the clock skew applications tolerate.',
+  stale:
+    " Stale flags (warnings): lifetimeDays per type from a flag's first commit, e.g. {release: 60};\n unevaluatedAfterDays with a usage export (--usage). The toolkit's docs/lifecycle.md.",
   retire: ' The retirement bot: how many pull requests it opens, their labels, spellings searched in code.',
+  refs: " The repositories whose code reads these flags ({name, path}), and SDK methods that take a key\n besides isEnabled, resolve…, get…Value and get…Details. The toolkit's docs/refs.md.",
 };
 
 export function renderPolicy(policy: Policy): string {
@@ -114,7 +117,7 @@ export function renderPolicy(policy: Policy): string {
       if (isSeq(pair.value)) pair.value.flow = true;
       if (pair.key.value === 'types' && isMap(pair.value))
         for (const type of pair.value.items) if (isMap(type.value)) type.value.flow = true;
-      if (pair.key.value === 'retire' && isMap(pair.value))
+      if ((pair.key.value === 'retire' || pair.key.value === 'refs') && isMap(pair.value))
         for (const setting of pair.value.items) if (isSeq(setting.value)) setting.value.flow = true;
       // Regular expressions quoted: a pattern never reads as YAML syntax.
       if ((pair.key.value === 'organizations' || pair.key.value === 'agreements') && isMap(pair.value))
