@@ -47,7 +47,16 @@ describe('flags report', () => {
     cpSync(FIXTURE, dir, { recursive: true });
     const fromCheck = (await check(dir)).findings.filter((f) => f.code === 'lifecycle/unreferenced');
     expect(fromCheck.map((f) => f.file)).toEqual(['flags/maintenance-banner.yaml']);
-    const run = await runCli(['report', '--format', 'json', '--no-history', '--today', '2026-11-24', '-C', dir]);
+    const run = await runCli([
+      'report',
+      '--format',
+      'json',
+      '--no-history',
+      '--today',
+      '2026-11-24',
+      '-C',
+      dir,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as {
       flags: { file: string; findings?: { code: string; message: string }[] }[];
