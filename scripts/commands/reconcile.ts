@@ -11,16 +11,14 @@ import { planReconciliation } from '../core/reconcile/plan.js';
 import { reconciliationJson, reconciliationText } from '../core/reconcile/render.js';
 import { ownersOf } from '../core/codeowners/parse.js';
 import { writeFileAtomic } from '../adapters/files.js';
-import { BotBranches, DEFAULT_BOT_IDENTITY, parseIdentity } from '../adapters/git-branch.js';
-import { ensureRepository } from '../adapters/git.js';
 import { applyPlan } from '../adapters/github/apply.js';
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.js';
 import { reconcileBotPlan, reconcilePullsWithGitHub } from '../adapters/github/reconcile-run.js';
 import { readOrganizations } from '../adapters/organizations.js';
-import { FLAGS_DIR } from '../adapters/repo-files.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { RECONCILE_PREFIX } from '../core/reconcile/pulls.js';
 import { InputError, UsageError } from '../errors.js';
+import { openBotBranches } from './bot-branches.js';
 import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 import { readDispatch } from './reconcile-dispatch.js';
 import { applyText, parseRepository } from './retire.js';
@@ -163,22 +161,7 @@ export async function runReconcile(
       'no GitHub token',
       'set GITHUB_TOKEN or pass --token; see docs/contracts.md for the token and its permissions',
     );
-  const identityText = options.author ?? (env.FLAGS_BOT_AUTHOR || undefined);
-  const identity = identityText ? parseIdentity(identityText) : DEFAULT_BOT_IDENTITY;
-  if (!identity) throw new UsageError(`"${identityText}" is not an identity`, 'write it as "Name <email>"');
-  const branches = new BotBranches(root, identity, options.remote ?? 'origin', RECONCILE_PREFIX);
-  await ensureRepository(branches.git, root);
-  if (!(await branches.isClean(FLAGS_DIR)))
-    throw new UsageError(
-      `${FLAGS_DIR}/ has uncommitted changes`,
-      'commit or stash them: the bot plans from the files and commits on top of HEAD',
-    );
-  const base = options.base ?? (await branches.currentBranch());
-  if (!base)
-    throw new UsageError(
-      'HEAD is detached, so the base branch is unknown',
-      'pass --base <branch>, e.g. --base main',
-    );
+  const { branches, base } = await openBotBranches(root, options, env, RECONCILE_PREFIX);
   const fileOf = new Map(flags.map((f) => [f.flag.key, f.file]));
   const codeowners = repository.codeowners;
   const pulls = await reconcilePullsWithGitHub(

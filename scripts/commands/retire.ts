@@ -9,10 +9,7 @@ import { findDue, unusedFlags } from '../core/retire/due.js';
 import type { PlanInput, RetirePlan } from '../core/retire/model.js';
 import { planRetirement } from '../core/retire/plan.js';
 import { planJson, planText } from '../core/retire/report.js';
-import { FLAGS_DIR } from '../adapters/repo-files.js';
 import { scanReferences } from '../adapters/source-files.js';
-import { BotBranches, DEFAULT_BOT_IDENTITY, parseIdentity } from '../adapters/git-branch.js';
-import { ensureRepository } from '../adapters/git.js';
 import { type ApplyReport, applyPlan, type ItemResult } from '../adapters/github/apply.js';
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.js';
 import type { RepoRef } from '../adapters/github/pulls.js';
@@ -20,6 +17,7 @@ import { planWithGitHub, retirementPulls } from '../adapters/github/run.js';
 import { loadRepository, validFlags } from '../adapters/repository.js';
 import { readUsageExport } from '../adapters/usage-file.js';
 import { InputError, UsageError } from '../errors.js';
+import { openBotBranches } from './bot-branches.js';
 import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 import { parseAliases } from './refs.js';
 
@@ -203,22 +201,7 @@ export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): 
       'no GitHub token',
       'set GITHUB_TOKEN or pass --token; see docs/retire.md for a GitHub App or personal token',
     );
-  const identityText = options.author ?? (env.FLAGS_BOT_AUTHOR || undefined);
-  const identity = identityText ? parseIdentity(identityText) : DEFAULT_BOT_IDENTITY;
-  if (!identity) throw new UsageError(`"${identityText}" is not an identity`, 'write it as "Name <email>"');
-  const branches = new BotBranches(root, identity, options.remote ?? 'origin');
-  await ensureRepository(branches.git, root);
-  if (!(await branches.isClean(FLAGS_DIR)))
-    throw new UsageError(
-      `${FLAGS_DIR}/ has uncommitted changes`,
-      'commit or stash them: the bot plans from the files and commits on top of HEAD',
-    );
-  const baseBranch = options.base ?? (await branches.currentBranch());
-  if (!baseBranch)
-    throw new UsageError(
-      'HEAD is detached, so the base branch is unknown',
-      'pass --base <branch>, e.g. --base main',
-    );
+  const { branches, base: baseBranch } = await openBotBranches(root, options, env);
 
   const plan = await planWithGitHub(input, client, repo);
   const head = await branches.head();

@@ -162,6 +162,39 @@ interface CsvCell {
   col: number;
 }
 
+/**
+ * The records under a CSV header as rows of named cells (the first cell of a field wins); a record
+ * with another number of fields than the header is a problem at its line, and left out.
+ */
+export function csvRows<F extends string>(
+  file: string,
+  header: { cells: CsvCell[] },
+  records: readonly { cells: CsvCell[]; line: number }[],
+  columns: readonly (F | undefined)[],
+  problems: AgreementProblem[],
+): { line: number; values: Partial<Record<F, CsvCell>> }[] {
+  const rows: { line: number; values: Partial<Record<F, CsvCell>> }[] = [];
+  for (const record of records) {
+    if (record.cells.length !== header.cells.length) {
+      problems.push({
+        file,
+        line: record.line,
+        col: 1,
+        message: `row has ${record.cells.length} fields; the header has ${header.cells.length}`,
+        hint: 'quote fields that contain the delimiter',
+      });
+      continue;
+    }
+    const values: Partial<Record<F, CsvCell>> = {};
+    record.cells.forEach((cell, i) => {
+      const field = columns[i];
+      if (field && !values[field]) values[field] = cell;
+    });
+    rows.push({ line: record.line, values });
+  }
+  return rows;
+}
+
 export function splitCsv(
   text: string,
   delimiter: string,
@@ -266,26 +299,7 @@ function parseCsv(file: string, text: string): ParsedAgreements {
     });
     return { file, agreements: [], problems };
   }
-  const rows: RawRow[] = [];
-  for (const record of records) {
-    if (record.cells.length !== header.cells.length) {
-      problems.push({
-        file,
-        line: record.line,
-        col: 1,
-        message: `row has ${record.cells.length} fields; the header has ${header.cells.length}`,
-        hint: 'quote fields that contain the delimiter',
-      });
-      continue;
-    }
-    const values: RawRow['values'] = {};
-    record.cells.forEach((cell, i) => {
-      const field = columns[i];
-      if (field && !values[field]) values[field] = cell;
-    });
-    rows.push({ line: record.line, values });
-  }
-  return finish(file, rows, problems);
+  return finish(file, csvRows(file, header, records, columns, problems), problems);
 }
 
 // --- JSON, with positions from the yaml parser (JSON is YAML 1.2) ---

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { dayOf } from '../agreements/instant.js';
-import { positionOf, splitCsv } from '../agreements/parse.js';
+import { csvRows, positionOf, splitCsv } from '../agreements/parse.js';
 import type { UsageExport, UsageProblem, UsageRow } from './model.js';
 
 /**
@@ -161,26 +161,7 @@ function parseCsv(file: string, text: string): ParsedUsage {
       ],
     };
   const problems: UsageProblem[] = [];
-  const rows: RawRow[] = [];
-  for (const record of records) {
-    if (record.cells.length !== header.cells.length) {
-      problems.push({
-        file,
-        line: record.line,
-        col: 1,
-        message: `row has ${record.cells.length} fields; the header has ${header.cells.length}`,
-        hint: 'quote fields that contain the delimiter',
-      });
-      continue;
-    }
-    const values: RawRow['values'] = {};
-    record.cells.forEach((cell, i) => {
-      const field = columns[i];
-      if (field && !values[field]) values[field] = cell;
-    });
-    rows.push({ line: record.line, values });
-  }
-  return finish(file, rows, problems);
+  return finish(file, csvRows(file, header, records, columns, problems), problems);
 }
 
 const JSON_HINT =
