@@ -21,7 +21,7 @@ import { InputError, UsageError } from '../errors.js';
 import { openBotBranches } from './bot-branches.js';
 import { resolveFlagsRoot, resolveToday, withRepo, withToday } from './common.js';
 import { readDispatch } from './reconcile-dispatch.js';
-import { applyText, parseRepository } from './retire.js';
+import { applyText, parseRepository, refuseExportProblems } from './retire.js';
 
 export interface ReconcileOptions {
   repo: string;
@@ -216,14 +216,7 @@ export function readExport(root: string, file: string, policy: Policy): Agreemen
     throw new UsageError(`cannot read the agreements export ${file}`, 'pass --agreements <file>');
   }
   const parsed = looksLikeStripe(text) ? parseStripe(file, text, policy) : parseAgreements(file, text);
-  const first = parsed.problems[0];
-  if (first) {
-    const more = parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more problems)` : '';
-    throw new InputError(`${first.message}${more}`, {
-      location: { file: first.file, line: first.line, col: first.col },
-      hint: first.hint ?? 'fix the export; reconcile acts on none of it until all of it reads',
-    });
-  }
+  refuseExportProblems(parsed.problems, 'fix the export; reconcile acts on none of it until all of it reads');
   return parsed.agreements;
 }
 

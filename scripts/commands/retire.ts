@@ -110,15 +110,22 @@ function readAgreements(root: string, file: string): Agreement[] {
     );
   }
   const parsed = parseAgreements(file, text);
-  const first = parsed.problems[0];
-  if (first) {
-    const more = parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more problems)` : '';
-    throw new InputError(`${first.message}${more}`, {
-      location: { file: first.file, line: first.line, col: first.col },
-      hint: first.hint ?? 'fix the export; the bot acts on none of it until all of it reads',
-    });
-  }
+  refuseExportProblems(parsed.problems, 'fix the export; the bot acts on none of it until all of it reads');
   return parsed.agreements;
+}
+
+/** An export with any problem is refused whole, at its first problem (with how many more there are). */
+export function refuseExportProblems(
+  problems: readonly { file: string; line: number; col: number; message: string; hint?: string }[],
+  hint: string,
+): void {
+  const first = problems[0];
+  if (!first) return;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : '';
+  throw new InputError(`${first.message}${more}`, {
+    location: { file: first.file, line: first.line, col: first.col },
+    hint: first.hint ?? hint,
+  });
 }
 
 export async function runRetire(options: RetireOptions, deps: RetireDeps = {}): Promise<number> {
